@@ -1,0 +1,39 @@
+// The one place where kb touches runtime-specific APIs (Bun, Deno). Everything else uses web and node: APIs.
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+
+/** Which runtime runs kb. */
+export const runtimeName: "bun" | "deno" | "node" = g.Bun ? "bun" : g.Deno ? "deno" : "node";
+
+/** TLS options for one registry host. */
+export interface TlsOptions {
+  /** PEM text of extra CAs to trust. */
+  ca?: string[];
+  /** Skip certificate verification (--skip-tls-verify). */
+  insecureSkipVerify?: boolean;
+}
+
+/**
+ * fetch with per-call TLS settings: Bun takes `tls` in the init, Deno a custom HttpClient.
+ * Without TLS options it is the global fetch.
+ */
+export function fetchWithTls(tls: TlsOptions | undefined): typeof fetch {
+  if (!tls || (!tls.ca?.length && !tls.insecureSkipVerify)) return fetch;
+  if (runtimeName === "bun") {
+    const tlsInit = { ca: tls.ca, rejectUnauthorized: !tls.insecureSkipVerify };
+    return ((input: RequestInfo | URL, init?: RequestInit) =>
+      fetch(input, { ...(init ?? {}), tls: tlsInit } as RequestInit)) as typeof fetch;
+  }
+  if (runtimeName === "deno") {
+    const client = g.Deno.createHttpClient({ caCerts: tls.ca ?? [] });
+    return ((input: RequestInfo | URL, init?: RequestInit) =>
+      fetch(input, { ...(init ?? {}), client } as RequestInit)) as typeof fetch;
+  }
+  return fetch;
+}
+
+/** True inside a `bun build --compile` executable. */
+export function isCompiledBinary(): boolean {
+  return runtimeName === "bun" && typeof g.Bun?.main === "string" && g.Bun.main.startsWith("/$bunfs/");
+}
