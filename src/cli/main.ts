@@ -1,0 +1,57 @@
+// kb's entry: picks the command, runs it, renders errors, returns the exit code (0 ok, 1 failed, 2 usage).
+
+import { KbError } from "../errors.ts";
+import { suggest } from "./flags.ts";
+import { processIo, type CliIo } from "./io.ts";
+import { exitCodeFor, renderError } from "./render-error.ts";
+
+type CommandRunner = (argv: string[], io: CliIo) => Promise<number>;
+
+/** Commands load lazily so `kb version` does not pay for the build engine. */
+const commands: Record<string, { summary: string; load: () => Promise<CommandRunner> }> = {
+  build: { summary: "Build an image from a Dockerfile", load: async () => (await import("./commands/build.ts")).runBuildCommand },
+  pull: { summary: "Pull an image into the store or an OCI layout", load: async () => (await import("./commands/image-commands.ts")).runPull },
+  push: { summary: "Push oci:DIR or docker-archive:FILE to a registry", load: async () => (await import("./commands/image-commands.ts")).runPush },
+  inspect: { summary: "Show an image's platforms, layers and config", load: async () => (await import("./commands/image-commands.ts")).runInspect },
+  login: { summary: "Save registry credentials in Docker's config.json", load: async () => (await import("./commands/login.ts")).runLogin },
+  cache: { summary: "Store maintenance: ls, du, prune, verify", load: async () => (await import("./commands/cache.ts")).runCache },
+  doctor: { summary: "Show how RUN will be isolated on this machine", load: async () => (await import("./commands/doctor.ts")).runDoctor },
+  version: { summary: "Print version, commit and platform", load: async () => (await import("./commands/version.ts")).runVersion },
+};
+
+export function topLevelHelp(): string {
+  const w = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    "kb — build OCI images from Dockerfiles, no daemon, no root",
+    "",
+    "Usage: kb <command> [flags]",
+    "",
+    "Commands:",
+    ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(w)}  ${c.summary}`),
+    "",
+    'Run "kb <command> --help" for a command\'s flags.',
+    "",
+  ].join("\n");
+}
+
+/** Runs kb with argv (without the program name) and returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out(topLevelHelp());
+    return name ? 0 : 2;
+  }
+  if (name === "--version") return (await commands.version!.load())(rest, io);
+  const cmd = commands[name];
+  const debug = /debug|trace/.test(io.env.KB_DEBUG ?? "") || rest.some((a) => /^--verbosity[= ]?(debug|trace)$/.test(a));
+  try {
+    if (!cmd) {
+      const s = suggest(name, Object.keys(commands));
+      throw new KbError("USAGE", `Cannot run "kb ${name}": unknown command`, { hint: s ? `did you mean "kb ${s}"?` : 'run "kb --help"' });
+    }
+    return await (await cmd.load())(rest, io);
+  } catch (err) {
+    io.err(renderError(err, debug));
+    return exitCodeFor(err);
+  }
+}

@@ -1,0 +1,3 @@
+// Logging: events from the engine, reporters for people and machines.
+export * from "./events.ts";
+export * from "./reporter.ts";

@@ -1,0 +1,99 @@
+// Reporters: turn build events into step lines (plain), JSON lines (machines), or nothing (quiet).
+
+import { createConsola, type ConsolaInstance } from "consola";
+import type { EventSink, KbEvent } from "./events.ts";
+
+export type ProgressMode = "auto" | "plain" | "json" | "quiet";
+
+export interface ReporterOptions {
+  mode: ProgressMode;
+  /** Where lines go (default process.stderr). */
+  write?: (text: string) => void;
+  /** Whether the output is a terminal (default: process.stderr.isTTY). */
+  tty?: boolean;
+  /** Print timestamps before each line (Kaniko's --log-timestamp). */
+  timestamps?: boolean;
+  /** 0 = errors only, 3 = info (default), 4+ = debug. */
+  level?: number;
+}
+
+function fmtBytes(n: number): string {
+  const u = ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) (n /= 1000), i++;
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
+}
+
+/** Formats a duration in ms as "0.4s" / "12.3s" / "2m03s". */
+export function fmtMs(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+}
+
+/** Creates the reporter the CLI uses; the build engine only sees an EventSink. */
+export function createReporter(opts: ReporterOptions): EventSink & { logger: ConsolaInstance } {
+  const write = opts.write ?? ((t: string) => void process.stderr.write(t));
+  const tty = opts.tty ?? Boolean(process.stderr.isTTY);
+  const logger = createConsola({
+    level: opts.level ?? 3,
+    fancy: tty,
+    stdout: process.stderr,
+    stderr: process.stderr,
+    formatOptions: { date: Boolean(opts.timestamps), colors: tty },
+  });
+  const stamp = () => (opts.timestamps ? `${new Date().toISOString()} ` : "");
+  const lastProgress = new Map<string, number>();
+  const level = opts.level ?? 3;
+
+  const plain = (ev: KbEvent) => {
+    switch (ev.type) {
+      case "step-start": {
+        const st = ev.stageCount > 1 ? `[${ev.stage} ${ev.stageIndex + 1}/${ev.stageCount}] ` : "";
+        write(`${stamp()}${st}[${ev.step}/${ev.stepCount}] ${ev.text}\n`);
+        return;
+      }
+      case "step-end":
+        if (ev.cached) write(`${stamp()}  CACHED ${ev.text}\n`);
+        else if (level >= 3) write(`${stamp()}  done in ${fmtMs(ev.ms)}\n`);
+        return;
+      case "step-output":
+        if (level >= 3) write(ev.text.endsWith("\n") ? ev.text : `${ev.text}\n`);
+        return;
+      case "progress": {
+        if (level < 3) return;
+        const now = Date.now();
+        const last = lastProgress.get(ev.id) ?? 0;
+        if (!ev.finished && now - last < (tty ? 200 : 5000)) return;
+        lastProgress.set(ev.id, now);
+        const total = ev.total ? `/${fmtBytes(ev.total)}` : "";
+        write(`${stamp()}  ${ev.action} ${ev.id.slice(0, 19)} ${fmtBytes(ev.done)}${total}${ev.finished ? " done" : ""}\n`);
+        return;
+      }
+      case "warning":
+        logger.warn(ev.line ? `Dockerfile:${ev.line}: ${ev.message}` : ev.message);
+        return;
+      case "info":
+        if (level >= 3) logger.info(ev.message);
+        return;
+      case "result":
+        write(`${stamp()}image ${ev.digest} (${fmtBytes(ev.size)}) in ${fmtMs(ev.ms)}${ev.refs.length ? ` → ${ev.refs.join(", ")}` : ""}\n`);
+        return;
+    }
+  };
+  const json = (ev: KbEvent) => write(`${JSON.stringify({ time: new Date().toISOString(), ...ev })}\n`);
+  const quiet = (ev: KbEvent) => {
+    if (ev.type === "warning") logger.warn(ev.message);
+  };
+  const emit = opts.mode === "json" ? json : opts.mode === "quiet" ? quiet : plain;
+  return {
+    logger,
+    emit(ev) {
+      try {
+        emit(ev);
+      } catch {
+        // a reporter never breaks a build
+      }
+    },
+  };
+}
