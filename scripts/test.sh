@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): installs what the tests need when it can, then runs every suite.
+#   npm test                 default suite
+#   KB_SLOW_TESTS=1 npm test also the slow suites (Debian base, buildah oracle)
+#   npm test -- src/layer    only some paths
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+apt_pkgs=(docker-registry skopeo umoci buildah busybox-static uidmap musl-tools apache2-utils openssl zstd xz-utils bzip2 git attr debootstrap util-linux iproute2 file)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}") >/tmp/kb-apt.log 2>&1 \
+      || { echo "test.sh: apt-get failed, see /tmp/kb-apt.log"; tail -20 /tmp/kb-apt.log; }
+  else
+    echo "test.sh: missing packages: ${missing[*]}"
+    echo "test.sh: install them with: sudo apt-get install ${missing[*]}"
+    echo "test.sh: tests that need them will print why they skip"
+  fi
+fi
+
+if [ ! -x node_modules/.bin/bun ]; then
+  echo "test.sh: installing npm dependencies"
+  npm ci --no-audit --no-fund >/tmp/kb-npm.log 2>&1 || { tail -20 /tmp/kb-npm.log; exit 1; }
+fi
+
+# The sandbox helper is compiled once per run; tests find it through KB_SANDBOX_HELPER.
+if [ -f scripts/build-helper.sh ] && command -v musl-gcc >/dev/null; then
+  mkdir -p dist && bash scripts/build-helper.sh dist >/dev/null && export KB_SANDBOX_HELPER="$PWD/dist/kb-sandbox-$(uname -m)"
+fi
+
+log=$(mktemp)
+node_modules/.bin/bun test "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+pass=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+')
+fail=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+')
+skip=$(grep -Eo '^ *[0-9]+ skip$' "$log" | tail -1 | grep -Eo '[0-9]+')
+rm -f "$log"
+echo "tests: ${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+exit "$rc"
