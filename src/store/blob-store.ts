@@ -1,0 +1,188 @@
+// The content-addressed blob store: blobs/sha256/<hex>, written to tmp/, verified, fsynced, then renamed.
+
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { mkdir, open, rename, stat, unlink, utimes } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { KbError } from "../errors.ts";
+import { isDigest, type Digest } from "../image/types.ts";
+import { digestMismatch, hashingTransform, sizeMismatch } from "./digest-stream.ts";
+import { fileStream, writeStreamTo } from "./file-stream.ts";
+import { createCacheIndex, type CacheIndex } from "./cache-index.ts";
+import { withLock, type LockOptions } from "./lock.ts";
+
+/** Where a store keeps each kind of thing. */
+export interface StoreDirs {
+  root: string;
+  blobs: string;
+  tmp: string;
+  cache: string;
+  trees: string;
+  locks: string;
+}
+
+/** Options of {@link BlobStore.put}. */
+export interface PutOptions {
+  /** The digest the bytes must have; without it the blob is named by what it hashes to. */
+  expected?: Digest;
+  /** The byte count the blob must have. */
+  size?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Content-addressed blobs. The store is the one place that trusts a digest: `put` verifies before
+ * publishing, so a file under `blobs/sha256/<hex>` always hashes to `<hex>`. Readers need not re-verify.
+ */
+export interface BlobStore {
+  has(d: Digest): Promise<boolean>;
+  stat(d: Digest): Promise<{ size: number } | undefined>;
+  /** Opens a stored blob; rejects with KbError("STORE") if absent. The caller consumes or cancels it. */
+  open(d: Digest, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  /** Path of the blob file (whether it exists or not). */
+  path(d: Digest): string;
+  /** Streams into tmp/ while hashing, fsyncs, verifies `expected`/`size`, renames into place. */
+  put(stream: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<{ digest: Digest; size: number }>;
+  putBytes(bytes: Uint8Array, expected?: Digest): Promise<{ digest: Digest; size: number }>;
+  delete(d: Digest): Promise<void>;
+}
+
+/** A store on disk: blobs, the build-cache index, extracted trees and locks. */
+export interface Store extends BlobStore {
+  readonly dirs: StoreDirs;
+  readonly cache: CacheIndex;
+  /** Runs `fn` under a named cross-process lock in `locks/`. */
+  withLock<T>(name: string, fn: () => Promise<T>, opts?: LockOptions): Promise<T>;
+  /** A fresh temp path `tmp/<pid>-<random><suffix>` (prune removes those of dead processes). */
+  tempPath(suffix?: string): string;
+}
+
+/**
+ * The default store folder: `$KB_CACHE_DIR`, else `$XDG_CACHE_HOME/kb`, else `~/.cache/kb`.
+ * @example defaultStoreDir(process.env)
+ */
+export function defaultStoreDir(env: Record<string, string | undefined> = process.env): string {
+  if (env.KB_CACHE_DIR) return env.KB_CACHE_DIR;
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "kb");
+  return join(env.HOME || homedir(), ".cache", "kb");
+}
+
+/**
+ * Opens (creating if needed) the store at `dir`.
+ * @default dir = defaultStoreDir(process.env)
+ * @example const store = await openStore("/var/cache/kb"); await store.putBytes(bytes)
+ */
+export async function openStore(dir: string = defaultStoreDir()): Promise<Store> {
+  const dirs: StoreDirs = {
+    root: dir,
+    blobs: join(dir, "blobs", "sha256"),
+    tmp: join(dir, "tmp"),
+    cache: join(dir, "cache"),
+    trees: join(dir, "trees"),
+    locks: join(dir, "locks"),
+  };
+  try {
+    for (const d of [dirs.blobs, dirs.tmp, dirs.cache, dirs.trees, dirs.locks]) await mkdir(d, { recursive: true });
+  } catch (e) {
+    throw new KbError("STORE", `Cannot open the store "${dir}": ${(e as Error).message}`, {
+      hint: "pass --cache-dir with a writable folder, or set KB_CACHE_DIR",
+      cause: e,
+    });
+  }
+  return new DiskStore(dirs);
+}
+
+function hexOf(d: Digest): string {
+  if (!isDigest(d)) throw new KbError("STORE", `Cannot use digest "${String(d).slice(0, 80)}": expected sha256:<64 hex>`);
+  return d.slice(7);
+}
+
+class DiskStore implements Store {
+  readonly cache: CacheIndex;
+  constructor(readonly dirs: StoreDirs) {
+    this.cache = createCacheIndex(dirs.cache, () => this.tempPath(".json"));
+  }
+
+  path(d: Digest): string {
+    return join(this.dirs.blobs, hexOf(d));
+  }
+
+  tempPath(suffix = ""): string {
+    return join(this.dirs.tmp, `${process.pid}-${randomBytes(8).toString("hex")}${suffix}`);
+  }
+
+  async stat(d: Digest): Promise<{ size: number } | undefined> {
+    try {
+      const st = await stat(this.path(d));
+      return { size: st.size };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+
+  async has(d: Digest): Promise<boolean> {
+    return (await this.stat(d)) !== undefined;
+  }
+
+  async open(d: Digest, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    try {
+      return await fileStream(this.path(d), { signal });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      throw new KbError("STORE", `Cannot open blob "${d}": not in the store "${this.dirs.root}"`, {
+        hint: "the cache was pruned meanwhile; run the command again",
+      });
+    }
+  }
+
+  async put(stream: ReadableStream<Uint8Array>, opts: PutOptions = {}): Promise<{ digest: Digest; size: number }> {
+    if (opts.expected !== undefined) hexOf(opts.expected);
+    const temp = this.tempPath();
+    const h = hashingTransform();
+    let published = false;
+    try {
+      const fh = await open(temp, "wx", 0o644);
+      try {
+        await writeStreamTo(stream.pipeThrough(h.stream, { signal: opts.signal }), fh, opts.signal);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const digest = h.digest();
+      const size = h.size();
+      if (opts.size !== undefined && size !== opts.size) throw sizeMismatch("blob", opts.expected ?? digest, opts.size, size);
+      if (opts.expected !== undefined && digest !== opts.expected) throw digestMismatch("blob", opts.expected, digest);
+      const final = this.path(digest);
+      await rename(temp, final); // atomic; a concurrent writer of the same blob wrote the same bytes
+      published = true;
+      return { digest, size };
+    } finally {
+      if (!published) await unlink(temp).catch(() => {});
+    }
+  }
+
+  async putBytes(bytes: Uint8Array, expected?: Digest): Promise<{ digest: Digest; size: number }> {
+    if (expected && (await this.has(expected))) {
+      await this.touch(expected);
+      return { digest: expected, size: (await this.stat(expected))!.size };
+    }
+    return this.put(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), { expected, size: bytes.byteLength });
+  }
+
+  /** Marks a blob as recently used (prune keeps recent blobs for a grace period). */
+  async touch(d: Digest): Promise<void> {
+    const now = new Date();
+    await utimes(this.path(d), now, now).catch(() => {});
+  }
+
+  async delete(d: Digest): Promise<void> {
+    await unlink(this.path(d)).catch((e) => {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    });
+  }
+
+  withLock<T>(name: string, fn: () => Promise<T>, opts?: LockOptions): Promise<T> {
+    return withLock(this.dirs.locks, name, fn, opts);
+  }
+}

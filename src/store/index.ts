@@ -1,0 +1,8 @@
+// The content-addressed store: blobs, build-cache index, trees, locks, maintenance, store-backed images.
+
+export { defaultStoreDir, openStore, type BlobStore, type PutOptions, type Store, type StoreDirs } from "./blob-store.ts";
+export { type CacheIndex, type CacheRecord, type CacheRecordInput } from "./cache-index.ts";
+export { withLock, pidAlive, type LockOptions } from "./lock.ts";
+export { du, prune, verify, type PruneOptions, type PruneReport, type StoreUsage, type Usage, type VerifyReport } from "./maintenance.ts";
+export { digestMismatch, hashingTransform, sha256Digest, sizeMismatch, verifyingTransform, type HashingTransform } from "./digest-stream.ts";
+export { fileStream, readAllBytes, writeStreamTo, type FileStreamOptions } from "./file-stream.ts";
