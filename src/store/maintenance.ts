@@ -149,6 +149,7 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
     total = u.blobs.bytes + u.trees.bytes + u.cache.bytes;
   }
 
+  const orphaned = new Set<Digest>(); // blobs whose last record was evicted: no grace period
   const evict = async (it: Item) => {
     if (it.kind === "record") {
       await store.cache.delete(it.name);
@@ -158,7 +159,10 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
       for (const d of it.refs) {
         const left = (refCount.get(d) ?? 1) - 1;
         refCount.set(d, left);
-        if (left === 0) total -= blobSizes.get(d) ?? 0;
+        if (left === 0) {
+          total -= blobSizes.get(d) ?? 0;
+          orphaned.add(d);
+        }
       }
     } else {
       total -= await removeTree(store, it.name, report);
@@ -170,11 +174,11 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
     if (old || overBudget) await evict(it);
   }
 
-  const grace = opts.all ? -Infinity : now - (opts.graceMs ?? 600_000);
+  const graceCutoff = opts.all ? Infinity : now - (opts.graceMs ?? 600_000);
   for (const [d, size] of blobSizes) {
     if ((refCount.get(d) ?? 0) > 0) continue;
     const st = await stat(store.path(d)).catch(() => undefined);
-    if (!st || st.mtimeMs > grace) continue;
+    if (!st || (st.mtimeMs > graceCutoff && !orphaned.has(d))) continue;
     await store.delete(d);
     report.blobs++;
     report.freedBytes += size;
