@@ -1,0 +1,85 @@
+// Which URL and TLS settings reach a registry host: https first, http for localhost and --insecure-registry hosts.
+
+import { readFileSync } from "node:fs";
+import { KbError } from "../errors.ts";
+import { fetchWithTls } from "../runtime.ts";
+import { networkError } from "./errors.ts";
+import { parseWwwAuthenticate, type Challenge } from "./www-authenticate.ts";
+
+/** What kb learnt about a host from `GET /v2/`. */
+export interface HostState {
+  /** "https://host:port" or "http://host:port". */
+  base: string;
+  /** The host's auth challenge, when `/v2/` answered 401. */
+  challenge?: Challenge;
+  fetch: typeof fetch;
+}
+
+/** TLS and scheme options shared by every host of a client. */
+export interface HostOptions {
+  insecure: string[];
+  caCerts: Record<string, string>;
+  userAgent: string;
+  env: Record<string, string | undefined>;
+}
+
+function hostOnly(h: string): string {
+  return h.startsWith("[") ? h.slice(0, h.indexOf("]") + 1) : h.replace(/:\d+$/, "");
+}
+
+/** True for hosts that may be reached over plain http: loopback names and --insecure-registry entries. */
+export function allowsHttp(host: string, insecure: string[]): boolean {
+  const h = hostOnly(host);
+  return h === "localhost" || h === "127.0.0.1" || h === "[::1]" || h.endsWith(".localhost") || isInsecure(host, insecure);
+}
+
+function isInsecure(host: string, insecure: string[]): boolean {
+  return insecure.some((i) => {
+    const x = i.replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "");
+    return x === host || x === hostOnly(host);
+  });
+}
+
+function readPem(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new KbError("USAGE", `Cannot read ${what} "${file}": ${(e as Error).message}`, { hint: "Pass a readable PEM file", cause: e });
+  }
+}
+
+/** The fetch to use for a host: with its CA (caCerts, SSL_CERT_FILE) and skip-verify for insecure hosts. */
+export function fetchForHost(host: string, o: HostOptions): typeof fetch {
+  const ca: string[] = [];
+  const caFile = o.caCerts[host] ?? o.caCerts[hostOnly(host)];
+  if (caFile) ca.push(readPem(caFile, `CA certificate for "${host}"`));
+  if (o.env.SSL_CERT_FILE) ca.push(readPem(o.env.SSL_CERT_FILE, "SSL_CERT_FILE"));
+  return fetchWithTls({ ca, insecureSkipVerify: isInsecure(host, o.insecure) });
+}
+
+/**
+ * Pings `GET /v2/` on `https://host`, falling back to `http://host` when allowed and TLS or the
+ * connection fails. `explicitBase` (a mirror written with a scheme) skips the probe of the other scheme.
+ */
+export async function probeHost(host: string, o: HostOptions, explicitBase?: string, signal?: AbortSignal): Promise<HostState> {
+  const f = fetchForHost(host, o);
+  const bases = explicitBase ? [explicitBase] : allowsHttp(host, o.insecure) ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
+  let last: unknown;
+  for (const base of bases) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const res = await f(`${base}/v2/`, { headers: { "User-Agent": o.userAgent }, redirect: "follow", signal });
+        const www = res.headers.get("www-authenticate");
+        await res.body?.cancel().catch(() => {});
+        const challenge = res.status === 401 && www ? parseWwwAuthenticate(www)[0] : undefined;
+        return { base, challenge, fetch: f };
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        if (e instanceof KbError) throw e;
+        last = e;
+        if (!/ECONNRESET|reset|closed/i.test(String((e as Error).message))) break;
+      }
+    }
+  }
+  throw networkError(last, { action: "reach registry", subject: host, method: "GET", url: `${bases.at(-1)}/v2/`, host });
+}
