@@ -1,0 +1,51 @@
+// Encodes the kb-sandbox config records (key + fixed fields, each NUL-terminated; see kb-sandbox.c).
+
+import { KbError } from "../errors.ts";
+import type { IdMapping, RunSpec } from "./types.ts";
+
+/** Where the helper mounts things and finds the generated /etc files. */
+export interface HelperLayout {
+  rootfs: string;
+  /** Bottom lower dir holding empty mount points, so the upperdir stays clean. */
+  stubs: string;
+  /** Host files with the /etc contents, keyed by container path. */
+  etcFiles: [host: string, target: string][];
+}
+
+/** Builds the NUL-separated config the helper reads on fd 3. */
+export function encodeHelperConfig(spec: RunSpec, layout: HelperLayout, idMap: IdMapping | undefined, probe = false): Uint8Array {
+  const out: string[] = [];
+  const rec = (key: string, ...fields: (string | number)[]) => {
+    for (const f of [key, ...fields]) {
+      const s = String(f);
+      if (s.includes("\0")) throw new KbError("SANDBOX", `Cannot pass "${key}" to the sandbox: the value holds a NUL byte`);
+      out.push(s, "\0");
+    }
+  };
+  if (idMap) {
+    rec("userns", 1);
+    for (const r of idMap.uids) rec("uidmap", r.inside, r.outside, r.count);
+    for (const r of idMap.gids) rec("gidmap", r.inside, r.outside, r.count);
+    if (idMap.newuidmap) rec("newuidmap", idMap.newuidmap);
+    if (idMap.newgidmap) rec("newgidmap", idMap.newgidmap);
+  }
+  rec("net", spec.network);
+  rec("rootfs", layout.rootfs);
+  for (const d of [...spec.lowerDirs, layout.stubs]) rec("lower", d);
+  rec("upper", spec.upperDir);
+  rec("work", spec.workDir);
+  if (spec.hostname ?? spec.etc.hostname) rec("hostname", (spec.hostname ?? spec.etc.hostname).trim());
+  for (const [host, target] of layout.etcFiles) rec("etc", host, target);
+  for (const m of spec.mounts) {
+    if (m.type === "bind") rec("bind", m.source, m.target, m.readonly ? "ro" : "rw");
+    else rec("tmpfs", m.target, [`mode=${(m.mode ?? 0o1777).toString(8)}`, m.size ? `size=${m.size}` : ""].filter(Boolean).join(","));
+  }
+  rec("cwd", spec.cwd);
+  rec("uid", spec.user.uid);
+  rec("gid", spec.user.gid);
+  for (const g of spec.user.groups) rec("group", g);
+  for (const a of spec.args) rec("arg", a);
+  for (const e of spec.env) rec("env", e);
+  if (probe) rec("probe", 1);
+  return new TextEncoder().encode(out.join(""));
+}

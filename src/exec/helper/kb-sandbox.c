@@ -1,0 +1,403 @@
+/*
+ * kb-sandbox: the small static helper that runs one Dockerfile RUN in fresh namespaces.
+ *
+ * kb itself is multi-threaded (Bun) and can never unshare(CLONE_NEWUSER); this single-threaded
+ * helper does it instead. Build: musl-gcc -static -O2 (scripts/build-helper.sh). No dependencies.
+ *
+ * Usage:
+ *   kb-sandbox run       config on fd 3, status lines on fd 4 (optional)
+ *   kb-sandbox xattrs D  print every extended attribute under D (no symlinks followed)
+ *   kb-sandbox version   print "kb-sandbox 1"
+ *
+ * Config protocol (fd 3, read to EOF): a sequence of records. A record is a key and a fixed number
+ * of fields, each NUL-terminated (paths may hold any byte but NUL, so no quoting is needed):
+ *   userns 1 ("1" = new user namespace)    uidmap 3 / gidmap 3 (inside outside count; repeatable)
+ *   newuidmap 1 / newgidmap 1 (path; when set the maps are written by these setuid tools, else the
+ *     helper writes them itself after "deny" to setgroups, which allows a single id only)
+ *   net 1 ("host" | "none")   rootfs 1 (empty mount point)   lower 1 (repeatable, top first)
+ *   upper 1   work 1   hostname 1   etc 2 (host file, container path: bound read-only)
+ *   bind 3 (source, container path, "ro" | "rw")   tmpfs 2 (container path, mount options)
+ *   cwd 1   uid 1   gid 1   group 1 (repeatable)   arg 1 (repeatable)   env 1 (repeatable)
+ *   probe 1 ("1" = set everything up, then exit 0 without running anything)
+ *
+ * Status (fd 4, when open): one line, "exit N", "signal N" or "error <step>: <reason>".
+ * Exit code: the command's; 128+N when it was killed by signal N; 125 when the sandbox could not be
+ * set up (stderr names the failing step and syscall), 126 not executable, 127 not found.
+ *
+ * Process tree: helper H (outside) [forks newuidmap/newgidmap mappers] -> unshare -> fork P, pid 1
+ * of the new pid namespace, which mounts, pivots and execs the command. SIGKILL to H kills P
+ * (PR_SET_PDEATHSIG), and when P exits the kernel kills everything else in the namespace.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <grp.h>
+#include <unistd.h>
+
+#define MAXV 4096
+typedef struct { char *v[MAXV]; int n; } list_t;
+
+static list_t lowers, args, envs, groups, uidmaps, gidmaps, etcs, binds, tmpfss;
+static char *rootfs, *upper, *work, *hostname, *cwd = "/", *newuidmap, *newgidmap;
+static int userns, net_none, probe, uid, gid, statusfd = -1;
+static pid_t child = -1;
+
+static void status(const char *fmt, const char *s, long n) {
+  char buf[1024];
+  int len = s ? snprintf(buf, sizeof buf, fmt, s) : snprintf(buf, sizeof buf, fmt, n);
+  if (statusfd >= 0 && len > 0) { ssize_t w = write(statusfd, buf, (size_t)len < sizeof buf ? (size_t)len : sizeof buf - 1); (void)w; }
+}
+
+/* A setup step failed: name it, with the errno text, on stderr and the status fd; exit 125. */
+static void die(const char *step, const char *what) {
+  char msg[900];
+  snprintf(msg, sizeof msg, "%s%s%s: %s", step, what ? " " : "", what ? what : "", strerror(errno));
+  dprintf(2, "kb-sandbox: %s\n", msg);
+  status("error %s\n", msg, 0);
+  _exit(125);
+}
+
+static void push(list_t *l, char *s) {
+  if (l->n >= MAXV - 1) { errno = E2BIG; die("read config", "too many values"); }
+  l->v[l->n++] = s; l->v[l->n] = NULL;
+}
+
+static void read_config(int fd) {
+  size_t cap = 65536, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len == cap) { cap *= 2; buf = realloc(buf, cap); if (!buf) die("read config", "(out of memory)"); }
+    ssize_t r = read(fd, buf + len, cap - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("read config from fd", "3");
+    if (r == 0) break;
+    len += (size_t)r;
+  }
+  close(fd);
+  char *f[4]; size_t i = 0;
+  while (i < len) {
+    int want = -1, k = 0;
+    char *key = buf + i;
+    i += strlen(key) + 1;
+    if (!strcmp(key, "uidmap") || !strcmp(key, "gidmap") || !strcmp(key, "bind")) want = 3;
+    else if (!strcmp(key, "etc") || !strcmp(key, "tmpfs")) want = 2;
+    else want = 1;
+    for (; k < want; k++) {
+      if (i >= len) { errno = EINVAL; die("read config: truncated record", key); }
+      f[k] = buf + i; i += strlen(f[k]) + 1;
+    }
+    if (!strcmp(key, "userns")) userns = f[0][0] == '1';
+    else if (!strcmp(key, "uidmap")) { push(&uidmaps, f[0]); push(&uidmaps, f[1]); push(&uidmaps, f[2]); }
+    else if (!strcmp(key, "gidmap")) { push(&gidmaps, f[0]); push(&gidmaps, f[1]); push(&gidmaps, f[2]); }
+    else if (!strcmp(key, "newuidmap")) newuidmap = f[0];
+    else if (!strcmp(key, "newgidmap")) newgidmap = f[0];
+    else if (!strcmp(key, "net")) net_none = !strcmp(f[0], "none");
+    else if (!strcmp(key, "rootfs")) rootfs = f[0];
+    else if (!strcmp(key, "lower")) push(&lowers, f[0]);
+    else if (!strcmp(key, "upper")) upper = f[0];
+    else if (!strcmp(key, "work")) work = f[0];
+    else if (!strcmp(key, "hostname")) hostname = f[0];
+    else if (!strcmp(key, "etc")) { push(&etcs, f[0]); push(&etcs, f[1]); }
+    else if (!strcmp(key, "bind")) { push(&binds, f[0]); push(&binds, f[1]); push(&binds, f[2]); }
+    else if (!strcmp(key, "tmpfs")) { push(&tmpfss, f[0]); push(&tmpfss, f[1]); }
+    else if (!strcmp(key, "cwd")) cwd = f[0];
+    else if (!strcmp(key, "uid")) uid = atoi(f[0]);
+    else if (!strcmp(key, "gid")) gid = atoi(f[0]);
+    else if (!strcmp(key, "group")) push(&groups, f[0]);
+    else if (!strcmp(key, "arg")) push(&args, f[0]);
+    else if (!strcmp(key, "env")) push(&envs, f[0]);
+    else if (!strcmp(key, "probe")) probe = f[0][0] == '1';
+    else { errno = EINVAL; die("read config: unknown key", key); }
+  }
+  if (!rootfs || !upper || !work || lowers.n == 0) { errno = EINVAL; die("read config", "(rootfs, upper, work and lower are required)"); }
+  if (args.n == 0 && !probe) { errno = EINVAL; die("read config", "(no command: arg is required)"); }
+}
+
+/* Writes "inside outside count" lines to /proc/self/{uid,gid}_map (single-id rootless or root). */
+static void write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) die("write", path);
+  close(fd);
+}
+
+static void write_map_self(const char *path, list_t *m) {
+  char text[4096]; size_t o = 0;
+  for (int i = 0; i + 2 < m->n; i += 3)
+    o += (size_t)snprintf(text + o, sizeof text - o, "%s %s %s\n", m->v[i], m->v[i + 1], m->v[i + 2]);
+  text[o] = 0;
+  write_file(path, text);
+}
+
+/* Forks a mapper that waits for one byte on a pipe, then execs newuidmap/newgidmap on `target`. */
+static pid_t fork_mapper(const char *tool, list_t *m, pid_t target, int *wfd) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) die("pipe", NULL);
+  pid_t pid = fork();
+  if (pid < 0) die("fork", tool);
+  if (pid == 0) {
+    char c, pidbuf[24], *av[3 + MAXV];
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(p[1]);
+    if (read(p[0], &c, 1) != 1) _exit(1);
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)target);
+    int n = 0; av[n++] = (char *)tool; av[n++] = pidbuf;
+    for (int i = 0; i < m->n; i++) av[n++] = m->v[i];
+    av[n] = NULL;
+    execv(tool, av);
+    dprintf(2, "kb-sandbox: exec %s: %s\n", tool, strerror(errno));
+    _exit(127);
+  }
+  close(p[0]);
+  *wfd = p[1];
+  return pid;
+}
+
+static void wait_mapper(pid_t pid, const char *tool) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { errno = EPERM; die("map ids with", tool); }
+}
+
+static void setup_userns(void) {
+  pid_t self = getpid();
+  int ufd = -1, gfd = -1;
+  pid_t um = -1, gm = -1;
+  if (newuidmap) um = fork_mapper(newuidmap, &uidmaps, self, &ufd);
+  if (newgidmap) gm = fork_mapper(newgidmap, &gidmaps, self, &gfd);
+  if (unshare(CLONE_NEWUSER) < 0) die("unshare", "CLONE_NEWUSER");
+  if (um > 0) { if (write(ufd, "x", 1) != 1) die("signal", newuidmap); close(ufd); wait_mapper(um, newuidmap); }
+  else write_map_self("/proc/self/uid_map", &uidmaps);
+  if (gm > 0) { if (write(gfd, "x", 1) != 1) die("signal", newgidmap); close(gfd); wait_mapper(gm, newgidmap); }
+  else { write_file("/proc/self/setgroups", "deny"); write_map_self("/proc/self/gid_map", &gidmaps); }
+  if (setresgid(0, 0, 0) < 0) die("setresgid", "0");
+  if (setresuid(0, 0, 0) < 0) die("setresuid", "0");
+}
+
+static char *in_root(const char *p) {
+  static char bufs[4][4096]; static int k;
+  char *b = bufs[k++ & 3];
+  snprintf(b, 4096, "%s/%s", rootfs, p[0] == '/' ? p + 1 : p);
+  return b;
+}
+
+/* Bind-mounts src on dst; read-only remount keeps the flags the kernel locks (nosuid, nodev, noexec). */
+static int bind_mount(const char *src, const char *dst, int ro, int rec) {
+  if (mount(src, dst, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0) return -1;
+  if (!ro) return 0;
+  struct statvfs sv;
+  unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY;
+  if (statvfs(dst, &sv) == 0) {
+    if (sv.f_flag & ST_NOSUID) fl |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) fl |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) fl |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
+  }
+  return mount(NULL, dst, NULL, fl, NULL);
+}
+
+static void mount_overlay(void) {
+  char opts[8192]; size_t o = 0;
+  o += (size_t)snprintf(opts + o, sizeof opts - o, "lowerdir=");
+  for (int i = 0; i < lowers.n; i++) {
+    if (strpbrk(lowers.v[i], ",:")) { errno = EINVAL; die("mount overlay: a lower dir holds ',' or ':'", lowers.v[i]); }
+    o += (size_t)snprintf(opts + o, sizeof opts - o, "%s%s", i ? ":" : "", lowers.v[i]);
+  }
+  o += (size_t)snprintf(opts + o, sizeof opts - o, ",upperdir=%s,workdir=%s%s", upper, work, userns ? ",userxattr" : ",redirect_dir=off,index=off,metacopy=off");
+  if (o >= 4095) { errno = E2BIG; die("mount overlay: options exceed one page", "(too many or too long lower dirs)"); }
+  if (mount("overlay", rootfs, "overlay", 0, opts) < 0) die("mount overlay on", rootfs);
+}
+
+static void mount_dev(void) {
+  static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+  char src[64];
+  if (mount("tmpfs", in_root("/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") < 0) die("mount tmpfs on", in_root("/dev"));
+  for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s%s", in_root("/dev/"), nodes[i]);
+    snprintf(src, sizeof src, "/dev/%s", nodes[i]);
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0) die("create", path);
+    close(fd);
+    if (mount(src, path, NULL, MS_BIND, NULL) < 0 && strcmp(nodes[i], "tty") != 0) die("bind-mount", src);
+  }
+  mkdir(in_root("/dev/pts"), 0755);
+  mkdir(in_root("/dev/shm"), 01777);
+  if (mount("devpts", in_root("/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") == 0)
+    if (symlink("pts/ptmx", in_root("/dev/ptmx")) < 0) die("symlink", "/dev/ptmx");
+  if (mount("shm", in_root("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) die("mount tmpfs on", "/dev/shm");
+  if (symlink("/proc/self/fd", in_root("/dev/fd")) < 0 || symlink("/proc/self/fd/0", in_root("/dev/stdin")) < 0 ||
+      symlink("/proc/self/fd/1", in_root("/dev/stdout")) < 0 || symlink("/proc/self/fd/2", in_root("/dev/stderr")) < 0)
+    die("symlink", "/dev/fd");
+}
+
+static void must_exist(const char *p, const char *what) {
+  struct stat st;
+  if (lstat(p, &st) < 0) die(what, p);
+}
+
+static void setup_mounts(void) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make mounts private", "/");
+  mount_overlay();
+  must_exist(in_root("/proc"), "find mount point");
+  if (mount("proc", in_root("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
+      bind_mount("/proc", in_root("/proc"), 0, 1) < 0)
+    die("mount proc (and rbind /proc) on", in_root("/proc"));
+  must_exist(in_root("/dev"), "find mount point");
+  mount_dev();
+  struct stat st;
+  if (lstat(in_root("/sys"), &st) == 0 &&
+      mount("sysfs", in_root("/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
+      bind_mount("/sys", in_root("/sys"), 0, 1) == 0) {
+    bind_mount("/sys", in_root("/sys"), 1, 0); /* best effort: read-only top; refused remounts leave it rw */
+  }
+  for (int i = 0; i + 1 < etcs.n; i += 2) {
+    must_exist(in_root(etcs.v[i + 1]), "find mount point");
+    if (bind_mount(etcs.v[i], in_root(etcs.v[i + 1]), 1, 0) < 0) die("bind-mount read-only", etcs.v[i + 1]);
+  }
+  for (int i = 0; i + 2 < binds.n; i += 3) {
+    must_exist(in_root(binds.v[i + 1]), "find mount point");
+    if (bind_mount(binds.v[i], in_root(binds.v[i + 1]), !strcmp(binds.v[i + 2], "ro"), 1) < 0) die("bind-mount", binds.v[i]);
+  }
+  for (int i = 0; i + 1 < tmpfss.n; i += 2) {
+    must_exist(in_root(tmpfss.v[i]), "find mount point");
+    if (mount("tmpfs", in_root(tmpfss.v[i]), "tmpfs", MS_NOSUID | MS_NODEV, tmpfss.v[i + 1]) < 0) die("mount tmpfs on", tmpfss.v[i]);
+  }
+}
+
+static void loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die("query interface", "lo");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die("bring up interface", "lo");
+  close(s);
+}
+
+/* Capabilities Docker grants a RUN by default; everything else leaves the bounding set. */
+static void drop_caps(void) {
+  static const int keep[] = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31};
+  for (int c = 0; c < 64; c++) {
+    int k = 0;
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) k |= keep[i] == c;
+    if (!k && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno == EINVAL) break;
+  }
+}
+
+static void exec_command(void) {
+  const char *path = NULL;
+  for (int i = 0; i < envs.n; i++) if (!strncmp(envs.v[i], "PATH=", 5)) path = envs.v[i] + 5;
+  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  int err = ENOENT;
+  if (strchr(args.v[0], '/')) { execve(args.v[0], args.v, envs.v); err = errno; }
+  else {
+    char full[4200];
+    for (const char *p = path; *p;) {
+      const char *e = strchr(p, ':');
+      size_t n = e ? (size_t)(e - p) : strlen(p);
+      snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", args.v[0]);
+      execve(full, args.v, envs.v);
+      if (errno != ENOENT && errno != ENOTDIR) err = errno;
+      p += n + (e ? 1 : 0);
+      if (!e) break;
+    }
+  }
+  errno = err;
+  dprintf(2, "kb-sandbox: exec \"%s\": %s\n", args.v[0], strerror(err));
+  status("error exec: %s\n", strerror(err), 0);
+  _exit(err == ENOENT ? 127 : 126);
+}
+
+static void run_pid1(void) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  setup_mounts();
+  if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname", hostname);
+  if (net_none) loopback_up();
+  if (probe) _exit(0);
+  if (chdir(rootfs) < 0) die("chdir", rootfs);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root", rootfs);
+  if (umount2(".", MNT_DETACH) < 0) die("detach old root", NULL);
+  if (chdir("/") < 0 || chdir(cwd) < 0) die("chdir to the working directory", cwd);
+  drop_caps();
+  gid_t gl[MAXV];
+  for (int i = 0; i < groups.n; i++) gl[i] = (gid_t)atoi(groups.v[i]);
+  if (setgroups((size_t)groups.n, gl) < 0 && !(errno == EPERM && groups.n == 0)) die("setgroups", NULL);
+  if (setresgid(gid, gid, gid) < 0) die("setgid", NULL);
+  if (setresuid(uid, uid, uid) < 0) die("setuid", NULL);
+  umask(022);
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* credential changes clear it: set it again right before exec */
+  exec_command();
+}
+
+static void relay(int sig) { (void)sig; if (child > 0) kill(child, SIGKILL); }
+
+static int cmd_run(void) {
+  if (fcntl(4, F_GETFD) >= 0) { statusfd = 4; fcntl(4, F_SETFD, FD_CLOEXEC); }
+  read_config(3);
+  pid_t parent = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(125);
+  if (userns) setup_userns();
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (net_none ? CLONE_NEWNET : 0);
+  if (unshare(flags) < 0) die("unshare", "CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUTS|CLONE_NEWIPC");
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = relay;
+  sigaction(SIGINT, &sa, NULL); sigaction(SIGTERM, &sa, NULL); sigaction(SIGHUP, &sa, NULL); sigaction(SIGQUIT, &sa, NULL);
+  child = fork();
+  if (child < 0) die("fork", "pid 1");
+  if (child == 0) run_pid1();
+  int st;
+  while (waitpid(child, &st, 0) < 0) if (errno != EINTR) die("waitpid", NULL);
+  if (WIFSIGNALED(st)) { status("signal %ld\n", NULL, WTERMSIG(st)); return 128 + WTERMSIG(st); }
+  if (WEXITSTATUS(st) != 125 || probe) status("exit %ld\n", NULL, WEXITSTATUS(st));
+  return WEXITSTATUS(st);
+}
+
+static size_t xroot_len;
+static int print_xattrs(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  (void)sb; (void)type; (void)ftw;
+  static char names[65536], val[65536];
+  ssize_t n = llistxattr(path, names, sizeof names);
+  const char *rel = path[xroot_len] ? path + xroot_len + 1 : ".";
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+    ssize_t v = lgetxattr(path, names + i, val, sizeof val);
+    if (v < 0) continue;
+    fputs(rel, stdout); putchar(0); fputs(names + i, stdout); putchar(0);
+    for (ssize_t j = 0; j < v; j++) printf("%02x", (unsigned char)val[j]);
+    putchar(0);
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "version")) { puts("kb-sandbox 1"); return 0; }
+  if (argc >= 2 && !strcmp(argv[1], "run")) return cmd_run();
+  if (argc >= 3 && !strcmp(argv[1], "xattrs")) {
+    xroot_len = strlen(argv[2]);
+    while (xroot_len > 1 && argv[2][xroot_len - 1] == '/') argv[2][--xroot_len] = 0;
+    if (nftw(argv[2], print_xattrs, 32, FTW_PHYS) < 0) { dprintf(2, "kb-sandbox: walk %s: %s\n", argv[2], strerror(errno)); return 125; }
+    return fflush(stdout) == 0 ? 0 : 125;
+  }
+  dprintf(2, "usage: kb-sandbox run (config on fd 3) | kb-sandbox xattrs DIR | kb-sandbox version\n");
+  return 125;
+}

@@ -1,0 +1,67 @@
+// Types shared by the RUN sandbox backends: what to run, how ids map, what comes back.
+
+/** How RUN is isolated: see ARCHITECTURE.md "RUN without root: the isolation ladder". */
+export type IsolationMode = "root" | "rootless" | "container";
+
+/** One contiguous id range: container ids `inside..inside+count-1` are host ids `outside..`. */
+export interface IdRange {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+/** The user namespace maps of a rootless sandbox. */
+export interface IdMapping {
+  uids: IdRange[];
+  gids: IdRange[];
+  /** Paths of setuid newuidmap/newgidmap; absent means the helper writes a single-id map itself. */
+  newuidmap?: string;
+  newgidmap?: string;
+}
+
+/** An extra mount inside the sandbox (RUN --mount). Targets are container paths. */
+export type SandboxMount =
+  | { type: "bind"; source: string; target: string; readonly: boolean }
+  | { type: "tmpfs"; target: string; size?: number; mode?: number };
+
+/** Everything one RUN needs. Paths on the host are absolute. */
+export interface RunSpec {
+  /** Read-only layers of the root filesystem, top first. */
+  lowerDirs: string[];
+  /** Fresh, empty dir that receives every change: it is the diff (not on overlayfs). */
+  upperDir: string;
+  /** Overlay work dir, empty, on the same filesystem as upperDir. */
+  workDir: string;
+  args: string[];
+  /** `KEY=value` strings. */
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; groups: number[] };
+  hostname?: string;
+  network: "host" | "none";
+  mounts: SandboxMount[];
+  /** Contents of the generated /etc files, bound read-only and never part of the diff. */
+  etc: { hosts: string; resolvConf: string; hostname: string };
+  stdout?: (chunk: Uint8Array) => void;
+  stderr?: (chunk: Uint8Array) => void;
+  stdin?: "null";
+}
+
+/** How a RUN ended. `timedOut` is set when `timeoutMs` elapsed and the tree was killed. */
+export interface RunResult {
+  exitCode: number;
+  signal?: string;
+  timedOut?: boolean;
+}
+
+/** Options of one run: cancellation and a time limit. */
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Runs RUN commands. Contract: the whole process tree is gone when `run` settles. */
+export interface Sandbox {
+  readonly isolation: IsolationMode;
+  run(spec: RunSpec, opts?: RunOptions): Promise<RunResult>;
+}
