@@ -3,3 +3,9 @@
 export type { TarEntry, TarEntryType } from "./tar-entry.ts";
 export { createTarStream, encodeTarHeader, type TarInput } from "./tar.ts";
 export { readTar, type ReadTarOptions, type TarMember } from "./untar.ts";
+export {
+  compressStream, decompressStream, detectCompression, DEFAULT_LEVEL,
+  type Compression, type CompressOptions, type DetectedCompression,
+} from "./compress.ts";
+export { HashingStream, writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";
+export * from "./whiteout.ts";

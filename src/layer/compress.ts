@@ -1,0 +1,137 @@
+// Layer compression: gzip and zstd through node:zlib, bzip2/xz through their programs, detection by magic bytes.
+
+import { spawn } from "node:child_process";
+import zlib from "node:zlib";
+import { KbError } from "../errors.ts";
+import { throughNode } from "./_node-stream.ts";
+
+/** Algorithms kb writes layers with. */
+export type Compression = "gzip" | "zstd" | "none";
+/** Formats kb reads layers in. */
+export type DetectedCompression = "gzip" | "zstd" | "bzip2" | "xz" | "none";
+
+export interface CompressOptions {
+  algorithm: Compression;
+  /** gzip 1–9, zstd 1–19. @default gzip 1, zstd 3 (docs/decisions/031-compression.md) */
+  level?: number;
+}
+
+/** Default levels: see docs/decisions/031-compression.md. */
+export const DEFAULT_LEVEL: Record<Exclude<Compression, "none">, number> = { gzip: 1, zstd: 3 };
+
+/** Names the compression of a blob from its first bytes (6 are enough). */
+export function detectCompression(head: Uint8Array): DetectedCompression {
+  const m = (...b: number[]) => b.every((x, i) => head[i] === x);
+  if (m(0x1f, 0x8b)) return "gzip";
+  if (m(0x28, 0xb5, 0x2f, 0xfd)) return "zstd";
+  if (m(0x42, 0x5a, 0x68)) return "bzip2";
+  if (m(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return "xz";
+  return "none";
+}
+
+function zlibError(action: string) {
+  return (e: unknown) =>
+    new KbError("LAYER_INVALID", `Cannot ${action}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e, hint: "The blob is corrupt or truncated; fetch it again",
+    });
+}
+
+/**
+ * Compresses a stream. Output is pulled: nothing is buffered beyond zlib's own window.
+ * @example const gz = compressStream(tar, { algorithm: "gzip", level: 1 });
+ */
+export function compressStream(stream: ReadableStream<Uint8Array>, opts: CompressOptions): ReadableStream<Uint8Array> {
+  if (opts.algorithm === "none") return stream;
+  const level = opts.level ?? DEFAULT_LEVEL[opts.algorithm];
+  const t = opts.algorithm === "gzip"
+    ? zlib.createGzip({ level })
+    : zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
+  return throughNode(stream, t, t, zlibError(`compress the layer with ${opts.algorithm}`));
+}
+
+function viaProgram(stream: ReadableStream<Uint8Array>, prog: string): ReadableStream<Uint8Array> {
+  const child = spawn(prog, ["-dc"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-2000)));
+  const exited = new Promise<number | Error>((res) => {
+    child.on("error", (e) => res(e));
+    child.on("close", (code) => res(code ?? -1));
+  });
+  child.stdin.on("error", () => {}); // EPIPE when the program exits early: reported through its exit code
+  const missing = (e: unknown) => (e as NodeJS.ErrnoException)?.code === "ENOENT";
+  return throughNode(stream, child.stdin, child.stdout, (e) => {
+    if (missing(e)) {
+      return new KbError("LAYER_INVALID", `Cannot decompress a ${prog} layer: the "${prog}" program is not installed`, {
+        hint: `Install it (Debian: apt-get install ${prog === "xz" ? "xz-utils" : prog})`, cause: e,
+      });
+    }
+    return e instanceof KbError ? e : zlibError(`decompress the ${prog} layer`)(e);
+  }, async () => {
+    const r = await exited;
+    if (r instanceof Error) throw r;
+    if (r !== 0) throw new KbError("LAYER_INVALID", `Cannot decompress the ${prog} layer: "${prog} -dc" exited with ${r}: ${stderr.trim()}`);
+  });
+}
+
+/**
+ * Decompresses a layer blob of any kind kb reads (gzip, possibly multi-member; zstd; bzip2 and xz through
+ * the `bzip2`/`xz` programs), detected by its magic bytes; an uncompressed tar passes through.
+ */
+export function decompressStream(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let out: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const open = async () => {
+    const { first, rest } = await peek(stream.getReader(), 6);
+    const kind = detectCompression(first);
+    switch (kind) {
+      case "none": return rest;
+      case "gzip": { const t = zlib.createGunzip(); return throughNode(rest, t, t, zlibError("decompress the gzip layer")); }
+      case "zstd": { const t = zlib.createZstdDecompress(); return throughNode(rest, t, t, zlibError("decompress the zstd layer")); }
+      default: return viaProgram(rest, kind);
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      out ??= (await open()).getReader();
+      const { done, value } = await out.read();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    async cancel(reason) {
+      if (out) await out.cancel(reason);
+      else await stream.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Reads at least `n` bytes (fewer at end of stream) and returns them plus a stream of everything. */
+async function peek(reader: ReadableStreamDefaultReader<Uint8Array>, n: number): Promise<{ first: Uint8Array; rest: ReadableStream<Uint8Array> }> {
+  const head: Uint8Array[] = [];
+  let got = 0;
+  while (got < n) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    head.push(value);
+    got += value.length;
+  }
+  const first = new Uint8Array(got);
+  let o = 0;
+  for (const h of head) {
+    first.set(h, o);
+    o += h.length;
+  }
+  let sent = first.length === 0;
+  const rest = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (!sent) {
+        sent = true;
+        c.enqueue(first);
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) c.close();
+      else c.enqueue(value);
+    },
+    cancel: (r) => reader.cancel(r),
+  }, { highWaterMark: 0 });
+  return { first, rest };
+}
