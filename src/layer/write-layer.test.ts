@@ -7,17 +7,17 @@ import { collect, file, has, iter, run, tempDir } from "./_test-util.ts";
 import { createTarStream } from "./tar.ts";
 import { writeLayer } from "./write-layer.ts";
 
-const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+const sha = (b: Uint8Array): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const entries = () => iter([file("a.txt", "hello\n".repeat(1000)), file("b/c.bin", new Uint8Array(70_000).fill(3))]);
 
 describe("writeLayer()", () => {
   for (const compression of ["gzip", "zstd", "none"] as const) {
     test(`reports digest, diffID and sizes of a ${compression} layer`, async () => {
-      let blob = new Uint8Array(0);
+      let blob: Uint8Array = new Uint8Array(0);
       const tar = await collect(createTarStream(entries()));
       const r = await writeLayer(createTarStream(entries()), { compression }, async (s) => { blob = await collect(s); });
-      expect(r.digest).toBe(sha(blob));
-      expect(r.diffId).toBe(sha(tar));
+      expect(r.digest as string).toBe(sha(blob));
+      expect(r.diffId as string).toBe(sha(tar));
       expect(r.size).toBe(blob.length);
       expect(r.uncompressedSize).toBe(tar.length);
       expect(r.mediaType).toBe(`application/vnd.oci.image.layer.v1.tar${compression === "none" ? "" : `+${compression}`}`);
@@ -29,7 +29,7 @@ describe("writeLayer()", () => {
       const tool = compression === "gzip" ? "gunzip" : compression === "zstd" ? "zstd" : "cat";
       const plain = has(tool) ? run(tool, compression === "none" ? [f] : ["-dc", f]).raw
         : compression === "zstd" ? zlib.zstdDecompressSync(blob) : zlib.gunzipSync(blob);
-      expect(sha(plain)).toBe(r.diffId);
+      expect(sha(plain)).toBe(r.diffId as string);
       rmSync(dir, { recursive: true });
     });
   }
