@@ -1,0 +1,9 @@
+// Public API of the Dockerfile front end: parser, dump, shell lexer, typed instructions.
+
+export { parseDockerfile, parseDockerfileStream, DockerfileParser, MAX_LINE_BYTES } from "./parse.ts";
+export type { Node, Warning, Directives, ParseOptions, ParseResult } from "./parse.ts";
+export { dumpNodes } from "./dump.ts";
+export { parseHeredoc, heredocsFromLine, chompHeredocContent } from "./_heredoc.ts";
+export type { Heredoc } from "./_heredoc.ts";
+export { createShellLex } from "./lex.ts";
+export type { ShellLex, ShellEnv, ShellLexOptions, ProcessWordResult } from "./lex.ts";
