@@ -97,18 +97,24 @@ function hexOf(d: Digest): string {
   return d.slice(7);
 }
 
-class DiskStore implements Store {
-  readonly cache: CacheIndex;
-  constructor(readonly dirs: StoreDirs) {
-    this.cache = createCacheIndex(dirs.cache, () => this.tempPath(".json"));
-  }
+/**
+ * A BlobStore over any `<blobs>/<hex>` folder (the store's, or an OCI layout's `blobs/sha256`), with temp files
+ * `<tmpDir>/<tmpPrefix><pid>-<random>` on the same filesystem.
+ * @example const blobs = openBlobDir(join(layout, "blobs/sha256"), layout, ".kb-tmp-")
+ */
+export function openBlobDir(blobsDir: string, tmpDir: string, tmpPrefix = ""): BlobStore & { tempPath(suffix?: string): string } {
+  return new BlobDir(blobsDir, tmpDir, tmpPrefix);
+}
+
+class BlobDir implements BlobStore {
+  constructor(private readonly blobsDir: string, private readonly tmpDir: string, private readonly tmpPrefix: string) {}
 
   path(d: Digest): string {
-    return join(this.dirs.blobs, hexOf(d));
+    return join(this.blobsDir, hexOf(d));
   }
 
   tempPath(suffix = ""): string {
-    return join(this.dirs.tmp, `${process.pid}-${randomBytes(8).toString("hex")}${suffix}`);
+    return join(this.tmpDir, `${this.tmpPrefix}${process.pid}-${randomBytes(8).toString("hex")}${suffix}`);
   }
 
   async stat(d: Digest): Promise<{ size: number } | undefined> {
@@ -130,7 +136,7 @@ class DiskStore implements Store {
       return await fileStream(this.path(d), { signal });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      throw new KbError("STORE", `Cannot open blob "${d}": not in the store "${this.dirs.root}"`, {
+      throw new KbError("STORE", `Cannot open blob "${d}": not in "${this.blobsDir}"`, {
         hint: "the cache was pruned meanwhile; run the command again",
       });
     }
@@ -180,6 +186,15 @@ class DiskStore implements Store {
     await unlink(this.path(d)).catch((e) => {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     });
+  }
+
+}
+
+class DiskStore extends BlobDir implements Store {
+  readonly cache: CacheIndex;
+  constructor(readonly dirs: StoreDirs) {
+    super(dirs.blobs, dirs.tmp, "");
+    this.cache = createCacheIndex(dirs.cache, () => this.tempPath(".json"));
   }
 
   withLock<T>(name: string, fn: () => Promise<T>, opts?: LockOptions): Promise<T> {

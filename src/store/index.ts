@@ -1,6 +1,6 @@
 // The content-addressed store: blobs, build-cache index, trees, locks, maintenance, store-backed images.
 
-export { defaultStoreDir, openStore, type BlobStore, type PutOptions, type Store, type StoreDirs } from "./blob-store.ts";
+export { defaultStoreDir, openBlobDir, openStore, type BlobStore, type PutOptions, type Store, type StoreDirs } from "./blob-store.ts";
 export { type CacheIndex, type CacheRecord, type CacheRecordInput } from "./cache-index.ts";
 export { withLock, pidAlive, type LockOptions } from "./lock.ts";
 export { du, prune, verify, type PruneOptions, type PruneReport, type StoreUsage, type Usage, type VerifyReport } from "./maintenance.ts";

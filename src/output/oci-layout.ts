@@ -1,0 +1,180 @@
+// OCI image layout: write (append, replacing a tag) and read (tag, digest, nested indexes, platform selection).
+// https://github.com/opencontainers/image-spec/blob/main/image-layout.md
+
+import { join } from "node:path";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { isKbError, KbError } from "../errors.ts";
+import type { Image } from "../image/image.ts";
+import { isDigest, isIndexMediaType, MediaType, type Descriptor, type Digest, type Index } from "../image/types.ts";
+import { openBlobDir } from "../store/blob-store.ts";
+import { fileStream } from "../store/file-stream.ts";
+import { verifyingTransform } from "../store/digest-stream.ts";
+import { withLock } from "../store/lock.ts";
+import { imageFromBlobs, parseJson, readBlobBytes, type BlobSource } from "../store/store-image.ts";
+import type { ImageSink, ImageSource, SourceReadOptions } from "./output.ts";
+import { hostPlatform, selectPlatform, toPlatform } from "./_platform.ts";
+
+/** The annotation that names a tag in index.json. */
+export const REF_NAME = "org.opencontainers.image.ref.name";
+const utf8 = new TextEncoder();
+
+/** Options of {@link writeOciLayout}. */
+export interface WriteOciLayoutOptions {
+  /** Recorded as `org.opencontainers.image.ref.name`; an entry with the same tag is replaced. */
+  tag?: string;
+  signal?: AbortSignal;
+}
+
+function checkTag(tag: string): void {
+  if (!tag || /[\s\x00-\x1f]/.test(tag)) throw new KbError("USAGE", `Cannot use tag "${tag}" in an OCI layout: empty or has spaces`);
+}
+
+async function readJsonFile<T>(path: string, what: string): Promise<T | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  return parseJson<T>(bytes, what);
+}
+
+/** Copies the image's blobs (verified; present ones skipped) into `<dir>/blobs/sha256`; returns its descriptor. */
+async function copyBlobs(dir: string, img: Image, signal?: AbortSignal): Promise<Descriptor> {
+  const blobs = openBlobDir(join(dir, "blobs", "sha256"), dir, ".kb-tmp-");
+  await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
+  for (const layer of await img.layers()) {
+    const [d, size] = [await layer.digest(), await layer.size()];
+    if ((await blobs.stat(d))?.size === size) continue;
+    await blobs.put(await layer.compressed(signal), { expected: d, size, signal });
+  }
+  const manifest = await img.manifest();
+  await blobs.putBytes(await img.rawConfig(), manifest.config.digest);
+  const raw = await img.rawManifest();
+  const { digest, size } = await blobs.putBytes(raw, await img.digest());
+  const config = await img.config();
+  const platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
+  return { mediaType: await img.mediaType(), digest, size, platform };
+}
+
+/**
+ * Writes `img` into the OCI layout at `dir` (created if needed; an existing layout is appended to).
+ * Blobs are streamed and verified; index.json is replaced atomically last, under a lock in `dir`.
+ * @example await writeOciLayout("out/", img, { tag: "v1" }) // then: skopeo inspect oci:out/:v1
+ */
+export async function writeOciLayout(dir: string, img: Image, opts: WriteOciLayoutOptions = {}): Promise<Descriptor> {
+  if (opts.tag !== undefined) checkTag(opts.tag);
+  try {
+    await mkdir(dir, { recursive: true });
+    const header = await readJsonFile<{ imageLayoutVersion?: unknown }>(join(dir, "oci-layout"), `"${dir}/oci-layout"`);
+    if (header && typeof header.imageLayoutVersion !== "string") {
+      throw new KbError("OUTPUT", `Cannot write to OCI layout "${dir}": its oci-layout file has no imageLayoutVersion`);
+    }
+    const desc = await copyBlobs(dir, img, opts.signal);
+    const entry: Descriptor = opts.tag ? { ...desc, annotations: { [REF_NAME]: opts.tag } } : desc;
+    await withLock(dir, "kb-index", async () => {
+      if (!header) await writeFile(join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+      const index = (await readJsonFile<Index>(join(dir, "index.json"), `"${dir}/index.json"`)) ?? { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+      if (!Array.isArray(index.manifests)) throw new KbError("OUTPUT", `Cannot write to OCI layout "${dir}": index.json has no manifests list`);
+      index.manifests = index.manifests.filter((m) => (opts.tag ? m.annotations?.[REF_NAME] !== opts.tag : !(m.digest === desc.digest && !m.annotations?.[REF_NAME])));
+      index.manifests.push(entry);
+      const temp = join(dir, `.kb-tmp-${process.pid}-index.json`);
+      await writeFile(temp, utf8.encode(JSON.stringify(index)));
+      await rename(temp, join(dir, "index.json")).catch(async (e) => {
+        await unlink(temp).catch(() => {});
+        throw e;
+      });
+    }, { signal: opts.signal });
+    return entry;
+  } catch (e) {
+    if (e instanceof KbError) throw e;
+    throw new KbError("OUTPUT", `Cannot write OCI layout "${dir}": ${(e as Error).message}`, { cause: e, hint: "check that the folder is writable" });
+  }
+}
+
+/** A BlobSource over a layout's blobs that verifies every blob's digest while it streams. */
+export function layoutBlobSource(dir: string): BlobSource {
+  return {
+    async open(d: Digest, signal?: AbortSignal) {
+      if (!isDigest(d)) throw new KbError("MANIFEST_INVALID", `Cannot read blob "${String(d).slice(0, 80)}": not a sha256 digest`);
+      try {
+        return (await fileStream(join(dir, "blobs", "sha256", d.slice(7)), { signal })).pipeThrough(verifyingTransform(d, undefined, `blob in "${dir}"`));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        throw new KbError("MANIFEST_INVALID", `Cannot read blob "${d}": missing from OCI layout "${dir}"`, { hint: "the layout is incomplete; copy it again" });
+      }
+    },
+  };
+}
+
+function checkIndex(index: Index, what: string): void {
+  if (index.schemaVersion !== 2 || !Array.isArray(index.manifests) || !index.manifests.every((m) => m && isDigest(m.digest) && typeof m.mediaType === "string")) {
+    throw new KbError("MANIFEST_INVALID", `Cannot use ${what}: not an image index (schemaVersion 2, manifests with digests)`, { hint: "the layout is corrupt" });
+  }
+}
+
+/** Follows a descriptor (index → platform → manifest) to an Image; nested indexes up to 4 deep. */
+async function resolve(source: BlobSource, desc: Descriptor, opts: SourceReadOptions, where: string, depth = 0): Promise<Image> {
+  const bytes = await readBlobBytes(source, desc.digest, opts.signal);
+  const doc = parseJson<Index & { layers?: unknown }>(bytes, `manifest "${desc.digest}"`);
+  if (isIndexMediaType(desc.mediaType) || isIndexMediaType(doc.mediaType) || (Array.isArray(doc.manifests) && !doc.layers)) {
+    if (depth > 4) throw new KbError("MANIFEST_INVALID", `Cannot read ${where}: indexes nested more than 4 deep`);
+    const index = doc;
+    checkIndex(index, `index "${desc.digest}"`);
+    const want = toPlatform(opts.platform ?? hostPlatform());
+    try {
+      return await resolve(source, selectPlatform(index.manifests, want, `index "${desc.digest}"`), opts, where, depth + 1);
+    } catch (e) {
+      if (!isKbError(e, "PLATFORM_NOT_FOUND")) throw e;
+      // Nested indexes without a platform: look inside each, in order.
+      for (const nested of index.manifests.filter((m) => !m.platform && isIndexMediaType(m.mediaType))) {
+        try {
+          return await resolve(source, nested, opts, where, depth + 1);
+        } catch (inner) {
+          if (!isKbError(inner, "PLATFORM_NOT_FOUND")) throw inner;
+        }
+      }
+      throw e;
+    }
+  }
+  return imageFromBlobs(source, bytes, opts.signal);
+}
+
+/**
+ * Reads one image from the OCI layout at `dir`: by tag (ref.name), by manifest/index digest, or the only entry.
+ * Works on layouts written by kb, skopeo, umoci, buildah and docker save. Blobs are verified as they stream.
+ * @example const img = await readOciLayout("out/", "v1", { platform: "linux/amd64" })
+ */
+export async function readOciLayout(dir: string, tagOrDigest?: string, opts: SourceReadOptions = {}): Promise<Image> {
+  const index = await readJsonFile<Index>(join(dir, "index.json"), `"${dir}/index.json"`);
+  if (!index) throw new KbError("MANIFEST_INVALID", `Cannot read OCI layout "${dir}": index.json is missing`, { hint: "point at the folder that holds oci-layout and index.json" });
+  checkIndex(index, `"${dir}/index.json"`);
+  const tags = index.manifests.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
+  let entry: Descriptor | undefined;
+  if (tagOrDigest === undefined) {
+    if (index.manifests.length !== 1) {
+      throw new KbError("USAGE", `Cannot choose an image in OCI layout "${dir}": it holds ${index.manifests.length}`, { hint: `name one: ${tags.map((t) => `"${t}"`).join(", ") || "by digest"}` });
+    }
+    entry = index.manifests[0];
+  } else if (isDigest(tagOrDigest)) {
+    entry = index.manifests.find((m) => m.digest === tagOrDigest) ?? { mediaType: MediaType.OciManifest, digest: tagOrDigest, size: -1 };
+  } else {
+    entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === tagOrDigest);
+  }
+  if (!entry) throw new KbError("REGISTRY_NOT_FOUND", `Cannot find "${tagOrDigest}" in OCI layout "${dir}"`, { hint: `tags there: ${tags.map((t) => `"${t}"`).join(", ") || "none"}` });
+  return resolve(layoutBlobSource(dir), entry, opts, `OCI layout "${dir}"`);
+}
+
+/** The OCI layout as an ImageSink/ImageSource pair for `dest` (one ref.name per tag). */
+export const ociLayout = {
+  sink: (dest: string): ImageSink => ({
+    name: "oci",
+    async write(img, opts) {
+      let last: Descriptor | undefined;
+      for (const tag of opts.tags.length ? opts.tags : [undefined]) last = await writeOciLayout(dest, img, { tag, signal: opts.signal });
+      return last!;
+    },
+  }),
+  source: (dest: string): ImageSource => ({ name: "oci", read: (ref, opts) => readOciLayout(dest, ref, opts) }),
+};
