@@ -1,0 +1,101 @@
+// diffUpperDir: turns an overlayfs upperdir into the layer's entry stream (whiteouts, opaque dirs, hardlinks).
+
+import { lstat, readdir, readlink } from "node:fs/promises";
+import path from "node:path";
+import { fileBody, joinRel, markerEntry, statToEntry } from "./_entry.ts";
+import type { DiffEntry, IdMapper } from "./types.ts";
+import { readXattrs, type XattrMap } from "./xattrs.ts";
+
+/** Options of {@link diffUpperDir}. */
+export interface UpperDiffOptions {
+  /** Host ids → container ids (rootless). @default identity */
+  idMap?: IdMapper;
+  /** Container paths (e.g. "/run/secrets") skipped with everything under them. @default [] */
+  exclude?: string[];
+  /** Pre-read xattrs; @default readXattrs(upperDir) through the kb-sandbox helper */
+  xattrs?: XattrMap;
+  /** Helper binary for reading xattrs. @default resolveHelperPath() */
+  helperPath?: string;
+}
+
+const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
+
+function isOpaque(x: Record<string, string> | undefined): boolean {
+  return x?.["trusted.overlay.opaque"] === "y" || x?.["user.overlay.opaque"] === "y";
+}
+
+function isXattrWhiteout(x: Record<string, string> | undefined): boolean {
+  return x !== undefined && ("trusted.overlay.whiteout" in x || "user.overlay.whiteout" in x);
+}
+
+function strip(x: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!x) return undefined;
+  const kept = Object.entries(x).filter(([k]) => !OVERLAY_XATTR.test(k));
+  return kept.length ? Object.fromEntries(kept) : undefined;
+}
+
+/** Normalises "/a/b/" to "a/b". */
+export function relPath(p: string): string {
+  return path.posix.normalize("/" + p).slice(1).replace(/\/$/, "");
+}
+
+/**
+ * Walks an upperdir in sorted order and yields what the RUN changed: 0/0 char devices and
+ * `*.overlay.whiteout` files become `.wh.NAME`, opaque dirs get `DIR/.wh..wh..opq`, overlay
+ * xattrs are dropped, ids mapped back, and files sharing an inode become hardlink entries.
+ * Cost: O(entries in the upperdir). Bodies open lazily; read or cancel each before the next.
+ * @example for await (const { entry, body } of diffUpperDir(upper)) { ... }
+ */
+export async function* diffUpperDir(upperDir: string, opts: UpperDiffOptions = {}): AsyncGenerator<DiffEntry> {
+  const xattrs = opts.xattrs ?? (await readXattrs(upperDir, opts.helperPath));
+  const exclude = new Set((opts.exclude ?? []).map(relPath));
+  const links = new Map<string, string>();
+  const rootX = xattrs.get(".");
+  if (isOpaque(rootX)) yield { entry: markerEntry(".wh..wh..opq", 0) };
+  yield* walk(upperDir, "", { idMap: opts.idMap, xattrs, skip: exclude, links });
+}
+
+interface WalkState {
+  idMap?: IdMapper;
+  xattrs: XattrMap;
+  skip: Set<string>;
+  links: Map<string, string>;
+}
+
+async function* walk(root: string, rel: string, s: WalkState): AsyncGenerator<DiffEntry> {
+  const names = (await readdir(path.join(root, rel))).sort();
+  for (const name of names) {
+    const r = joinRel(rel, name);
+    if (s.skip.has(r)) continue;
+    const abs = path.join(root, r);
+    const st = await lstat(abs);
+    const x = s.xattrs.get(r);
+    const mtime = Math.floor(st.mtimeMs / 1000);
+    if ((st.isCharacterDevice() && st.rdev === 0) || (st.isFile() && isXattrWhiteout(x))) {
+      yield { entry: markerEntry(joinRel(rel, `.wh.${name}`), mtime) };
+      continue;
+    }
+    const entry = statToEntry(r, st, st.isSymbolicLink() ? await readlink(abs) : undefined, s.idMap);
+    if (!entry) continue;
+    const kept = strip(x);
+    if (kept) entry.xattrs = kept;
+    if (!st.isDirectory() && st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = s.links.get(key);
+      if (first !== undefined) {
+        yield { entry: { ...entry, type: "hardlink", size: 0, linkname: first } };
+        continue;
+      }
+      s.links.set(key, r);
+    }
+    if (entry.type === "file") {
+      yield { entry, body: fileBody(abs, entry.size) };
+      continue;
+    }
+    yield { entry };
+    if (entry.type === "dir") {
+      if (isOpaque(x)) yield { entry: markerEntry(joinRel(r, ".wh..wh..opq"), mtime) };
+      yield* walk(root, r, s);
+    }
+  }
+}
