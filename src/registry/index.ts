@@ -1,0 +1,10 @@
+// Public API of the registry module: client, credentials, pull and push.
+export { createRegistryClient } from "./client.ts";
+export type { ProgressEvent, RegistryClient, RegistryClientOptions, RegistryRequest, RegistryResponse } from "./client.ts";
+export * from "./credentials.ts";
+export { redact } from "./redact.ts";
+export { parseWwwAuthenticate, type Challenge } from "./www-authenticate.ts";
+export { errorStatus, isTemporaryStatus } from "./errors.ts";
+export { fetchManifest, resolveImage, resolveIndex, RemoteImage, MANIFEST_CAP, type FetchedManifest, type ResolvedIndex } from "./remote-image.ts";
+export { pushImage, pushIndex, layerSourceRepository, type PushOptions, type PushResult } from "./push.ts";
+export { MANIFEST_ACCEPT } from "./_manifest.ts";

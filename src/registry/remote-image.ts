@@ -1,0 +1,168 @@
+// Pulling: manifests (verified, capped), platform selection from indexes, and lazy registry-backed images.
+// https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
+
+import { KbError } from "../errors.ts";
+import type { Image, Layer } from "../image/image.ts";
+import { formatPlatform, hostPlatform, platformMatches } from "../image/platform.ts";
+import { manifestReference, withDigest, type Reference } from "../image/reference.ts";
+import { isIndexMediaType, type Digest, type ImageConfig, type Index, type Manifest, type Platform } from "../image/types.ts";
+import { MANIFEST_ACCEPT, parseManifestDocument } from "./_manifest.ts";
+import { fetchBlob, RemoteLayer } from "./_remote-layer.ts";
+import { readBounded, sha256Digest } from "./_verify.ts";
+import type { RegistryClient } from "./client.ts";
+
+/** Largest manifest kb reads (the distribution spec's SHOULD-handle size). */
+export const MANIFEST_CAP = 4 * 1024 * 1024;
+/** Largest image config kb reads. */
+export const CONFIG_CAP = 32 * 1024 * 1024;
+
+/** A manifest or index exactly as served. */
+export interface FetchedManifest {
+  bytes: Uint8Array;
+  mediaType: string;
+  digest: Digest;
+}
+
+/**
+ * GETs a manifest, capped at 4 MiB, checked against a pinned digest (or Docker-Content-Digest), with its
+ * media type decided and the document validated.
+ * @throws KbError MANIFEST_INVALID, BLOB_DIGEST_MISMATCH, REGISTRY_NOT_FOUND, REGISTRY_UNAUTHORIZED
+ */
+export async function fetchManifest(client: RegistryClient, ref: Reference, accept: string[] = MANIFEST_ACCEPT, signal?: AbortSignal): Promise<FetchedManifest> {
+  const subject = ref.toString();
+  const { res } = await client.request({
+    registry: ref.registry,
+    repository: ref.repository,
+    method: "GET",
+    path: `/v2/${ref.repository}/manifests/${manifestReference(ref)}`,
+    headers: { Accept: accept.join(", ") },
+    action: "pull manifest",
+    subject,
+    signal,
+    mirrors: true,
+  });
+  const tooBig = () =>
+    new KbError("MANIFEST_INVALID", `Cannot read manifest of "${subject}": it is larger than ${MANIFEST_CAP} bytes`, {
+      hint: "Registries and clients only have to handle manifests up to 4 MiB",
+    });
+  if (Number(res.headers.get("content-length") ?? 0) > MANIFEST_CAP) {
+    await res.body?.cancel().catch(() => {});
+    throw tooBig();
+  }
+  const bytes = await readBounded(res.body, MANIFEST_CAP, tooBig);
+  const digest = sha256Digest(bytes);
+  const header = res.headers.get("docker-content-digest");
+  const expected = ref.digest ?? (header?.startsWith("sha256:") ? header : undefined);
+  if (expected && expected !== digest)
+    throw new KbError("BLOB_DIGEST_MISMATCH", `Cannot verify manifest of "${subject}": its content hashes to "${digest}", expected "${expected}"`, {
+      hint: "The registry served a different manifest than the digest names; the registry or a proxy is corrupt",
+    });
+  const { mediaType } = parseManifestDocument(subject, bytes, res.headers.get("content-type"));
+  return { bytes, mediaType, digest };
+}
+
+/** A multi-platform index (or a single manifest, when the reference names one). */
+export interface ResolvedIndex extends FetchedManifest {
+  index?: Index;
+  manifest?: Manifest;
+}
+
+/** Fetches what a reference names and parses it, for listing platforms. */
+export async function resolveIndex(client: RegistryClient, ref: Reference, signal?: AbortSignal): Promise<ResolvedIndex> {
+  const m = await fetchManifest(client, ref, MANIFEST_ACCEPT, signal);
+  const { doc } = parseManifestDocument(ref.toString(), m.bytes, m.mediaType);
+  return isIndexMediaType(m.mediaType) ? { ...m, index: doc as Index } : { ...m, manifest: doc as Manifest };
+}
+
+function platformNotFound(ref: Reference, want: Platform, available: string[]): KbError {
+  return new KbError(
+    "PLATFORM_NOT_FOUND",
+    `Cannot find platform "${formatPlatform(want)}" in "${ref}": it has ${available.length ? available.map((a) => `"${a}"`).join(", ") : "no platform entries"}`,
+    { hint: available.length ? `Pass --platform ${available[0]} (or another listed one)` : "The index lists no usable image" },
+  );
+}
+
+/**
+ * Resolves a reference to one single-platform image, picking `platform` from an index (first match).
+ * Layers are lazy: nothing but manifests is fetched until a layer is read; the config on first use.
+ * @default platform hostPlatform()
+ */
+export async function resolveImage(client: RegistryClient, ref: Reference, platform: Platform = hostPlatform(), signal?: AbortSignal): Promise<Image> {
+  let current = ref;
+  let m = await fetchManifest(client, current, MANIFEST_ACCEPT, signal);
+  for (let depth = 0; isIndexMediaType(m.mediaType); depth++) {
+    if (depth >= 3) throw new KbError("MANIFEST_INVALID", `Cannot resolve "${ref}": indexes nest deeper than 3 levels`);
+    const index = parseManifestDocument(ref.toString(), m.bytes, m.mediaType).doc as Index;
+    const pick =
+      index.manifests.find((d) => d.platform && platformMatches(platform, d.platform)) ??
+      index.manifests.find((d) => !d.platform && isIndexMediaType(d.mediaType));
+    if (!pick) {
+      const available = index.manifests.filter((d) => d.platform && d.platform.os !== "unknown").map((d) => formatPlatform(d.platform!));
+      throw platformNotFound(ref, platform, available);
+    }
+    current = withDigest(ref, pick.digest);
+    m = await fetchManifest(client, current, MANIFEST_ACCEPT, signal);
+  }
+  return new RemoteImage(client, current, m);
+}
+
+/** An image in a registry; manifest bytes held, config fetched once, layers lazy. */
+export class RemoteImage implements Image {
+  readonly #manifest: Manifest;
+  #config?: Promise<Uint8Array>;
+  #layers?: Promise<Layer[]>;
+  constructor(
+    private client: RegistryClient,
+    /** The repository (pinned by digest) the image was read from. */
+    readonly ref: Reference,
+    private fetched: FetchedManifest,
+  ) {
+    this.#manifest = parseManifestDocument(ref.toString(), fetched.bytes, fetched.mediaType).doc as Manifest;
+  }
+  rawManifest = async () => this.fetched.bytes;
+  manifest = async () => this.#manifest;
+  digest = async () => this.fetched.digest;
+  mediaType = async () => this.fetched.mediaType;
+  rawConfig(): Promise<Uint8Array> {
+    this.#config ??= (async () => {
+      const d = this.#manifest.config;
+      if (d.size > CONFIG_CAP) throw new KbError("MANIFEST_INVALID", `Cannot read config of "${this.ref}": it declares ${d.size} bytes (cap ${CONFIG_CAP})`);
+      const body = await fetchBlob(this.client, this.ref, d);
+      return readBounded(body, CONFIG_CAP, () => new KbError("MANIFEST_INVALID", `Cannot read config of "${this.ref}": it is too large`));
+    })();
+    this.#config.catch(() => (this.#config = undefined));
+    return this.#config;
+  }
+  async config(): Promise<ImageConfig> {
+    const raw = await this.rawConfig();
+    try {
+      const c = JSON.parse(new TextDecoder().decode(raw)) as ImageConfig;
+      if (!c || typeof c !== "object") throw new Error("not an object");
+      return c;
+    } catch (e) {
+      throw new KbError("MANIFEST_INVALID", `Cannot read config of "${this.ref}": invalid JSON (${(e as Error).message.slice(0, 100)})`);
+    }
+  }
+  layers(): Promise<Layer[]> {
+    this.#layers ??= Promise.resolve(
+      this.#manifest.layers.map(
+        (d, i) =>
+          new RemoteLayer(this.client, this.ref, d, async () => {
+            const id = (await this.config()).rootfs?.diff_ids?.[i];
+            if (!id) throw new KbError("MANIFEST_INVALID", `Cannot read diffID ${i} of "${this.ref}": the config's rootfs.diff_ids is too short`);
+            return id;
+          }),
+      ),
+    );
+    return this.#layers;
+  }
+  async layerByDigest(d: Digest): Promise<Layer> {
+    const layers = await this.layers();
+    const cfg = this.#manifest.layers.findIndex((l) => l.digest === d);
+    if (cfg >= 0) return layers[cfg];
+    const ids = (await this.config()).rootfs?.diff_ids ?? [];
+    const i = ids.indexOf(d);
+    if (i >= 0 && layers[i]) return layers[i];
+    throw new KbError("REGISTRY_NOT_FOUND", `Cannot find layer "${d}" in "${this.ref}"`);
+  }
+}
