@@ -6,5 +6,5 @@ export { redact } from "./redact.ts";
 export { parseWwwAuthenticate, type Challenge } from "./www-authenticate.ts";
 export { errorStatus, isTemporaryStatus } from "./errors.ts";
 export { fetchManifest, resolveImage, resolveIndex, RemoteImage, MANIFEST_CAP, type FetchedManifest, type ResolvedIndex } from "./remote-image.ts";
-export { pushImage, pushIndex, layerSourceRepository, type PushOptions, type PushResult } from "./push.ts";
+export { pushImage, pushIndex, sourceRepositoryOf, type PushOptions, type PushResult } from "./push.ts";
 export { MANIFEST_ACCEPT } from "./_manifest.ts";

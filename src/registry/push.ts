@@ -27,11 +27,12 @@ export interface PushResult {
 }
 
 /**
- * The layer convention for mounts: a Layer may carry `sourceRepository` ("registry/repository", e.g.
- * "localhost:5000/library/busybox"), naming a repository known to hold its blob. Registry layers set it.
+ * The convention for mounts: a Layer (or an Image, for its config) may carry `sourceRepository`
+ * ("registry/repository", e.g. "localhost:5000/library/busybox"), naming a repository known to hold its
+ * blobs. Registry layers and images set it.
  */
-export function layerSourceRepository(layer: Layer): Reference | undefined {
-  const s = (layer as { sourceRepository?: unknown }).sourceRepository;
+export function sourceRepositoryOf(x: Layer | Image): Reference | undefined {
+  const s = (x as { sourceRepository?: unknown }).sourceRepository;
   if (typeof s !== "string" || !s) return undefined;
   try {
     return parseReference(s);
@@ -84,7 +85,7 @@ async function pushBlobs(client: RegistryClient, repo: Reference, image: Image, 
   if (configDigest !== manifest.config.digest)
     throw new KbError("BLOB_DIGEST_MISMATCH", `Cannot push "${repo.name()}": the config hashes to "${configDigest}", the manifest names "${manifest.config.digest}"`);
   const layers = await image.layers();
-  const blobs: BlobSource[] = [{ ...bytesBlob(rawConfig, configDigest), mountFrom: opts.mountFrom?.(configDigest) }];
+  const blobs: BlobSource[] = [{ ...bytesBlob(rawConfig, configDigest), mountFrom: opts.mountFrom?.(configDigest) ?? sourceRepositoryOf(image) }];
   const seen = new Set<string>([configDigest]);
   for (const layer of layers) {
     const digest = await layer.digest();
@@ -94,7 +95,7 @@ async function pushBlobs(client: RegistryClient, repo: Reference, image: Image, 
       digest,
       size: await layer.size(),
       open: (signal) => layer.compressed(signal),
-      mountFrom: opts.mountFrom?.(digest) ?? layerSourceRepository(layer),
+      mountFrom: opts.mountFrom?.(digest) ?? sourceRepositoryOf(layer),
     });
   }
   await runLimited(opts.concurrency ?? 3, blobs, async (b) => {

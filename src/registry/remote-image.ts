@@ -119,6 +119,10 @@ export class RemoteImage implements Image {
   ) {
     this.#manifest = parseManifestDocument(ref.toString(), fetched.bytes, fetched.mediaType).doc as Manifest;
   }
+  /** "registry/repository" holding this image's blobs (see sourceRepositoryOf in push.ts). */
+  get sourceRepository(): string {
+    return this.ref.name();
+  }
   rawManifest = async () => this.fetched.bytes;
   manifest = async () => this.#manifest;
   digest = async () => this.fetched.digest;

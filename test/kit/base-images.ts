@@ -1,0 +1,114 @@
+// Offline base images for tests: a busybox rootfs from busybox-static, packed as one gzip layer and pushed with skopeo.
+
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { TestRegistry } from "./registry-server.ts";
+
+const BUSYBOX = "/bin/busybox";
+
+function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", cwd: opts.cwd, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
+  return r.stdout;
+}
+
+function busyboxVersion(): string {
+  if (!existsSync(BUSYBOX)) throw new Error("/bin/busybox is missing: run `apt-get install busybox-static`");
+  return createHash("sha256").update(readFileSync(BUSYBOX)).digest("hex").slice(0, 16);
+}
+
+/** Builds a busybox rootfs in `dir`: applet symlinks, /etc/passwd and /etc/group (root, daemon, nobody, app 1000), a 1777 /tmp. */
+export function busyboxRootfs(dir: string): void {
+  mkdirSync(path.join(dir, "bin"), { recursive: true });
+  copyFileSync(BUSYBOX, path.join(dir, "bin/busybox"));
+  chmodSync(path.join(dir, "bin/busybox"), 0o755);
+  for (const line of sh(BUSYBOX, ["--list-full"]).split("\n")) {
+    const rel = line.trim();
+    if (!rel || rel === "bin/busybox") continue;
+    const p = path.join(dir, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    if (!existsSync(p)) symlinkSync("/bin/busybox", p);
+  }
+  for (const d of ["etc", "root", "home/app", "var", "dev", "proc", "sys"]) mkdirSync(path.join(dir, d), { recursive: true });
+  writeFileSync(path.join(dir, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n");
+  writeFileSync(path.join(dir, "etc/group"), "root:x:0:\ndaemon:x:1:\nnogroup:x:65534:\napp:x:1000:\n");
+  mkdirSync(path.join(dir, "tmp"), { recursive: true });
+  chmodSync(path.join(dir, "tmp"), 0o1777);
+  sh("chown", ["1000:1000", path.join(dir, "home/app")]);
+}
+
+function writeBlob(layout: string, data: Uint8Array | string): { digest: string; size: number } {
+  const buf = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
+  const hex = createHash("sha256").update(buf).digest("hex");
+  mkdirSync(path.join(layout, "blobs/sha256"), { recursive: true });
+  writeFileSync(path.join(layout, "blobs/sha256", hex), buf);
+  return { digest: `sha256:${hex}`, size: buf.length };
+}
+
+/**
+ * An OCI layout with tag "latest": one busybox image (`index: false`) or a 2-platform index (amd64 and
+ * arm64). The arm64 entry reuses the same (x86_64) layer with a config saying arm64: a platform-selection
+ * fixture only, not runnable on arm64. Cached under os.tmpdir()/kb-test-fixtures/.
+ */
+export function busyboxLayout(index = false): string {
+  const root = path.join(tmpdir(), "kb-test-fixtures", `busybox-${busyboxVersion()}`);
+  const layout = path.join(root, index ? "oci-index" : "oci");
+  if (existsSync(path.join(layout, "index.json"))) return layout;
+  const work = `${root}.tmp-${process.pid}-${Date.now()}`;
+  const rootfs = path.join(work, "rootfs");
+  busyboxRootfs(rootfs);
+  const tarFile = path.join(work, "layer.tar");
+  sh("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "-C", rootfs, "-cf", tarFile, "."]);
+  const diffId = `sha256:${createHash("sha256").update(readFileSync(tarFile)).digest("hex")}`;
+  sh("gzip", ["-n", "-6", tarFile]);
+  const out = path.join(work, "layout");
+  const layer = writeBlob(out, readFileSync(`${tarFile}.gz`));
+  const manifests = (index ? ["amd64", "arm64"] : ["amd64"]).map((arch) => {
+    const config = writeBlob(out, JSON.stringify({
+      architecture: arch, os: "linux", created: "1970-01-01T00:00:00Z",
+      config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
+      rootfs: { type: "layers", diff_ids: [diffId] },
+      history: [{ created: "1970-01-01T00:00:00Z", created_by: "kb test fixture: busybox-static" }],
+    }));
+    const m = writeBlob(out, JSON.stringify({
+      schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer }],
+    }));
+    return { mediaType: "application/vnd.oci.image.manifest.v1+json", ...m, platform: { architecture: arch, os: "linux" } };
+  });
+  let entry: object = { ...manifests[0], platform: undefined };
+  if (index) entry = { mediaType: "application/vnd.oci.image.index.v1+json", ...writeBlob(out, JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests })) };
+  const ann = { annotations: { "org.opencontainers.image.ref.name": "latest" } };
+  writeFileSync(path.join(out, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [{ ...entry, ...ann }] }));
+  writeFileSync(path.join(out, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  mkdirSync(root, { recursive: true });
+  try {
+    renameSync(out, layout);
+  } catch {
+    // another process won the race; its layout is identical
+  }
+  rmSync(work, { recursive: true, force: true });
+  return layout;
+}
+
+function skopeoCopy(layout: string, registry: TestRegistry, repo: string, tag: string, all: boolean): string {
+  const dest = `${registry.host}/${repo}:${tag}`;
+  const args = ["copy", "--quiet", "--dest-tls-verify=false", ...(all ? ["--all"] : [])];
+  if (registry.username) args.push("--dest-creds", `${registry.username}:${registry.password}`);
+  sh("skopeo", [...args, `oci:${layout}:latest`, `docker://${dest}`]);
+  return dest;
+}
+
+/** Pushes the busybox image to `registry` and returns its reference text ("127.0.0.1:PORT/library/busybox:latest"). */
+export function pushBusyboxImage(registry: TestRegistry, repo = "library/busybox", tag = "latest"): string {
+  return skopeoCopy(busyboxLayout(false), registry, repo, tag, false);
+}
+
+/** Pushes the 2-platform (linux/amd64, linux/arm64) busybox index; arm64 is a selection fixture only. */
+export function pushBusyboxIndex(registry: TestRegistry, repo = "library/busybox-multi", tag = "latest"): string {
+  return skopeoCopy(busyboxLayout(true), registry, repo, tag, true);
+}
