@@ -19,6 +19,7 @@ export type KbErrorCode =
   | "BLOB_SIZE_MISMATCH"
   | "STORE"
   | "LAYER_INVALID"
+  | "LAYER_EXTRACT"
   | "BUILD"
   | "RUN_FAILED"
   | "SANDBOX"

@@ -9,3 +9,4 @@ export {
 } from "./compress.ts";
 export { HashingStream, writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";
 export * from "./whiteout.ts";
+export { extractTar, type ExtractOptions, type ExtractResult } from "./extract.ts";

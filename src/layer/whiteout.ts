@@ -52,7 +52,8 @@ export function isOpaqueWhiteout(name: string): boolean {
 export function parseWhiteout(path: string):
   | { kind: "opaque"; dir: string }
   | { kind: "delete"; dir: string; target: string }
-  | { kind: "meta" | "invalid" }
+  | { kind: "meta" }
+  | { kind: "invalid" }
   | undefined {
   const [dir, base] = splitPath(path);
   if (!base.startsWith(WHITEOUT_PREFIX)) return undefined;

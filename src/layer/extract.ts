@@ -1,0 +1,219 @@
+// extractTar: safe extraction of a layer tar into a directory (never outside it), with whiteout handling.
+
+import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { constants } from "node:fs";
+import path from "node:path";
+import { KbError } from "../errors.ts";
+import { mkfifo, mknod, setXattr } from "./_fs-special.ts";
+import { archiveComponents, lstatOrUndefined, resolveParent } from "./_resolve.ts";
+import type { TarEntry } from "./tar-entry.ts";
+import { readTar } from "./untar.ts";
+import { parseWhiteout } from "./whiteout.ts";
+
+export interface ExtractOptions {
+  /**
+   * "apply": `.wh.NAME` deletes NAME, `.wh..wh..opq` clears the directory's earlier contents (not what
+   * this layer made); "keep-as-overlay": write overlayfs whiteouts (char 0/0, or when mknod is not
+   * permitted an empty file with `user.overlay.whiteout` in a directory marked `user.overlay.opaque=x`)
+   * and opaque xattrs (`trusted.overlay.opaque=y` as root, `user.overlay.opaque=y` otherwise);
+   * "keep": write whiteout files as plain files.
+   */
+  whiteouts: "apply" | "keep-as-overlay" | "keep";
+  /** lchown each entry to its (mapped) uid/gid; when false owners are ignored. */
+  chown: boolean;
+  /** Maps archive ids to host ids before lchown. */
+  idMap?: (uid: number, gid: number) => [number, number];
+  /** Most file content bytes written before failing (decompression bombs). @default Infinity */
+  maxBytes?: number;
+  /** Receives warnings (devices or xattrs that could not be made). */
+  onWarning?: (msg: string) => void;
+  /** "create" makes device nodes (skipped with a warning when mknod is not permitted); "skip" never does. */
+  devices: "create" | "skip";
+}
+
+export interface ExtractResult {
+  entries: number;
+  bytes: number;
+}
+
+const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+class Extractor {
+  readonly root: string;
+  readonly ns: "trusted" | "user";
+  readonly dirs = new Map<string, TarEntry>();
+  readonly created = new Set<string>();
+  bytes = 0;
+
+  constructor(root: string, readonly opts: ExtractOptions) {
+    this.root = realpathSync(root);
+    this.ns = process.getuid?.() === 0 ? "trusted" : "user";
+  }
+
+  warn(msg: string): void {
+    this.opts.onWarning?.(msg);
+  }
+
+  fail(what: string, state: string, cause?: unknown): KbError {
+    return new KbError("LAYER_EXTRACT", `Cannot extract ${what}: ${state}`, { cause });
+  }
+
+  async entry(entry: TarEntry, body: ReadableStream<Uint8Array>): Promise<void> {
+    const what = `tar entry "${entry.path}"`;
+    const comps = archiveComponents(entry.path, what);
+    if (comps.length === 0) {
+      if (entry.type !== "dir") throw new KbError("LAYER_INVALID", `Cannot extract ${what}: the root can only be a directory`);
+      this.dirs.set(this.root, entry);
+      return;
+    }
+    const base = comps[comps.length - 1];
+    const wo = this.opts.whiteouts === "keep" ? undefined : parseWhiteout(base);
+    if (wo) return this.whiteout(wo, comps, what);
+    const parent = resolveParent(this.root, comps, true, what)!;
+    const host = path.join(parent, base);
+    const st = lstatOrUndefined(host);
+    if (st && !(st.isDirectory() && entry.type === "dir")) rmSync(host, { recursive: true, force: true });
+    switch (entry.type) {
+      case "dir":
+        if (!st?.isDirectory()) mkdirSync(host, { mode: 0o700 });
+        this.dirs.set(host, entry);
+        this.created.add(host);
+        return;
+      case "file":
+        await this.writeFile(host, body, what);
+        break;
+      case "symlink":
+        symlinkSync(entry.linkname!, host);
+        break;
+      case "hardlink": {
+        const tc = archiveComponents(entry.linkname!, what);
+        const tp = tc.length ? resolveParent(this.root, tc, false, what) : undefined;
+        const target = tp && path.join(tp, tc[tc.length - 1]);
+        const tst = target ? lstatOrUndefined(target) : undefined;
+        if (!target || !tst) throw this.fail(what, `the hardlink target "${entry.linkname}" does not exist`);
+        if (tst.isDirectory()) throw this.fail(what, `the hardlink target "${entry.linkname}" is a directory`);
+        linkSync(target, host);
+        this.created.add(host);
+        return; // a hardlink shares its target's metadata
+      }
+      case "char":
+      case "block": {
+        const err = this.opts.devices === "skip" ? new Error("devices are skipped")
+          : mknod(host, entry.type, entry.devmajor ?? 0, entry.devminor ?? 0);
+        if (err) {
+          this.warn(`Skipped device "${entry.path}": ${err.message}`);
+          return;
+        }
+        break;
+      }
+      case "fifo": {
+        const err = mkfifo(host);
+        if (err) throw this.fail(what, err.message, err);
+        break;
+      }
+    }
+    this.created.add(host);
+    this.meta(host, entry);
+  }
+
+  async writeFile(host: string, body: ReadableStream<Uint8Array>, what: string): Promise<void> {
+    const fh = await open(host, FILE_FLAGS, 0o600);
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        this.bytes += value.length;
+        if (this.bytes > (this.opts.maxBytes ?? Infinity)) {
+          await reader.cancel();
+          throw new KbError("LAYER_INVALID", `Cannot extract ${what}: the layer holds more than "${this.opts.maxBytes}" bytes`, {
+            hint: "The layer may be a decompression bomb; raise the limit only if you trust it",
+          });
+        }
+        let o = 0;
+        while (o < value.length) o += (await fh.write(value, o, value.length - o)).bytesWritten;
+      }
+    } finally {
+      reader.releaseLock();
+      await fh.close();
+    }
+  }
+
+  whiteout(wo: NonNullable<ReturnType<typeof parseWhiteout>>, comps: string[], what: string): void {
+    if (wo.kind === "meta") return;
+    if (wo.kind === "invalid") throw new KbError("LAYER_INVALID", `Cannot extract ${what}: the whiteout names no file`);
+    const overlay = this.opts.whiteouts === "keep-as-overlay";
+    const dir = resolveParent(this.root, comps, overlay, what);
+    if (!dir) return; // nothing below to delete
+    if (wo.kind === "opaque") {
+      if (overlay) return this.xattr(dir, `${this.ns}.overlay.opaque`, "y", what);
+      for (const name of readdirSync(dir)) {
+        const child = path.join(dir, name);
+        if (!this.created.has(child)) rmSync(child, { recursive: true, force: true });
+      }
+      return;
+    }
+    const target = path.join(dir, wo.target);
+    rmSync(target, { recursive: true, force: true });
+    if (!overlay) return;
+    if (!mknod(target, "char", 0, 0)) return;
+    // Unprivileged: the xattr whiteout form overlayfs accepts since Linux 6.7.
+    rmSync(target, { force: true });
+    closeSync(openSync(target, FILE_FLAGS, 0o644));
+    this.xattr(target, `${this.ns}.overlay.whiteout`, "y", what);
+    this.xattr(dir, `${this.ns}.overlay.opaque`, "x", what);
+  }
+
+  xattr(host: string, name: string, value: string, what: string): void {
+    const err = setXattr(host, name, value);
+    if (err) throw this.fail(what, `cannot set xattr "${name}": ${err.message}`, err);
+  }
+
+  meta(host: string, e: TarEntry): void {
+    const what = `tar entry "${e.path}"`;
+    if (this.opts.chown) {
+      const [uid, gid] = this.opts.idMap ? this.opts.idMap(e.uid, e.gid) : [e.uid, e.gid];
+      try {
+        lchownSync(host, uid, gid);
+      } catch (err) {
+        throw this.fail(what, `cannot change its owner to "${uid}:${gid}": ${(err as Error).message}`, err);
+      }
+    }
+    for (const [k, v] of Object.entries(e.xattrs ?? {})) {
+      const err = setXattr(host, k, v);
+      if (err) this.warn(`Skipped xattr "${k}" on "${e.path}": ${err.message}`);
+    }
+    if (e.type !== "symlink") chmodSync(host, e.mode & 0o7777);
+    lutimesSync(host, e.mtime, e.mtime);
+  }
+
+  finish(): void {
+    const dirs = [...this.dirs].sort((a, b) => b[0].length - a[0].length);
+    for (const [host, e] of dirs) this.meta(host, e);
+  }
+}
+
+/**
+ * Extracts a tar stream into `root` (which must exist). Nothing is written outside `root`, whatever the
+ * tar says: `..` that climbs out is an error, absolute paths are taken relative to `root`, symlinks in
+ * parent components resolve inside `root` as in a chroot, files are opened with O_NOFOLLOW|O_EXCL.
+ * Duplicate entries: the last one wins. Modes and mtimes are set after contents, directories last.
+ * On error (truncated or hostile tar) the partial tree is left as is: deleting it is the caller's job.
+ * @example await extractTar(decompressStream(blob), "/tmp/rootfs", { whiteouts: "apply", chown: false, devices: "skip" });
+ */
+export async function extractTar(stream: ReadableStream<Uint8Array>, root: string, opts: ExtractOptions): Promise<ExtractResult> {
+  const x = new Extractor(root, opts);
+  let entries = 0;
+  for await (const { entry, body } of readTar(stream)) {
+    entries++;
+    try {
+      await x.entry(entry, body);
+    } catch (e) {
+      if (e instanceof KbError) throw e;
+      throw x.fail(`tar entry "${entry.path}"`, (e as Error).message, e);
+    }
+  }
+  x.finish();
+  return { entries, bytes: x.bytes };
+}
