@@ -71,6 +71,8 @@ export async function probeHost(host: string, o: HostOptions, explicitBase?: str
         const res = await f(`${base}/v2/`, { headers: { "User-Agent": o.userAgent }, redirect: "follow", signal });
         const www = res.headers.get("www-authenticate");
         await res.body?.cancel().catch(() => {});
+        // An https server answers plain http with 400: then the TLS failure is the real story.
+        if (last !== undefined && base.startsWith("http:") && ![200, 401, 404].includes(res.status)) break;
         const challenge = res.status === 401 && www ? parseWwwAuthenticate(www)[0] : undefined;
         return { base, challenge, fetch: f };
       } catch (e) {

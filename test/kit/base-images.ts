@@ -1,6 +1,6 @@
 // Offline base images for tests: a busybox rootfs from busybox-static, packed as one gzip layer and pushed with skopeo.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,20 +95,31 @@ export function busyboxLayout(index = false): string {
   return layout;
 }
 
-function skopeoCopy(layout: string, registry: TestRegistry, repo: string, tag: string, all: boolean): string {
+/** Runs a command asynchronously (the token issuer lives in this process and must keep answering). */
+function shAsync(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} failed (${code}): ${err}`))));
+  });
+}
+
+async function skopeoCopy(layout: string, registry: TestRegistry, repo: string, tag: string, all: boolean): Promise<string> {
   const dest = `${registry.host}/${repo}:${tag}`;
   const args = ["copy", "--quiet", "--dest-tls-verify=false", ...(all ? ["--all"] : [])];
   if (registry.username) args.push("--dest-creds", `${registry.username}:${registry.password}`);
-  sh("skopeo", [...args, `oci:${layout}:latest`, `docker://${dest}`]);
+  await shAsync("skopeo", [...args, `oci:${layout}:latest`, `docker://${dest}`]);
   return dest;
 }
 
 /** Pushes the busybox image to `registry` and returns its reference text ("127.0.0.1:PORT/library/busybox:latest"). */
-export function pushBusyboxImage(registry: TestRegistry, repo = "library/busybox", tag = "latest"): string {
+export function pushBusyboxImage(registry: TestRegistry, repo = "library/busybox", tag = "latest"): Promise<string> {
   return skopeoCopy(busyboxLayout(false), registry, repo, tag, false);
 }
 
 /** Pushes the 2-platform (linux/amd64, linux/arm64) busybox index; arm64 is a selection fixture only. */
-export function pushBusyboxIndex(registry: TestRegistry, repo = "library/busybox-multi", tag = "latest"): string {
+export function pushBusyboxIndex(registry: TestRegistry, repo = "library/busybox-multi", tag = "latest"): Promise<string> {
   return skopeoCopy(busyboxLayout(true), registry, repo, tag, true);
 }
