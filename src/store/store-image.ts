@@ -38,11 +38,11 @@ export async function readBlobBytes(source: BlobSource, d: Digest, signal?: Abor
   return readAllBytes(await source.open(d, signal));
 }
 
-/** Parses JSON bytes or throws MANIFEST_INVALID naming `what`. */
-export function parseJson<T>(bytes: Uint8Array, what: string): T {
+/** Parses JSON bytes (an object, or a list when `shape` says so) or throws MANIFEST_INVALID naming `what`. */
+export function parseJson<T>(bytes: Uint8Array, what: string, shape: "object" | "array" = "object"): T {
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SyntaxError("not a JSON object");
+    if (typeof v !== "object" || v === null || Array.isArray(v) !== (shape === "array")) throw new SyntaxError(`not a JSON ${shape}`);
     return v as T;
   } catch (e) {
     throw new KbError("MANIFEST_INVALID", `Cannot parse ${what}: ${(e as Error).message}`, {
