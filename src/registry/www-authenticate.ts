@@ -80,7 +80,7 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
         }
         if (!closed) throw bad(header, `unterminated quoted value for "${name[0]}"`);
       } else {
-        const v = TOKEN.exec(rest()) ?? /^[^\s,]*/.exec(rest())!;
+        const v = /^[^\s,]*/.exec(rest())!;
         value = v[0];
         i += v[0].length;
       }
