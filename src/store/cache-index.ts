@@ -53,7 +53,7 @@ export function parseCacheRecord(text: string, mtimeMs: number): CacheRecord | u
   const r = v as Partial<CacheRecord>;
   if (typeof r.kind !== "string" || typeof r.createdAt !== "number") return undefined;
   const refs = Array.isArray(r.refs) ? r.refs.filter(isDigest) : [];
-  return { kind: r.kind, data: r.data, refs, createdAt: r.createdAt, lastUsed: Math.max(r.lastUsed ?? 0, mtimeMs) };
+  return { kind: r.kind, data: r.data, refs, createdAt: r.createdAt, lastUsed: mtimeMs }; // the file mtime is the truth (get() touches it)
 }
 
 /** Creates the index over `dir`; `tempPath` gives fresh names in the store's tmp/ (same filesystem). */
