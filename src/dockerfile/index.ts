@@ -7,3 +7,9 @@ export { parseHeredoc, heredocsFromLine, chompHeredocContent } from "./_heredoc.
 export type { Heredoc } from "./_heredoc.ts";
 export { createShellLex } from "./lex.ts";
 export type { ShellLex, ShellEnv, ShellLexOptions, ProcessWordResult } from "./lex.ts";
+export { parseInstructions, toInstruction, parseInstructionLine } from "./instructions.ts";
+export type { InstructionOptions, ParsedStages } from "./instructions.ts";
+export { expandInstruction } from "./expand.ts";
+export type { ExpansionReport } from "./expand.ts";
+export { parseGoDuration } from "./_duration.ts";
+export type * from "./instruction-types.ts";

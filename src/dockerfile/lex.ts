@@ -1,7 +1,8 @@
 // Shell-word expansion: a port of BuildKit's shell/lex.go (quotes, escapes, $VAR and ${VAR…} modifiers).
 
 import { KbError } from "../errors.ts";
-import { isDigit, isLetter, isSpace } from "./_unicode.ts";
+import { isDigit, isLetter } from "./_unicode.ts";
+import { toGetter, Words } from "./_lex-words.ts";
 import { replacePattern, trimPrefix, trimSuffix } from "./_pattern.ts";
 
 /** Variables seen by the lexer: a Map, a plain record, or any getter. */
@@ -60,47 +61,8 @@ export function createShellLex(escapeToken: string = "\\", opts: ShellLexOptions
   };
 }
 
-function toGetter(env: ShellEnv): (name: string) => string | undefined {
-  if (env instanceof Map || typeof (env as { get?: unknown }).get === "function") {
-    const g = env as { get(name: string): string | undefined };
-    return (n) => g.get(n);
-  }
-  const rec = env as Record<string, string>;
-  return (n) => (Object.prototype.hasOwnProperty.call(rec, n) ? rec[n] : undefined);
-}
-
 function fail(msg: string): never {
   throw new KbError("DOCKERFILE_EXPANSION", msg, { hint: "check the ${…} syntax and the quotes of this word" });
-}
-
-class Words {
-  word = "";
-  words: string[] = [];
-  inWord = false;
-  addChar(ch: string): void {
-    if (isSpace(ch)) {
-      if (this.inWord && this.word.length !== 0) {
-        this.words.push(this.word);
-        this.word = "";
-        this.inWord = false;
-      }
-    } else this.addRaw(ch);
-  }
-  addRaw(s: string): void {
-    this.word += s;
-    this.inWord = true;
-  }
-  addString(s: string): void {
-    for (const ch of s) this.addChar(ch);
-  }
-  get(): string[] {
-    if (this.word.length > 0) {
-      this.words.push(this.word);
-      this.word = "";
-      this.inWord = false;
-    }
-    return this.words;
-  }
 }
 
 const SPECIAL_PARAMS = "@*#?-$!0";

@@ -1,0 +1,115 @@
+// Deferred expansion: a new instruction with $VARs resolved in exactly the fields BuildKit expands.
+
+import { KbError } from "../errors.ts";
+import { checkChmod, instError } from "./_inst-common.ts";
+import { lineRange } from "./_machine.ts";
+import { parseMount } from "./_mount.ts";
+import { createShellLex, type ShellEnv, type ShellLex } from "./lex.ts";
+import type { Instruction, KeyValue, SourceContent } from "./instruction-types.ts";
+
+/** Names referenced while expanding: set (`matched`) or not (`unmatched`, for UndefinedVar warnings). */
+export interface ExpansionReport {
+  matched: Set<string>;
+  unmatched: Set<string>;
+}
+
+/**
+ * Returns a NEW instruction with variables expanded in: FROM image/--platform, COPY/ADD sources, dest, --chown,
+ * --chmod, ADD --checksum and heredoc bodies (unless quoted), ENV/LABEL keys and values, ARG defaults, EXPOSE
+ * (word-split), VOLUME, WORKDIR, USER, STOPSIGNAL and RUN --mount values (not `from`). RUN, CMD, ENTRYPOINT, SHELL,
+ * HEALTHCHECK, MAINTAINER and ONBUILD are returned unchanged (copied).
+ * @example expandInstruction(workdir, createShellLex("\\"), { HOME: "/root" })
+ */
+export function expandInstruction(inst: Instruction, lex: ShellLex, env: ShellEnv, report?: ExpansionReport): Instruction {
+  const word = (w: string): string => {
+    const r = lex.processWordWithMatches(w, env);
+    if (report) {
+      r.matched.forEach((n) => report.matched.add(n));
+      r.unmatched.forEach((n) => report.unmatched.add(n));
+    }
+    return r.result;
+  };
+  const opt = (w: string | undefined) => (w === undefined ? undefined : word(w));
+  const kv = (pairs: KeyValue[]) => pairs.map((p) => ({ key: word(p.key), value: word(p.value) }));
+  try {
+    return expand(inst, word, opt, kv, lex, env, report);
+  } catch (e) {
+    if (e instanceof KbError && !e.location) e.location = lineRange(inst.location.file, inst.location.startLine, inst.location.endLine);
+    throw e;
+  }
+}
+
+function expand(
+  inst: Instruction,
+  word: (w: string) => string,
+  opt: (w: string | undefined) => string | undefined,
+  kv: (p: KeyValue[]) => KeyValue[],
+  lex: ShellLex,
+  env: ShellEnv,
+  report?: ExpansionReport,
+): Instruction {
+  switch (inst.kind) {
+    case "FROM": {
+      const image = word(inst.image);
+      if (image === "") throw instError("FROM", `base name (${inst.image}) should not be blank`, "set the ARG used in the image name, e.g. --build-arg");
+      const platform = opt(inst.platform);
+      if (platform === "") throw instError("FROM", `platform (${inst.platform}) expanded to an empty string`, "set the ARG used in --platform");
+      return { ...inst, image, platform };
+    }
+    case "COPY":
+    case "ADD": {
+      const chmod = opt(inst.chmod);
+      if (chmod !== undefined) checkChmod(inst.kind, chmod);
+      const common = {
+        sources: inst.sources.map(word),
+        dest: word(inst.dest),
+        chown: opt(inst.chown),
+        chmod,
+        sourceContents: inst.sourceContents.map((c) => expandContent(c, lex.escapeToken, env, report)),
+      };
+      return inst.kind === "ADD" ? { ...inst, ...common, checksum: opt(inst.checksum) } : { ...inst, ...common };
+    }
+    case "ENV":
+    case "LABEL":
+      return { ...inst, pairs: kv(inst.pairs) };
+    case "ARG":
+      return { ...inst, args: inst.args.map((a) => (a.value === undefined ? { ...a } : { key: a.key, value: word(a.value) })) };
+    case "EXPOSE":
+      return { ...inst, ports: inst.ports.flatMap((p) => lex.processWords(p, env)) };
+    case "VOLUME":
+      return {
+        ...inst,
+        volumes: inst.volumes.map((v) => {
+          const out = word(v).trim();
+          if (out === "") throw instError("VOLUME", "VOLUME specified can not be an empty string", "give a path, e.g. VOLUME /data");
+          return out;
+        }),
+      };
+    case "WORKDIR":
+      return { ...inst, path: word(inst.path) };
+    case "USER":
+      return { ...inst, user: word(inst.user) };
+    case "STOPSIGNAL":
+      return { ...inst, signal: word(inst.signal) };
+    case "RUN":
+      return {
+        ...inst,
+        mounts: inst.mounts.map((m) => {
+          if (m.from?.includes("$")) throw instError("RUN", `--mount=from does not support variables ("${m.from}")`, "define a stage with FROM using ARG and mount from it");
+          return parseMount(m.raw, word);
+        }),
+      };
+    default:
+      return { ...inst };
+  }
+}
+
+function expandContent(c: SourceContent, esc: string, env: ShellEnv, report?: ExpansionReport): SourceContent {
+  if (!c.expand) return { ...c };
+  const r = createShellLex(esc, { skipProcessQuotes: true, rawEscapes: true }).processWordWithMatches(c.data, env);
+  if (report) {
+    r.matched.forEach((n) => report.matched.add(n));
+    r.unmatched.forEach((n) => report.unmatched.add(n));
+  }
+  return { ...c, data: r.result };
+}
