@@ -12,7 +12,7 @@ import { clientFor } from "./_helpers.ts";
 let reg: TestRegistry;
 beforeAll(async () => {
   reg = await startRegistry("http");
-  pushBusyboxImage(reg);
+  await pushBusyboxImage(reg);
 });
 afterAll(() => reg?.stop());
 
