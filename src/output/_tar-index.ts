@@ -1,7 +1,8 @@
 // Private: one pass over a tar file's headers (no bodies read) → name → {offset, size}, for random access.
-// Understands ustar prefix, PAX `x` path/size records and GNU `L` long names; `g` headers are skipped.
+// Understands ustar prefix, PAX `x` path/size records, GNU `L` long names, links to earlier members; skips `g`.
 
 import { open } from "node:fs/promises";
+import { posix } from "node:path";
 import { KbError } from "../errors.ts";
 
 /** Where one regular file's bytes are in the archive. */
@@ -61,6 +62,17 @@ export function safeMemberName(name: string, file: string): string {
   return n;
 }
 
+/** Links may come before their targets (tar sorts by name): alias them after the scan, chains up to 8 deep. */
+function resolveLinks(out: Map<string, TarSpan>, links: Array<[string, string]>): Map<string, TarSpan> {
+  for (let round = 0; round < 8; round++) {
+    for (const [name, target] of links) {
+      const span = out.get(target);
+      if (span && !out.has(name)) out.set(name, span);
+    }
+  }
+  return out;
+}
+
 /**
  * Indexes the regular files of the tar at `file`. Throws KbError("MANIFEST_INVALID") on a malformed header,
  * a member that runs past the end, or an unsafe name.
@@ -74,6 +86,7 @@ export async function indexTar(file: string, limit = 100_000): Promise<Map<strin
     let pos = 0;
     let pending: Map<string, string> | undefined;
     let longName: string | undefined;
+    const links: Array<[string, string]> = [];
     const readBody = async (size: number) => {
       if (size > 1 << 20) throw new SyntaxError("extended header larger than 1 MiB");
       const b = new Uint8Array(size);
@@ -83,7 +96,7 @@ export async function indexTar(file: string, limit = 100_000): Promise<Map<strin
     for (let n = 0; n < limit; n++) {
       if (pos + BLOCK > fileSize) throw new SyntaxError("the archive ends without its end blocks");
       await fh.read(h, 0, BLOCK, pos);
-      if (h.every((b) => b === 0)) return out;
+      if (h.every((b) => b === 0)) return resolveLinks(out, links);
       if (!checksumOk(h)) throw new SyntaxError(`header at byte ${pos} has a bad checksum`);
       const type = String.fromCharCode(h[156] || 48);
       let size = octal(h, 124, 12, "size");
@@ -98,6 +111,12 @@ export async function indexTar(file: string, limit = 100_000): Promise<Map<strin
         const raw = pending?.get("path") ?? longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
         const name = safeMemberName(raw, file);
         if (type === "0" || type === "7") out.set(name, { offset: pos + BLOCK, size });
+        else if (type === "2" || type === "1") {
+          // Symlinks (skopeo, classic docker save share layers this way) and hardlinks alias an earlier member.
+          const link = pending?.get("linkpath") ?? str(h, 157, 100);
+          const target = type === "2" ? posix.normalize(posix.join(posix.dirname(name), link)) : link;
+          links.push([name, safeMemberName(target, file)]);
+        }
         pending = undefined;
         longName = undefined;
       }

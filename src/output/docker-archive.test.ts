@@ -7,6 +7,7 @@ import { prng, randomImage, tarOf, validateImage } from "../../test/kit/random-i
 import { isKbError } from "../errors.ts";
 import { readDockerArchive, writeDockerArchive } from "./docker-archive.ts";
 import { readOciLayout, writeOciLayout } from "./oci-layout.ts";
+import { sha256Digest } from "../store/digest-stream.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -60,11 +61,35 @@ describe("docker-archive", () => {
     const escape = join(dir, "escape.tar");
     await writeFile(escape, tarOf({ "manifest.json": JSON.stringify([{ Config: "../../etc/passwd", RepoTags: [], Layers: [] }]) }));
     await expect(readDockerArchive(escape)).rejects.toThrow(/points outside/);
+    const linkOut = join(dir, "linkout.tar");
+    execFileSync("ln", ["-s", "../../etc/passwd", join(src, "a", "l")]);
+    execFileSync("tar", ["-cf", linkOut, "-C", join(src, "a"), "l"]);
+    await expect(readDockerArchive(linkOut)).rejects.toThrow(/points outside the archive/);
     const good = join(dir, "good.tar");
     await writeDockerArchive(good, randomImage({ seed: 4 }), { tags: ["a:b"] });
     const bytes = await readFile(good);
     await writeFile(join(dir, "trunc.tar"), bytes.subarray(0, bytes.length - 3000));
     await expect(readDockerArchive(join(dir, "trunc.tar"))).rejects.toMatchObject({ code: "MANIFEST_INVALID" });
+  });
+
+  test("`readDockerArchive()` reads a classic archive: uncompressed layers behind `<id>/layer.tar` symlinks", async () => {
+    const layerTar = tarOf({ "hello.txt": "hi" });
+    const diffId = sha256Digest(layerTar);
+    const config = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [diffId] } });
+    const file = join(dir, "classic.tar");
+    await writeFile(file, tarOf({
+      [`${diffId.slice(7)}.tar`]: layerTar,
+      "0123/layer.tar": { symlink: `../${diffId.slice(7)}.tar` },
+      [`${sha256Digest(config).slice(7)}.json`]: config,
+      "manifest.json": JSON.stringify([{ Config: `${sha256Digest(config).slice(7)}.json`, RepoTags: ["a:b"], Layers: ["0123/layer.tar"] }]),
+    }));
+    const img = await readDockerArchive(file, { tag: "a:b" });
+    const [layer] = await img.layers();
+    expect(await layer.digest()).toBe(diffId);
+    expect(layer.mediaType).toBe("application/vnd.docker.image.rootfs.diff.tar");
+    expect((await img.manifest()).mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    await validateImage(img);
+    await expect(readDockerArchive(file, { tag: "c:d" })).rejects.toMatchObject({ code: "USAGE", hint: "tags there: a:b" });
   });
 
   test("`readDockerArchive()` never crashes on random corruption (fixed seed)", async () => {
@@ -102,6 +127,7 @@ describe("docker-archive", () => {
     await writeOciLayout(layout, img, { tag: "v1" });
     const skopeoTar = join(dir, "skopeo.tar");
     execFileSync("skopeo", ["copy", `oci:${layout}:v1`, `docker-archive:${skopeoTar}:example.com/app:v1`], { stdio: "pipe" });
+    expect(tarList(skopeoTar).some((n) => n.endsWith("/layer.tar"))).toBe(true); // symlinks to <hex>.tar
     const back = await readDockerArchive(skopeoTar);
     expect((await back.config()).rootfs.diff_ids).toEqual((await img.config()).rootfs.diff_ids);
     expect(await back.rawConfig()).toEqual(await img.rawConfig());
