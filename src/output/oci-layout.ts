@@ -12,7 +12,8 @@ import { verifyingTransform } from "../store/digest-stream.ts";
 import { withLock } from "../store/lock.ts";
 import { imageFromBlobs, parseJson, readBlobBytes, type BlobSource } from "../store/store-image.ts";
 import type { ImageSink, ImageSource, SourceReadOptions } from "./output.ts";
-import { hostPlatform, selectPlatform, toPlatform } from "./_platform.ts";
+import { hostPlatform } from "../image/platform.ts";
+import { selectPlatform, toPlatform } from "./_platform.ts";
 
 /** The annotation that names a tag in index.json. */
 export const REF_NAME = "org.opencontainers.image.ref.name";
