@@ -5,7 +5,7 @@ import { ociLayout } from "./oci-layout.ts";
 import type { FileFormat } from "./output.ts";
 
 export type { FileFormat, ImageSink, ImageSource, SinkWriteOptions, SourceReadOptions } from "./output.ts";
-export { layoutBlobSource, ociLayout, readOciLayout, REF_NAME, writeOciLayout, type WriteOciLayoutOptions } from "./oci-layout.ts";
+export { layoutBlobSource, ociLayout, readOciLayout, REF_NAME, writeOciIndex, writeOciLayout, type WriteOciLayoutOptions } from "./oci-layout.ts";
 export { dockerArchive, readDockerArchive, writeDockerArchive, type DockerArchiveEntry, type ReadDockerArchiveOptions, type WriteDockerArchiveOptions } from "./docker-archive.ts";
 export { selectPlatform, toPlatform } from "./_platform.ts";
 

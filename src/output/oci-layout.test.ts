@@ -8,7 +8,10 @@ import { gzipLayer, prng, randomImage, tarOf, validateImage } from "../../test/k
 import { isKbError } from "../errors.ts";
 import { MediaType } from "../image/types.ts";
 import { sha256Digest } from "../store/digest-stream.ts";
-import { readOciLayout, REF_NAME, writeOciLayout } from "./oci-layout.ts";
+import { readOciLayout, REF_NAME, writeOciIndex, writeOciLayout } from "./oci-layout.ts";
+import { openStore } from "../store/blob-store.ts";
+import { putImage } from "../store/store-image.ts";
+import { verify } from "../store/maintenance.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -69,6 +72,36 @@ describe("OCI layout", () => {
     expect((await (await readOciLayout(layout(), "multi", { platform: "linux/arm64" })).config()).architecture).toBe("arm64");
     expect((await (await readOciLayout(layout(), "multi", { platform: { os: "linux", architecture: "amd64" } })).config()).architecture).toBe("amd64");
     await expect(readOciLayout(layout(), "multi", { platform: "linux/s390x" })).rejects.toMatchObject({ code: "PLATFORM_NOT_FOUND" });
+  });
+
+  test("`writeOciIndex()` writes a multi-platform image that `readOciLayout()` and skopeo resolve by platform", async () => {
+    const { assembleImage } = await import("../image/assemble.ts");
+    const l = gzipLayer(tarOf({ f: "x" }));
+    const mk = (architecture: string, variant?: string) =>
+      assembleImage({ config: { architecture, os: "linux", ...(variant ? { variant } : {}), rootfs: { type: "layers", diff_ids: [] } }, layers: [l], mediaTypes: "oci" });
+    const desc = await writeOciIndex(layout(), [mk("amd64"), mk("arm", "v7")], { tag: "multi" });
+    expect(desc.mediaType).toBe(MediaType.OciIndex);
+    expect((await (await readOciLayout(layout(), "multi", { platform: "linux/arm/v7" })).config()).architecture).toBe("arm");
+    expect((await (await readOciLayout(layout(), "multi", { platform: "linux/amd64" })).config()).architecture).toBe("amd64");
+    if (has("skopeo")) {
+      const raw = JSON.parse(execFileSync("skopeo", ["inspect", "--raw", `oci:${layout()}:multi`], { encoding: "utf8" }));
+      expect(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(["amd64", "arm"]);
+    }
+  });
+
+  test("a corrupt layout copied into the store leaves nothing half-written there", async () => {
+    const img = randomImage({ seed: 6, layers: 2 });
+    await writeOciLayout(layout(), img, { tag: "t" });
+    const d = (await img.manifest()).layers[1].digest;
+    const p = join(layout(), "blobs/sha256", d.slice(7));
+    const bytes = await readFile(p);
+    bytes[100] ^= 1;
+    await writeFile(p, bytes);
+    const store = await openStore(join(dir, "store"));
+    await expect(putImage(store, await readOciLayout(layout(), "t"))).rejects.toMatchObject({ code: "BLOB_DIGEST_MISMATCH" });
+    expect(await store.has(d)).toBe(false);
+    expect(await readdir(store.dirs.tmp)).toEqual([]);
+    expect((await verify(store)).bad).toEqual([]);
   });
 
   test("`readOciLayout()` reports a layer blob that fails its digest while streaming", async () => {

@@ -44,7 +44,6 @@ async function readJsonFile<T>(path: string, what: string): Promise<T | undefine
 /** Copies the image's blobs (verified; present ones skipped) into `<dir>/blobs/sha256`; returns its descriptor. */
 async function copyBlobs(dir: string, img: Image, signal?: AbortSignal): Promise<Descriptor> {
   const blobs = openBlobDir(join(dir, "blobs", "sha256"), dir, ".kb-tmp-");
-  await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
   for (const layer of await img.layers()) {
     const [d, size] = [await layer.digest(), await layer.size()];
     if ((await blobs.stat(d))?.size === size) continue;
@@ -59,6 +58,39 @@ async function copyBlobs(dir: string, img: Image, signal?: AbortSignal): Promise
   return { mediaType: await img.mediaType(), digest, size, platform };
 }
 
+/** Adds `entry` to index.json (replacing the same tag, or the same untagged digest), atomically, under a lock. */
+async function publish(dir: string, desc: Descriptor, tag: string | undefined, signal?: AbortSignal): Promise<Descriptor> {
+  const entry: Descriptor = tag ? { ...desc, annotations: { [REF_NAME]: tag } } : desc;
+  await withLock(dir, "kb-index", async () => {
+    const header = await readJsonFile<{ imageLayoutVersion?: unknown }>(join(dir, "oci-layout"), `"${dir}/oci-layout"`);
+    if (header && typeof header.imageLayoutVersion !== "string") {
+      throw new KbError("OUTPUT", `Cannot write to OCI layout "${dir}": its oci-layout file has no imageLayoutVersion`);
+    }
+    if (!header) await writeFile(join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    const index = (await readJsonFile<Index>(join(dir, "index.json"), `"${dir}/index.json"`)) ?? { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+    if (!Array.isArray(index.manifests)) throw new KbError("OUTPUT", `Cannot write to OCI layout "${dir}": index.json has no manifests list`);
+    index.manifests = index.manifests.filter((m) => (tag ? m.annotations?.[REF_NAME] !== tag : !(m.digest === desc.digest && !m.annotations?.[REF_NAME])));
+    index.manifests.push(entry);
+    const temp = join(dir, `.kb-tmp-${process.pid}-index.json`);
+    await writeFile(temp, utf8.encode(JSON.stringify(index)));
+    await rename(temp, join(dir, "index.json")).catch(async (e) => {
+      await unlink(temp).catch(() => {});
+      throw e;
+    });
+  }, { signal });
+  return entry;
+}
+
+async function asOutputError<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    await mkdir(join(dir, "blobs", "sha256"), { recursive: true });
+    return await fn();
+  } catch (e) {
+    if (e instanceof KbError) throw e;
+    throw new KbError("OUTPUT", `Cannot write OCI layout "${dir}": ${(e as Error).message}`, { cause: e, hint: "check that the folder is writable" });
+  }
+}
+
 /**
  * Writes `img` into the OCI layout at `dir` (created if needed; an existing layout is appended to).
  * Blobs are streamed and verified; index.json is replaced atomically last, under a lock in `dir`.
@@ -66,32 +98,24 @@ async function copyBlobs(dir: string, img: Image, signal?: AbortSignal): Promise
  */
 export async function writeOciLayout(dir: string, img: Image, opts: WriteOciLayoutOptions = {}): Promise<Descriptor> {
   if (opts.tag !== undefined) checkTag(opts.tag);
-  try {
-    await mkdir(dir, { recursive: true });
-    const header = await readJsonFile<{ imageLayoutVersion?: unknown }>(join(dir, "oci-layout"), `"${dir}/oci-layout"`);
-    if (header && typeof header.imageLayoutVersion !== "string") {
-      throw new KbError("OUTPUT", `Cannot write to OCI layout "${dir}": its oci-layout file has no imageLayoutVersion`);
-    }
-    const desc = await copyBlobs(dir, img, opts.signal);
-    const entry: Descriptor = opts.tag ? { ...desc, annotations: { [REF_NAME]: opts.tag } } : desc;
-    await withLock(dir, "kb-index", async () => {
-      if (!header) await writeFile(join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
-      const index = (await readJsonFile<Index>(join(dir, "index.json"), `"${dir}/index.json"`)) ?? { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-      if (!Array.isArray(index.manifests)) throw new KbError("OUTPUT", `Cannot write to OCI layout "${dir}": index.json has no manifests list`);
-      index.manifests = index.manifests.filter((m) => (opts.tag ? m.annotations?.[REF_NAME] !== opts.tag : !(m.digest === desc.digest && !m.annotations?.[REF_NAME])));
-      index.manifests.push(entry);
-      const temp = join(dir, `.kb-tmp-${process.pid}-index.json`);
-      await writeFile(temp, utf8.encode(JSON.stringify(index)));
-      await rename(temp, join(dir, "index.json")).catch(async (e) => {
-        await unlink(temp).catch(() => {});
-        throw e;
-      });
-    }, { signal: opts.signal });
-    return entry;
-  } catch (e) {
-    if (e instanceof KbError) throw e;
-    throw new KbError("OUTPUT", `Cannot write OCI layout "${dir}": ${(e as Error).message}`, { cause: e, hint: "check that the folder is writable" });
-  }
+  return asOutputError(dir, async () => publish(dir, await copyBlobs(dir, img, opts.signal), opts.tag, opts.signal));
+}
+
+/**
+ * Writes several single-platform images and an OCI image index over them (platforms from their configs),
+ * tagged as one entry of index.json: a multi-platform image.
+ * @example await writeOciIndex("out/", [amd64, arm64], { tag: "v1" })
+ */
+export async function writeOciIndex(dir: string, images: Image[], opts: WriteOciLayoutOptions = {}): Promise<Descriptor> {
+  if (opts.tag !== undefined) checkTag(opts.tag);
+  return asOutputError(dir, async () => {
+    const manifests: Descriptor[] = [];
+    for (const img of images) manifests.push(await copyBlobs(dir, img, opts.signal));
+    const bytes = utf8.encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
+    const blobs = openBlobDir(join(dir, "blobs", "sha256"), dir, ".kb-tmp-");
+    const { digest, size } = await blobs.putBytes(bytes);
+    return publish(dir, { mediaType: MediaType.OciIndex, digest, size }, opts.tag, opts.signal);
+  });
 }
 
 /** A BlobSource over a layout's blobs that verifies every blob's digest while it streams. */
@@ -171,6 +195,11 @@ export async function readOciLayout(dir: string, tagOrDigest?: string, opts: Sou
 export const ociLayout = {
   sink: (dest: string): ImageSink => ({
     name: "oci",
+    async writeIndex(images, opts) {
+      let last: Descriptor | undefined;
+      for (const tag of opts.tags.length ? opts.tags : [undefined]) last = await writeOciIndex(dest, images, { tag, signal: opts.signal });
+      return last!;
+    },
     async write(img, opts) {
       let last: Descriptor | undefined;
       for (const tag of opts.tags.length ? opts.tags : [undefined]) last = await writeOciLayout(dest, img, { tag, signal: opts.signal });

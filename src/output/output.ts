@@ -17,6 +17,8 @@ export interface SinkWriteOptions {
 export interface ImageSink {
   readonly name: "oci" | "docker" | "registry";
   write(img: Image, opts: SinkWriteOptions): Promise<Descriptor>;
+  /** Writes a multi-platform image (an index over `images`), where the format can hold one. */
+  writeIndex?(images: Image[], opts: SinkWriteOptions): Promise<Descriptor>;
 }
 
 /** Options of {@link ImageSource.read}. */
