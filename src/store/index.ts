@@ -7,4 +7,3 @@ export { du, prune, verify, type PruneOptions, type PruneReport, type StoreUsage
 export { digestMismatch, hashingTransform, sha256Digest, sizeMismatch, verifyingTransform, type HashingTransform } from "./digest-stream.ts";
 export { fileStream, readAllBytes, writeStreamTo, type FileStreamOptions } from "./file-stream.ts";
 export { blobLayer, checkManifest, imageFromBlobs, parseJson, putImage, readBlobBytes, storeImage, type BlobSource } from "./store-image.ts";
-export { compressionOf, decompressStream } from "./_decompress.ts";

@@ -4,7 +4,7 @@ import { KbError } from "../errors.ts";
 import { imageFromParts } from "../image/assemble.ts";
 import type { Image, Layer } from "../image/image.ts";
 import { isDigest, isManifestMediaType, type Descriptor, type Digest, type Manifest } from "../image/types.ts";
-import { decompressStream } from "./_decompress.ts";
+import { decompressStream } from "../layer/index.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { readAllBytes } from "./file-stream.ts";
 
@@ -28,7 +28,7 @@ export function blobLayer(source: BlobSource, descriptor: Descriptor, diffId: Di
     size: async () => desc.size,
     mediaType: desc.mediaType,
     compressed: (signal) => source.open(desc.digest, signal),
-    uncompressed: async (signal) => decompressStream(await source.open(desc.digest, signal), desc.mediaType),
+    uncompressed: async (signal) => decompressStream(await source.open(desc.digest, signal)), // by magic bytes, as ggcr
     descriptor: async () => ({ ...desc }),
   };
 }
