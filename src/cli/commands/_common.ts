@@ -1,0 +1,166 @@
+// Shared pieces of pull, push, inspect, login, cache and doctor: flag parsing, registry client and store from flags.
+
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { isKbError, KbError } from "../../errors.ts";
+import type { Image } from "../../image/image.ts";
+import { parsePlatform } from "../../image/platform.ts";
+import { parseReference, type Reference } from "../../image/reference.ts";
+import type { Platform } from "../../image/types.ts";
+import { createReporter, type ProgressMode } from "../../log/reporter.ts";
+import { readDockerArchive, readOciLayout } from "../../output/index.ts";
+import { createRegistryClient, type ProgressEvent, type RegistryClient } from "../../registry/index.ts";
+import { defaultStoreDir, openStore, type Store } from "../../store/index.ts";
+import { flagReader, parseFlags, renderFlagHelp, type FlagSpec } from "../flags.ts";
+import type { CliIo } from "../io.ts";
+
+/** The reader `flagReader` returns. */
+export type Flags = ReturnType<typeof flagReader>;
+
+/** Registry flags shared by pull, push, inspect and login (the same names as `kb build`). */
+export const REGISTRY_FLAGS: FlagSpec[] = [
+  { name: "insecure-registry", type: "string", repeatable: true, valueHint: "HOST[:PORT]", description: "Reach this registry over plain HTTP or without TLS verification" },
+  { name: "registry-certificate", type: "string", repeatable: true, valueHint: "HOST=CA.pem", description: "Trust this CA for HOST" },
+  { name: "registry-mirror", type: "string", repeatable: true, valueHint: "HOST", description: "Mirror for Docker Hub (tried first)" },
+  { name: "skip-tls-verify", type: "boolean", description: "Do not verify the certificates of the registries named on the command line" },
+];
+
+/** `--help`, accepted by every command. */
+export const HELP_FLAG: FlagSpec = { name: "help", aliases: ["h"], type: "boolean", description: "Show this help" };
+
+/** `--progress` and `-q`, for commands that move blobs. */
+export const PROGRESS_FLAGS: FlagSpec[] = [
+  { name: "progress", type: "string", valueHint: "auto|plain|json", description: "Progress output on stderr", default: "auto" },
+  { name: "quiet", aliases: ["q"], type: "boolean", description: "Print only the result" },
+];
+
+/** A command's usage line, summary and flag table. */
+export interface CommandHelp {
+  usage: string;
+  summary: string;
+  specs: FlagSpec[];
+}
+
+/** Renders `kb <cmd> --help`. */
+export function renderHelp(h: CommandHelp): string {
+  return `${h.summary}\n\nUsage: ${h.usage}\n\nFlags:\n${renderFlagHelp(h.specs)}\n`;
+}
+
+/**
+ * Parses argv against `h.specs` (plus --help) with the hint pointing at this command's help.
+ * @returns undefined when --help was printed (the caller returns 0)
+ */
+export function parseCommandFlags(argv: string[], h: CommandHelp, io: CliIo, name: string): { f: Flags; args: string[] } | undefined {
+  let parsed;
+  try {
+    parsed = parseFlags(argv, [...h.specs, HELP_FLAG]);
+  } catch (e) {
+    if (isKbError(e, "USAGE") && e.hint) e.hint = e.hint.replace("kb build --help", `kb ${name} --help`);
+    throw e;
+  }
+  const f = flagReader(parsed);
+  if (f.bool("help")) {
+    io.out(renderHelp(h));
+    return undefined;
+  }
+  for (const n of parsed.notices) io.err(`notice: ${n}\n`);
+  return { f, args: parsed.positionals };
+}
+
+/** Throws the usage error for a wrong count of positional arguments. */
+export function expectArgs(args: string[], min: number, max: number, h: CommandHelp, name: string): void {
+  if (args.length >= min && args.length <= max) return;
+  const what = args.length < min ? "missing arguments" : `unexpected argument "${args[max]}"`;
+  throw new KbError("USAGE", `Cannot run "kb ${name}": ${what}`, { hint: `usage: ${h.usage}` });
+}
+
+/** CA files per host from `--registry-certificate HOST=CA.pem`. */
+function caCertsOf(f: Flags): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of f.list("registry-certificate")) {
+    const i = c.indexOf("=");
+    if (i <= 0 || i === c.length - 1) throw new KbError("USAGE", `Cannot use --registry-certificate "${c}": expected HOST=CA.pem`, { hint: "e.g. --registry-certificate registry.local:5000=/etc/ssl/registry-ca.pem" });
+    out[c.slice(0, i)] = c.slice(i + 1);
+  }
+  return out;
+}
+
+/**
+ * A registry client configured from the registry flags. `hosts` are the registries named on the command line:
+ * `--skip-tls-verify` applies to them. Progress goes to `onProgress`.
+ */
+export function registryClientFromFlags(f: Flags, io: CliIo, hosts: string[], onProgress?: (ev: ProgressEvent) => void): RegistryClient {
+  const insecure = [...f.list("insecure-registry"), ...(f.bool("skip-tls-verify") ? hosts : [])];
+  return createRegistryClient({ insecure, mirrors: f.list("registry-mirror"), caCerts: caCertsOf(f), env: io.env, onProgress });
+}
+
+/** Progress for pulls and pushes, on stderr (nothing with -q). */
+export function progressFromFlags(f: Flags, io: CliIo) {
+  const mode = (f.bool("quiet") ? "quiet" : f.str("progress") ?? "auto") as ProgressMode;
+  if (!["auto", "plain", "json", "quiet"].includes(mode)) throw new KbError("USAGE", `Cannot use --progress "${mode}"`, { hint: "auto, plain or json" });
+  const reporter = createReporter({ mode, write: io.err, tty: io.isTTY });
+  return { mode, reporter, onProgress: (ev: ProgressEvent) => reporter.emit({ type: "progress", ...ev }) };
+}
+
+/** The store named by `--cache-dir` (else $KB_CACHE_DIR, XDG cache, ~/.cache/kb). */
+export function storeFromFlags(f: Flags, io: CliIo): Promise<Store> {
+  const dir = f.str("cache-dir") ?? defaultStoreDir(io.env);
+  return openStore(path.resolve(io.cwd, dir));
+}
+
+/** `--platform`, or undefined. */
+export function platformFromFlags(f: Flags): Platform | undefined {
+  const p = f.str("platform");
+  return p === undefined || p === "all" ? undefined : parsePlatform(p);
+}
+
+/** Where an image is: a registry reference, `oci:DIR[:TAG]` or `docker-archive:FILE[:TAG]`. */
+export type ImageLocation =
+  | { kind: "registry"; ref: Reference }
+  | { kind: "oci"; dir: string; tag?: string }
+  | { kind: "docker-archive"; file: string; tag?: string };
+
+/** Splits "PATH[:TAG]": the suffix is a tag when it has no "/" and PATH without it exists (or PATH itself does not). */
+function splitTag(text: string, cwd: string): { p: string; tag?: string } {
+  const i = text.lastIndexOf(":");
+  if (i <= 0 || text.slice(i + 1).includes("/") || existsSync(path.resolve(cwd, text))) return { p: path.resolve(cwd, text) };
+  return { p: path.resolve(cwd, text.slice(0, i)), tag: text.slice(i + 1) || undefined };
+}
+
+/**
+ * Parses an image location as skopeo writes it. `oci:` and `docker-archive:` prefixes select files;
+ * anything else is a registry reference.
+ * @example parseImageLocation("oci:out:v1", "/w") // { kind: "oci", dir: "/w/out", tag: "v1" }
+ */
+export function parseImageLocation(text: string, cwd: string): ImageLocation {
+  if (text.startsWith("oci:")) {
+    const { p, tag } = splitTag(text.slice(4), cwd);
+    if (!text.slice(4)) throw new KbError("USAGE", `Cannot use "${text}": the folder is missing`, { hint: "write oci:DIR[:TAG]" });
+    return { kind: "oci", dir: p, tag };
+  }
+  if (text.startsWith("docker-archive:")) {
+    if (!text.slice(15)) throw new KbError("USAGE", `Cannot use "${text}": the file is missing`, { hint: "write docker-archive:FILE" });
+    const { p, tag } = splitTag(text.slice(15), cwd);
+    return { kind: "docker-archive", file: p, tag };
+  }
+  if (text.startsWith("docker://")) return { kind: "registry", ref: parseReference(text.slice(9)) };
+  return { kind: "registry", ref: parseReference(text) };
+}
+
+/** Reads one image from an OCI layout or docker-archive location (platform picked from an index). */
+export async function readFileImage(loc: Exclude<ImageLocation, { kind: "registry" }>, platform?: Platform): Promise<Image> {
+  if (loc.kind === "oci") {
+    if (!existsSync(loc.dir) || !statSync(loc.dir).isDirectory()) throw new KbError("USAGE", `Cannot read OCI layout "${loc.dir}": no such folder`, { hint: "point oci: at a folder holding oci-layout and index.json" });
+    return readOciLayout(loc.dir, loc.tag, platform ? { platform } : {});
+  }
+  if (!existsSync(loc.file)) throw new KbError("USAGE", `Cannot read docker-archive "${loc.file}": no such file`, { hint: "check the path after docker-archive:" });
+  return readDockerArchive(loc.file, { tag: loc.tag });
+}
+
+/** "1.2 MB" style sizes (powers of 1000, as docker prints them). */
+export function formatBytes(n: number): string {
+  const u = ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1000 && i < u.length - 1) (n /= 1000), i++;
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
+}

@@ -1,0 +1,272 @@
+// `kb pull`, `kb push` and `kb inspect`: move and describe images between registries, the store and files.
+
+import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { KbError } from "../../errors.ts";
+import type { Image } from "../../image/image.ts";
+import { formatPlatform, hostPlatform, platformMatches } from "../../image/platform.ts";
+import { parseReference, withDigest, type Reference } from "../../image/reference.ts";
+import { isDigest, isIndexMediaType, type Descriptor, type Digest, type Index, type Platform } from "../../image/types.ts";
+import { layoutBlobSource, readOciLayout, REF_NAME, writeOciIndex, writeOciLayout } from "../../output/index.ts";
+import { pushImage, pushIndex, RemoteImage, resolveImage, resolveIndex, type RegistryClient } from "../../registry/index.ts";
+import { parseJson, putImage, readBlobBytes } from "../../store/index.ts";
+import type { CliIo } from "../io.ts";
+import {
+  expectArgs, formatBytes, parseCommandFlags, parseImageLocation, platformFromFlags, progressFromFlags, readFileImage,
+  registryClientFromFlags, REGISTRY_FLAGS, PROGRESS_FLAGS, storeFromFlags, type CommandHelp, type Flags, type ImageLocation,
+} from "./_common.ts";
+
+const PLATFORM_FLAG = { name: "platform", type: "string", valueHint: "os/arch[/variant]", description: "Platform to pick from a multi-platform image (default: this host's)" } as const;
+const CACHE_DIR_FLAG = { name: "cache-dir", type: "string", valueHint: "DIR", description: "Store to pull into (default ~/.cache/kb)" } as const;
+const DIGEST_FILE_FLAG = { name: "digest-file", type: "string", valueHint: "FILE", description: "Write the image digest to FILE" } as const;
+
+const PULL: CommandHelp = {
+  usage: "kb pull REF [--oci DIR] [--platform P|all] [flags]",
+  summary: "Pull an image into the store (verified), or into an OCI layout with --oci",
+  specs: [
+    { name: "oci", type: "string", valueHint: "DIR", description: "Write an OCI layout at DIR, tagged with the reference's tag" },
+    { ...PLATFORM_FLAG, description: `${PLATFORM_FLAG.description}; "all" keeps every platform (with --oci)` },
+    CACHE_DIR_FLAG, DIGEST_FILE_FLAG, ...PROGRESS_FLAGS, ...REGISTRY_FLAGS,
+  ],
+};
+
+const PUSH: CommandHelp = {
+  usage: "kb push SRC REF   (SRC: oci:DIR[:TAG] | docker-archive:FILE | a registry reference)",
+  summary: "Push an image from an OCI layout, a docker-archive or another registry; prints the digest",
+  specs: [{ ...PLATFORM_FLAG, description: "Push only this platform of a multi-platform source (default: all of an OCI index)" }, DIGEST_FILE_FLAG, ...PROGRESS_FLAGS, ...REGISTRY_FLAGS],
+};
+
+const INSPECT: CommandHelp = {
+  usage: "kb inspect REF|oci:DIR[:TAG]|docker-archive:FILE [--raw | --config] [--format json]",
+  summary: "Show an image's digest, platforms, layers and config",
+  specs: [
+    { name: "raw", type: "boolean", description: "Print the manifest (or index) bytes exactly as stored" },
+    { name: "config", type: "boolean", description: "Print the image config JSON" },
+    { name: "format", type: "string", valueHint: "text|json", description: "Output format", default: "text" },
+    PLATFORM_FLAG, ...REGISTRY_FLAGS,
+  ],
+};
+
+async function writeDigestFile(f: Flags, io: CliIo, digest: string): Promise<void> {
+  const file = f.str("digest-file");
+  if (file) await writeFile(path.resolve(io.cwd, file), digest);
+}
+
+/** The store's cache-record key that keeps a pulled image alive (prune treats records as roots). */
+function pullRecordKey(ref: Reference, platform: Platform): string {
+  return createHash("sha256").update(`pulled-image\0${ref}\0${formatPlatform(platform)}`).digest("hex");
+}
+
+/** `kb pull REF [--oci DIR] [--platform P|all]`: prints the manifest (or index) digest. */
+export async function runPull(argv: string[], io: CliIo): Promise<number> {
+  const p = parseCommandFlags(argv, PULL, io, "pull");
+  if (!p) return 0;
+  expectArgs(p.args, 1, 1, PULL, "pull");
+  const { f } = p;
+  const ref = parseReference(p.args[0]!);
+  const progress = progressFromFlags(f, io);
+  const client = registryClientFromFlags(f, io, [ref.registry], progress.onProgress);
+  const oci = f.str("oci") === undefined ? undefined : path.resolve(io.cwd, f.str("oci")!);
+  let digest: Digest;
+  if (f.str("platform") === "all") {
+    if (!oci) throw new KbError("USAGE", 'Cannot pull "--platform all" into the store: only an OCI layout keeps every platform', { hint: "add --oci DIR" });
+    const top = await resolveIndex(client, ref);
+    const images = top.index ? await Promise.all(imageDescriptors(top.index).map((d) => resolveImage(client, withDigest(ref, d.digest)))) : [new RemoteImage(client, ref, top)];
+    digest = top.index ? (await writeOciIndex(oci, images, { tag: ref.tag })).digest : (await writeOciLayout(oci, images[0]!, { tag: ref.tag })).digest;
+  } else {
+    const platform = platformFromFlags(f) ?? hostPlatform();
+    const img = await resolveImage(client, ref, platform);
+    if (oci) digest = (await writeOciLayout(oci, img, { tag: ref.tag })).digest;
+    else {
+      const store = await storeFromFlags(f, io);
+      digest = await putImage(store, img);
+      await store.cache.put(pullRecordKey(ref, platform), { kind: "pulled-image", data: { ref: ref.toString(), platform: formatPlatform(platform), digest }, refs: [digest] });
+    }
+  }
+  await writeDigestFile(f, io, digest);
+  io.out(`${digest}\n`);
+  return 0;
+}
+
+/** The image manifests of an index (attestations and other unknown/unknown entries left out). */
+function imageDescriptors(index: Index): Descriptor[] {
+  return index.manifests.filter((d) => !isIndexMediaType(d.mediaType) && d.platform?.os !== "unknown");
+}
+
+/** The descriptor of an index to show or push for `want`: the first match, else the first image. */
+function pickPlatform(index: Index, want: Platform, where: string): Descriptor {
+  const images = imageDescriptors(index);
+  const pick = images.find((d) => d.platform && platformMatches(want, d.platform)) ?? images[0];
+  if (!pick) throw new KbError("MANIFEST_INVALID", `Cannot use ${where}: its index lists no image manifest`);
+  return pick;
+}
+
+/** What a location names before platform selection: the stored bytes, and the index when it is one. */
+interface Target {
+  name: string;
+  raw: Uint8Array;
+  mediaType: string;
+  digest: Digest;
+  index?: Index;
+  /** The single-platform image (for an index: the chosen platform's). */
+  image(platform?: Platform): Promise<Image>;
+  /** Every image of an index (for pushing it whole). */
+  images(): Promise<Image[]>;
+}
+
+/** The index.json entry of an OCI layout named by tag, digest, or being the only one. */
+async function layoutEntry(dir: string, tag: string | undefined): Promise<Descriptor> {
+  const index = parseJson<Index>(await readFile(path.join(dir, "index.json")).catch(() => {
+    throw new KbError("MANIFEST_INVALID", `Cannot read OCI layout "${dir}": index.json is missing`, { hint: "point oci: at the folder that holds oci-layout and index.json" });
+  }), `"${dir}/index.json"`);
+  const all = Array.isArray(index.manifests) ? index.manifests : [];
+  const entry = tag === undefined ? (all.length === 1 ? all[0] : undefined) : all.find((m) => (isDigest(tag) ? m.digest === tag : m.annotations?.[REF_NAME] === tag));
+  if (entry && isDigest(entry.digest)) return entry;
+  const tags = all.map((m) => m.annotations?.[REF_NAME]).filter(Boolean).map((t) => `"${t}"`).join(", ") || "none";
+  throw new KbError(tag === undefined ? "USAGE" : "REGISTRY_NOT_FOUND", `Cannot find ${tag === undefined ? `one image in OCI layout "${dir}": it holds ${all.length}` : `"${tag}" in OCI layout "${dir}"`}`, { hint: `tags there: ${tags}` });
+}
+
+/** Opens a location for inspect and push. */
+async function openTarget(loc: ImageLocation, client: () => RegistryClient): Promise<Target> {
+  if (loc.kind === "registry") {
+    const c = client();
+    const top = await resolveIndex(c, loc.ref);
+    const byDigest = (d: Descriptor) => resolveImage(c, withDigest(loc.ref, d.digest));
+    return {
+      name: loc.ref.toString(), raw: top.bytes, mediaType: top.mediaType, digest: top.digest, index: top.index,
+      image: async (pl) => (top.index ? byDigest(pickPlatform(top.index, pl ?? hostPlatform(), `"${loc.ref}"`)) : new RemoteImage(c, loc.ref, top)),
+      images: async () => (top.index ? Promise.all(imageDescriptors(top.index).map(byDigest)) : [new RemoteImage(c, loc.ref, top)]),
+    };
+  }
+  if (loc.kind === "oci") {
+    const entry = await layoutEntry(loc.dir, loc.tag);
+    const raw = await readBlobBytes(layoutBlobSource(loc.dir), entry.digest);
+    const doc = parseJson<Index & { layers?: unknown }>(raw, `manifest "${entry.digest}"`);
+    const index = isIndexMediaType(entry.mediaType) || isIndexMediaType(doc.mediaType) || (Array.isArray(doc.manifests) && !doc.layers) ? doc : undefined;
+    const name = `oci:${loc.dir}${loc.tag ? `:${loc.tag}` : ""}`;
+    const byDigest = (d: Descriptor) => readOciLayout(loc.dir, d.digest);
+    return {
+      name, raw, mediaType: doc.mediaType ?? entry.mediaType, digest: entry.digest, index,
+      image: async (pl) => (index ? byDigest(pickPlatform(index, pl ?? hostPlatform(), name)) : readOciLayout(loc.dir, entry.digest)),
+      images: async () => (index ? Promise.all(imageDescriptors(index).map(byDigest)) : [await readOciLayout(loc.dir, entry.digest)]),
+    };
+  }
+  const img = await readFileImage(loc);
+  return {
+    name: `docker-archive:${loc.file}`, raw: await img.rawManifest(), mediaType: await img.mediaType(), digest: await img.digest(),
+    image: async () => img, images: async () => [img],
+  };
+}
+
+const hostOf = (loc: ImageLocation): string[] => (loc.kind === "registry" ? [loc.ref.registry] : []);
+
+/** `kb push SRC REF`: streams blobs to the registry; an OCI index is pushed whole unless --platform picks one. */
+export async function runPush(argv: string[], io: CliIo): Promise<number> {
+  const p = parseCommandFlags(argv, PUSH, io, "push");
+  if (!p) return 0;
+  expectArgs(p.args, 2, 2, PUSH, "push");
+  const { f } = p;
+  const src = parseImageLocation(p.args[0]!, io.cwd);
+  const dest = parseReference(p.args[1]!.replace(/^docker:\/\//, ""));
+  const progress = progressFromFlags(f, io);
+  const client = registryClientFromFlags(f, io, [dest.registry, ...hostOf(src)], progress.onProgress);
+  const target = await openTarget(src, () => client);
+  const platform = platformFromFlags(f);
+  const result = target.index && !platform
+    ? await pushIndex(client, [dest], target.raw, await target.images())
+    : await pushImage(client, [dest], await target.image(platform));
+  await writeDigestFile(f, io, result.digest);
+  io.out(`${result.digest}\n`);
+  return 0;
+}
+
+/** `kb inspect`: a summary (text or JSON), or the exact manifest / config bytes. */
+export async function runInspect(argv: string[], io: CliIo): Promise<number> {
+  const p = parseCommandFlags(argv, INSPECT, io, "inspect");
+  if (!p) return 0;
+  expectArgs(p.args, 1, 1, INSPECT, "inspect");
+  const { f } = p;
+  const format = f.str("format") ?? "text";
+  if (format !== "text" && format !== "json") throw new KbError("USAGE", `Cannot use --format "${format}"`, { hint: "text or json" });
+  if (f.bool("raw") && f.bool("config")) throw new KbError("USAGE", "Cannot use --raw with --config", { hint: "pick one" });
+  const loc = parseImageLocation(p.args[0]!, io.cwd);
+  const target = await openTarget(loc, () => registryClientFromFlags(f, io, hostOf(loc)));
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  if (f.bool("raw")) {
+    io.out(decode(target.raw));
+    return 0;
+  }
+  const image = await target.image(platformFromFlags(f));
+  if (f.bool("config")) {
+    io.out(decode(await image.rawConfig()));
+    return 0;
+  }
+  const summary = await summarize(target, image);
+  io.out(format === "json" ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
+  return 0;
+}
+
+/** What `kb inspect --format json` prints. */
+export interface InspectSummary {
+  name: string;
+  digest: Digest;
+  mediaType: string;
+  platforms?: Array<{ platform: string; digest: Digest; mediaType: string; size: number }>;
+  image: {
+    digest: Digest;
+    mediaType: string;
+    platform: string;
+    created?: string;
+    entrypoint?: string[] | null;
+    cmd?: string[] | null;
+    env: string[];
+    workingDir?: string;
+    user?: string;
+    labels: Record<string, string>;
+    exposedPorts: string[];
+    size: number;
+    layers: Array<{ digest: Digest; size: number; mediaType: string }>;
+  };
+}
+
+async function summarize(t: Target, img: Image): Promise<InspectSummary> {
+  const [m, c] = [await img.manifest(), await img.config()];
+  const cc = c.config ?? {};
+  const layers = m.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
+  return {
+    name: t.name, digest: t.digest, mediaType: t.mediaType,
+    platforms: t.index?.manifests.map((d) => ({ platform: d.platform ? formatPlatform(d.platform) : "unknown", digest: d.digest, mediaType: d.mediaType, size: d.size })),
+    image: {
+      digest: await img.digest(), mediaType: await img.mediaType(), platform: formatPlatform({ os: c.os, architecture: c.architecture, variant: c.variant }),
+      created: c.created, entrypoint: cc.Entrypoint, cmd: cc.Cmd, env: cc.Env ?? [], workingDir: cc.WorkingDir || undefined, user: cc.User || undefined,
+      labels: cc.Labels ?? {}, exposedPorts: Object.keys(cc.ExposedPorts ?? {}), size: layers.reduce((n, l) => n + l.size, 0), layers,
+    },
+  };
+}
+
+function renderSummary(s: InspectSummary): string {
+  const out: string[] = [];
+  const row = (k: string, v: string | undefined) => v !== undefined && v !== "" && out.push(`${(k ? `${k}:` : "").padEnd(14)}${v}`);
+  const list = (k: string, vs: string[]) => vs.forEach((v, i) => row(i === 0 ? k : "", v));
+  row("Name", s.name);
+  row("Digest", s.digest);
+  row("Media type", s.mediaType);
+  if (s.platforms) {
+    list("Platforms", s.platforms.map((pl) => `${pl.platform.padEnd(16)} ${pl.digest} ${formatBytes(pl.size)}`));
+    row("Showing", `${s.image.platform} ${s.image.digest}`);
+  }
+  const i = s.image;
+  row("Platform", i.platform);
+  row("Created", i.created);
+  row("Entrypoint", i.entrypoint ? JSON.stringify(i.entrypoint) : undefined);
+  row("Cmd", i.cmd ? JSON.stringify(i.cmd) : undefined);
+  row("WorkingDir", i.workingDir);
+  row("User", i.user);
+  list("Env", i.env);
+  list("Labels", Object.entries(i.labels).map(([k, v]) => `${k}=${v}`));
+  row("Ports", i.exposedPorts.join(" ") || undefined);
+  out.push(`Layers (${i.layers.length}, ${formatBytes(i.size)}):`);
+  for (const l of i.layers) out.push(`  ${l.digest}  ${formatBytes(l.size).padStart(9)}  ${l.mediaType}`);
+  return `${out.join("\n")}\n`;
+}
