@@ -1,9 +1,12 @@
 // Compiles kb into one executable per target with `bun build --compile`, embedding the sandbox helper.
-// Usage: bun build.ts [--target bun-linux-x64|bun-linux-arm64|bun-linux-x64-musl|bun-linux-arm64-musl|all] [--outdir dist]
+// Usage: bun build.ts [--target host|all|bun-linux-x64|bun-linux-arm64|bun-linux-x64-musl|bun-linux-arm64-musl]
+//                     [--outdir dist] [--entry src/main.ts] [--name kb]
+// `--target host` (default) writes OUTDIR/kb; other targets write OUTDIR/kb-linux-<arch>[-musl] and
+// OUTDIR/SHA256SUMS (the release files install.sh downloads). Prints a size report.
 
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const args = process.argv.slice(2);
@@ -12,10 +15,18 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
 };
 const outdir = opt("outdir", "dist");
-const hostTarget = `bun-linux-${process.arch === "arm64" ? "arm64" : "x64"}`;
+const entry = opt("entry", "src/main.ts");
+const hostArch = process.arch === "arm64" ? "arm64" : "x64";
+// A musl host (Alpine) has a musl loader and no glibc one.
+const hostMusl = readdirSync("/lib").some((f) => f.startsWith("ld-musl-")) && !existsSync("/lib64/ld-linux-x86-64.so.2") &&
+  !existsSync("/lib/ld-linux-aarch64.so.1");
+const hostTarget = `bun-linux-${hostArch}${hostMusl ? "-musl" : ""}`;
 const targetArg = opt("target", "host");
 const allTargets = ["bun-linux-x64", "bun-linux-arm64", "bun-linux-x64-musl", "bun-linux-arm64-musl"];
 const targets = targetArg === "all" ? allTargets : [targetArg === "host" ? hostTarget : targetArg];
+for (const t of targets) {
+  if (!allTargets.includes(t)) throw new Error(`Cannot build target "${t}": expected host, all or one of ${allTargets.join(", ")}`);
+}
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 let commit = "unknown";
@@ -25,41 +36,61 @@ try {
 
 mkdirSync(outdir, { recursive: true });
 
-// The sandbox helper (static C), one per architecture, embedded into the binary of that architecture.
-function buildHelper(arch: "x86_64" | "aarch64"): string | undefined {
-  const out = join(outdir, `kb-sandbox-${arch}`);
-  if (!existsSync("scripts/build-helper.sh")) return undefined;
-  try {
-    execFileSync("bash", ["scripts/build-helper.sh", outdir], { stdio: "inherit" });
-  } catch (e) {
-    console.error(`warning: sandbox helper not built: ${(e as Error).message}`);
-  }
-  return existsSync(out) ? out : undefined;
+async function sha256File(p: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(p)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }
 
-const sums: string[] = [];
+// The sandbox helper (static C), one per architecture (kb-sandbox-x86_64, kb-sandbox-arm64), built once.
+let helpersBuilt = false;
+function helperFor(arch: "x86_64" | "arm64"): string | undefined {
+  const out = join(outdir, `kb-sandbox-${arch}`);
+  if (!helpersBuilt && existsSync("scripts/build-helper.sh")) {
+    helpersBuilt = true;
+    try {
+      execFileSync("bash", ["scripts/build-helper.sh", outdir], { stdio: "inherit" });
+    } catch (e) {
+      console.error(`warning: sandbox helper not built: ${(e as Error).message}`);
+    }
+  }
+  if (existsSync(out)) return out;
+  console.error(`warning: no ${out}: this binary will ask for KB_SANDBOX_HELPER at run time`);
+  return undefined;
+}
+
+interface Built { name: string; target: string; size: number; sha: string; helper: boolean; seconds: number }
+const built: Built[] = [];
 for (const target of targets) {
-  const arch = target.includes("arm64") ? "aarch64" : "x86_64";
-  const helper = buildHelper(arch);
-  const name = target === hostTarget && targetArg === "host" ? "kb" : target.replace(/^bun-/, "kb-");
+  const arch = target.includes("arm64") ? "arm64" : "x86_64";
+  const helper = helperFor(arch);
+  const helperSha = helper ? await sha256File(helper) : "";
+  const name = targetArg === "host" ? opt("name", "kb") : target.replace(/^bun-/, "kb-");
   const outfile = join(outdir, name);
-  const variant = target.replace(/^bun-/, "");
   const defines = [
     `--define`, `KB_VERSION=${JSON.stringify(pkg.version)}`,
     `--define`, `KB_COMMIT=${JSON.stringify(commit)}`,
-    `--define`, `KB_VARIANT=${JSON.stringify(variant)}`,
+    `--define`, `KB_VARIANT=${JSON.stringify(target.replace(/^bun-/, ""))}`,
     `--define`, `KB_HELPER_EMBED=${JSON.stringify(helper ? `kb-sandbox-${arch}` : "")}`,
+    `--define`, `KB_HELPER_SHA256=${JSON.stringify(helperSha)}`,
   ];
-  const entry = helper ? ["src/main.ts", helper] : ["src/main.ts"];
+  // Files listed after the entry point are embedded as-is and show up in Bun.embeddedFiles.
+  const entries = helper ? [entry, helper] : [entry];
   const t0 = performance.now();
   execFileSync(
     process.execPath,
-    ["build", "--compile", "--minify", "--sourcemap=none", `--target=${target}`, ...defines, "--outfile", outfile, ...entry],
-    { stdio: "inherit" },
+    ["build", "--compile", "--minify", "--sourcemap=none", `--target=${target}`, ...defines, "--outfile", outfile, ...entries],
+    { stdio: ["ignore", "ignore", "inherit"] },
   );
-  const size = statSync(outfile).size;
-  const sha = createHash("sha256").update(readFileSync(outfile)).digest("hex");
-  sums.push(`${sha}  ${name}`);
-  console.log(`${outfile}: ${(size / 1e6).toFixed(1)} MB (${target}${helper ? ", sandbox helper embedded" : ""}) in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  const seconds = (performance.now() - t0) / 1000;
+  built.push({ name, target, size: statSync(outfile).size, sha: await sha256File(outfile), helper: Boolean(helper), seconds });
 }
-writeFileSync(join(outdir, "SHA256SUMS"), sums.join("\n") + "\n");
+
+if (targetArg !== "host") {
+  writeFileSync(join(outdir, "SHA256SUMS"), built.map((b) => `${b.sha}  ${b.name}\n`).join(""));
+}
+console.log(`${"file".padEnd(26)} ${"size".padStart(9)}  helper    build`);
+for (const b of built) {
+  const mb = `${(b.size / 1e6).toFixed(1)} MB`;
+  console.log(`${join(outdir, b.name).padEnd(26)} ${mb.padStart(9)}  ${(b.helper ? "embedded" : "MISSING").padEnd(8)}  ${b.seconds.toFixed(1)}s`);
+}

@@ -37,3 +37,24 @@ export function fetchWithTls(tls: TlsOptions | undefined): typeof fetch {
 export function isCompiledBinary(): boolean {
   return runtimeName === "bun" && typeof g.Bun?.main === "string" && g.Bun.main.startsWith("/$bunfs/");
 }
+
+/** A file embedded into the compiled executable (`bun build --compile main.ts FILE`). */
+export interface EmbeddedFile {
+  /** Bun's name for it: the source basename plus a content hash, e.g. `kb-sandbox-x86_64-mz3q0x5v.`. */
+  name: string;
+  size: number;
+  /** The bytes, streamed from the executable. */
+  stream(): ReadableStream<Uint8Array>;
+}
+
+/**
+ * The first file embedded into this compiled executable whose name starts with `prefix`, or
+ * undefined (also when not compiled, or under Deno/Node). Bun lists them in `Bun.embeddedFiles`.
+ * @example const helper = embeddedFile("kb-sandbox-x86_64");
+ */
+export function embeddedFile(prefix: string): EmbeddedFile | undefined {
+  if (runtimeName !== "bun" || !prefix) return undefined;
+  const files = (g.Bun.embeddedFiles ?? []) as Array<Blob & { name: string }>;
+  const f = files.find((x) => x.name === prefix || x.name.startsWith(`${prefix}-`) || x.name.startsWith(`${prefix}.`));
+  return f ? { name: f.name, size: f.size, stream: () => f.stream() } : undefined;
+}
