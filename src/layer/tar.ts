@@ -132,10 +132,21 @@ export function padded(n: number): number {
   return Math.ceil(n / BLOCK) * BLOCK;
 }
 
+/** Bodies up to this size are sent in one chunk with their header. */
+const SMALL_BODY = 64 * 1024;
+
 async function* generate(entries: AsyncIterable<TarInput>): AsyncGenerator<Uint8Array> {
   for await (const { entry, body } of entries) {
-    yield encodeTarHeader(entry);
+    const header = encodeTarHeader(entry);
     const size = entry.type === "file" ? entry.size : 0;
+    if (body instanceof Uint8Array && body.length === size && size <= SMALL_BODY) {
+      const out = new Uint8Array(header.length + padded(size)); // one chunk for a small file: fewer pulls
+      out.set(header);
+      out.set(body, header.length);
+      yield out;
+      continue;
+    }
+    yield header;
     if (body === undefined) {
       if (size !== 0) throw invalid(entry, `the body is missing but size is "${size}"`);
       continue;
