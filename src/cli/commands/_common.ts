@@ -9,7 +9,7 @@ import { parseReference, type Reference } from "../../image/reference.ts";
 import type { Platform } from "../../image/types.ts";
 import { createReporter, type ProgressMode } from "../../log/reporter.ts";
 import { readDockerArchive, readOciLayout } from "../../output/index.ts";
-import { createRegistryClient, type ProgressEvent, type RegistryClient } from "../../registry/index.ts";
+import { createRegistryClient, type ProgressEvent, type RegistryClient, type RegistryClientOptions } from "../../registry/index.ts";
 import { defaultStoreDir, openStore, type Store } from "../../store/index.ts";
 import { flagReader, parseFlags, renderFlagHelp, type FlagSpec } from "../flags.ts";
 import type { CliIo } from "../io.ts";
@@ -90,8 +90,13 @@ function caCertsOf(f: Flags): Record<string, string> {
  * `--skip-tls-verify` applies to them. Progress goes to `onProgress`.
  */
 export function registryClientFromFlags(f: Flags, io: CliIo, hosts: string[], onProgress?: (ev: ProgressEvent) => void): RegistryClient {
+  return createRegistryClient({ ...registryClientOptions(f, io, hosts), onProgress });
+}
+
+/** The client options the registry flags mean (see {@link registryClientFromFlags}). */
+export function registryClientOptions(f: Flags, io: CliIo, hosts: string[]): RegistryClientOptions {
   const insecure = [...f.list("insecure-registry"), ...(f.bool("skip-tls-verify") ? hosts : [])];
-  return createRegistryClient({ insecure, mirrors: f.list("registry-mirror"), caCerts: caCertsOf(f), env: io.env, onProgress });
+  return { insecure, mirrors: f.list("registry-mirror"), caCerts: caCertsOf(f), env: io.env };
 }
 
 /** Progress for pulls and pushes, on stderr (nothing with -q). */

@@ -1,0 +1,100 @@
+// `kb cache du|ls|prune|verify`: look after the store (blobs, build-cache records, extracted trees).
+
+import { KbError } from "../../errors.ts";
+import { du, prune, verify, type PruneOptions } from "../../store/index.ts";
+import type { CliIo } from "../io.ts";
+import { parseDuration } from "./build-options.ts";
+import { expectArgs, formatBytes, parseCommandFlags, storeFromFlags, type CommandHelp } from "./_common.ts";
+
+const CACHE: CommandHelp = {
+  usage: "kb cache du|ls|prune|verify [--cache-dir DIR]   prune: [--all] [--keep-storage SIZE] [--older-than DURATION]",
+  summary: "Store maintenance: disk usage, cache records, freeing space, re-hashing blobs",
+  specs: [
+    { name: "cache-dir", type: "string", valueHint: "DIR", description: "The store (default $KB_CACHE_DIR, else ~/.cache/kb)" },
+    { name: "all", type: "boolean", description: "prune: remove every record, tree and blob" },
+    { name: "keep-storage", type: "string", valueHint: "SIZE", description: "prune: evict least recently used entries until the store fits SIZE (e.g. 10GB)" },
+    { name: "older-than", type: "string", valueHint: "DURATION", description: "prune: remove entries unused for DURATION (e.g. 72h, 7d)" },
+    { name: "format", type: "string", valueHint: "text|json", description: "Output format", default: "text" },
+  ],
+};
+
+const UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/**
+ * Parses a size as docker does for --keep-storage ("10GB", "512m", "1.5GiB", "1048576"): units are binary.
+ * @example parseSize("10GB", "--keep-storage") // 10737418240
+ */
+export function parseSize(s: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(s.trim());
+  if (!m || (m[2] === "" && m[3] && m[3].toLowerCase() !== "b")) {
+    throw new KbError("USAGE", `Cannot use ${what} "${s}": not a size`, { hint: 'write it like "10GB", "512MB" or a byte count' });
+  }
+  return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+}
+
+/** A Go duration, or whole days ("7d"), in milliseconds. */
+export function parseAge(s: string, what: string): number {
+  const days = /^(\d+)d$/.exec(s);
+  return days ? Number(days[1]) * 86_400_000 : parseDuration(s, what);
+}
+
+const SUBCOMMANDS = ["du", "ls", "prune", "verify"];
+
+/** `kb cache <sub>`: exit 1 when verify found corrupt blobs. */
+export async function runCache(argv: string[], io: CliIo): Promise<number> {
+  const p = parseCommandFlags(argv, CACHE, io, "cache");
+  if (!p) return 0;
+  expectArgs(p.args, 1, 1, CACHE, "cache");
+  const { f } = p;
+  const sub = p.args[0]!;
+  if (!SUBCOMMANDS.includes(sub)) throw new KbError("USAGE", `Cannot run "kb cache ${sub}": unknown subcommand`, { hint: `one of ${SUBCOMMANDS.join(", ")}` });
+  const format = f.str("format") ?? "text";
+  if (format !== "text" && format !== "json") throw new KbError("USAGE", `Cannot use --format "${format}"`, { hint: "text or json" });
+  const pruneOnly = ["all", "keep-storage", "older-than"].filter((n) => f.has(n));
+  if (sub !== "prune" && pruneOnly.length) throw new KbError("USAGE", `Cannot use --${pruneOnly[0]} with "kb cache ${sub}"`, { hint: "it belongs to kb cache prune" });
+  const opts: PruneOptions = { all: f.bool("all") };
+  if (f.str("keep-storage") !== undefined) opts.keepStorage = parseSize(f.str("keep-storage")!, "--keep-storage");
+  if (f.str("older-than") !== undefined) opts.olderThan = parseAge(f.str("older-than")!, "--older-than");
+
+  const store = await storeFromFlags(f, io);
+  const json = (v: unknown) => io.out(`${JSON.stringify(v, null, 2)}\n`);
+  if (sub === "du") {
+    const u = await du(store);
+    if (format === "json") json({ dir: store.dirs.root, ...u });
+    else {
+      const rows = (["blobs", "trees", "cache", "tmp"] as const).map((k) => `${k.padEnd(7)}${String(u[k].count).padStart(8)}  ${formatBytes(u[k].bytes).padStart(9)}`);
+      io.out(`${store.dirs.root}\n${"".padEnd(7)}${"entries".padStart(8)}  ${"size".padStart(9)}\n${rows.join("\n")}\n${"total".padEnd(17)}${formatBytes(u.total).padStart(9)}\n`);
+    }
+    return 0;
+  }
+  if (sub === "ls") {
+    const records = (await store.cache.list()).sort((a, b) => b.record.lastUsed - a.record.lastUsed);
+    if (format === "json") json(records.map(({ key, record, bytes }) => ({ key, kind: record.kind, refs: record.refs, createdAt: new Date(record.createdAt).toISOString(), lastUsed: new Date(record.lastUsed).toISOString(), bytes, data: record.data })));
+    else {
+      io.out(`${"KEY".padEnd(14)}${"KIND".padEnd(14)}${"LAST USED".padEnd(26)}WHAT\n`);
+      for (const { key, record } of records) io.out(`${key.slice(0, 12).padEnd(14)}${record.kind.padEnd(14)}${new Date(record.lastUsed).toISOString().padEnd(26)}${describe(record.data, record.refs)}\n`);
+      io.out(`${records.length} record${records.length === 1 ? "" : "s"}\n`);
+    }
+    return 0;
+  }
+  if (sub === "prune") {
+    const r = await prune(store, opts);
+    if (format === "json") json(r);
+    else io.out(`removed ${r.records} records, ${r.trees} trees, ${r.blobs} blobs, ${r.tmp} temp files; freed ${formatBytes(r.freedBytes)}\n`);
+    return 0;
+  }
+  const r = await verify(store);
+  if (format === "json") json(r);
+  else {
+    io.out(`checked ${r.checked} blobs: ${r.bad.length ? `${r.bad.length} corrupt (removed)` : "all intact"}\n`);
+    for (const d of r.bad) io.out(`  corrupt: ${d}\n`);
+  }
+  return r.bad.length ? 1 : 0;
+}
+
+/** One line about a record: a pulled image's reference, else the first blob it keeps. */
+function describe(data: unknown, refs: string[]): string {
+  const d = data as { ref?: unknown; platform?: unknown } | null;
+  if (d && typeof d === "object" && typeof d.ref === "string") return `${d.ref}${typeof d.platform === "string" ? ` (${d.platform})` : ""}`;
+  return refs[0] ? `${refs[0].slice(0, 19)}…${refs.length > 1 ? ` +${refs.length - 1}` : ""}` : "";
+}
