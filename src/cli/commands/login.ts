@@ -1,6 +1,6 @@
 // `kb login HOST`: checks the credentials against the registry's /v2/, then saves them in Docker's config.json.
 
-import { KbError } from "../../errors.ts";
+import { isKbError, KbError } from "../../errors.ts";
 import { dockerConfigPaths, kbLogin, staticCredentials, createRegistryClient } from "../../registry/index.ts";
 import type { CliIo } from "../io.ts";
 import { expectArgs, parseCommandFlags, registryClientOptions, REGISTRY_FLAGS, type CommandHelp } from "./_common.ts";
@@ -61,6 +61,7 @@ export async function runLogin(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     // Registry errors are redacted by the client; make sure the password cannot slip through a cause either.
     if (e instanceof Error && e.message.includes(password)) throw new KbError("REGISTRY_UNAUTHORIZED", `Cannot log in to "${host}": the registry refused the credentials`);
+    if (isKbError(e, "REGISTRY_UNAUTHORIZED")) e.hint = `check the user name and password for "${host}"; nothing was saved`;
     throw e;
   }
   const file = kbLogin(host, username, password, dockerConfigPaths(io.env)[0]);
