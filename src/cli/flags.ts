@@ -112,7 +112,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
     } else if (spec.type === "string") {
       values.set(spec.name, [value as string]);
     } else {
-      values.set(spec.name, value);
+      values.set(spec.name, value as boolean);
     }
   }
   return { values, positionals, notices };

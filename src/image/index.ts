@@ -3,3 +3,4 @@ export * from "./types.ts";
 export type * from "./image.ts";
 export * from "./reference.ts";
 export * from "./platform.ts";
+export * from "./assemble.ts";

@@ -37,7 +37,6 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
   const tty = opts.tty ?? Boolean(process.stderr.isTTY);
   const logger = createConsola({
     level: opts.level ?? 3,
-    fancy: tty,
     stdout: process.stderr,
     stderr: process.stderr,
     formatOptions: { date: Boolean(opts.timestamps), colors: tty },

@@ -36,7 +36,8 @@ export function allowsHttp(host: string, insecure: string[]): boolean {
 function isInsecure(host: string, insecure: string[]): boolean {
   return insecure.some((i) => {
     const x = i.replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "");
-    return x === host || x === hostOnly(host);
+    // "*" stands for every host (Kaniko's --insecure / --skip-tls-verify).
+    return x === "*" || x === host || x === hostOnly(host);
   });
 }
 

@@ -1,0 +1,103 @@
+// ADD of http(s) URLs (checksum verified, Last-Modified kept) and git repositories (shallow clone of a ref).
+
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { promisify } from "node:util";
+import { KbError } from "../errors.ts";
+import type { Instruction } from "../dockerfile/index.ts";
+import { isDigest, type Digest } from "../image/types.ts";
+import type { TarInput } from "../layer/index.ts";
+import { walkContext, compileIgnore } from "../context/index.ts";
+import { toTarInputs, destPath, type EntryOptions, type Placed } from "./copy-entries.ts";
+import type { EngineEnv } from "./engine-types.ts";
+
+const run = promisify(execFile);
+
+export const isUrlSource = (s: string) => /^https?:\/\//i.test(s) && !isGitSource(s);
+export const isGitSource = (s: string) => /^git@|^git:\/\/|^ssh:\/\/|\.git(#.*)?$/.test(s) || /^https?:\/\/[^#]+\.git(#|$)/.test(s);
+
+export interface RemotePrep {
+  key: string;
+  /** Removes clones; call it whether or not entries() was used. */
+  cleanup(): Promise<void>;
+  entries(destRel: string, destIsDir: boolean, o: EntryOptions): AsyncGenerator<TarInput>;
+}
+
+type Add = Extract<Instruction, { kind: "ADD" }>;
+
+interface Fetched { digest: Digest; size: number; name: string; mtime: number }
+
+async function fetchUrl(env: EngineEnv, url: string, checksum?: string): Promise<Fetched> {
+  if (checksum && !isDigest(checksum)) {
+    throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use ADD --checksum "${checksum}": expected sha256:<64 hex>`);
+  }
+  const res = await fetch(url, { signal: env.signal, redirect: "follow" }).catch((e) => {
+    throw new KbError("BUILD", `Cannot ADD "${url}": ${(e as Error).message}`, { cause: e, hint: "check the URL and the network" });
+  });
+  if (!res.ok || !res.body) throw new KbError("BUILD", `Cannot ADD "${url}": the server answered ${res.status} ${res.statusText}`);
+  const stored = await env.store.put(res.body, { expected: checksum as Digest | undefined, signal: env.signal }).catch((e) => {
+    if (e instanceof KbError && e.code === "BLOB_DIGEST_MISMATCH") e.message = `Cannot ADD "${url}": its content does not match --checksum=${checksum}`;
+    throw e;
+  });
+  const lm = res.headers.get("last-modified");
+  const mtime = lm ? Math.floor(Date.parse(lm) / 1000) : 0;
+  const name = posix.basename(new URL(url).pathname) || "download";
+  return { ...stored, name, mtime: Number.isFinite(mtime) ? mtime : 0 };
+}
+
+async function cloneGit(env: EngineEnv, spec: string, keepGitDir: boolean): Promise<{ dir: string; commit: string; cleanup: () => Promise<void> }> {
+  const [url, frag = ""] = spec.split("#", 2) as [string, string?];
+  const [ref, sub] = frag.split(":", 2);
+  await run("git", ["--version"]).catch(() => {
+    throw new KbError("BUILD", `Cannot ADD "${url}": git is not installed`, { hint: "install git (apt-get install git) or ADD a tarball instead" });
+  });
+  const tmp = await mkdtemp(join(tmpdir(), "kb-git-"));
+  const args = ["clone", "--depth", "1", "--recurse-submodules", "--quiet", ...(ref ? ["--branch", ref] : []), url, join(tmp, "repo")];
+  await run("git", args, { env: { ...process.env, GIT_TERMINAL_PROMPT: "0" }, signal: env.signal }).catch(async (e) => {
+    await rm(tmp, { recursive: true, force: true });
+    throw new KbError("BUILD", `Cannot ADD "${url}"${ref ? ` at "${ref}"` : ""}: git clone failed`, { cause: new Error(String((e as { stderr?: string }).stderr ?? e).trim()), hint: "check the repository URL and that the ref exists" });
+  });
+  const { stdout } = await run("git", ["-C", join(tmp, "repo"), "rev-parse", "HEAD"]);
+  if (!keepGitDir) await rm(join(tmp, "repo", ".git"), { recursive: true, force: true });
+  const dir = sub ? join(tmp, "repo", posix.normalize(`/${sub}`)) : join(tmp, "repo");
+  await stat(dir).catch(() => {
+    throw new KbError("BUILD", `Cannot ADD "${spec}": the repository has no "${sub}"`);
+  });
+  return { dir, commit: stdout.trim(), cleanup: () => rm(tmp, { recursive: true, force: true }) };
+}
+
+/** Downloads/clones every remote source once, giving the cache key part and a producer of entries. */
+export async function addRemoteSources(env: EngineEnv, inst: Add, sources: string[]): Promise<RemotePrep> {
+  const urls: Fetched[] = [];
+  const gits: Awaited<ReturnType<typeof cloneGit>>[] = [];
+  for (const s of sources) {
+    if (isGitSource(s)) gits.push(await cloneGit(env, s, inst.keepGitDir));
+    else urls.push(await fetchUrl(env, s, inst.checksum));
+  }
+  const key = [...urls.map((u) => `${u.name}\0${u.digest}\0${u.mtime}`), ...gits.map((g) => g.commit)].join("\0");
+  return {
+    key,
+    cleanup: async () => {
+      for (const g of gits) await g.cleanup();
+    },
+    async *entries(destRel, destIsDir, o) {
+      {
+        for (const u of urls) {
+          const mtime = o.mtimeClamp !== undefined ? Math.min(u.mtime, o.mtimeClamp) : u.mtime;
+          const path = destIsDir ? destPath(destRel, u.name) : destRel;
+          const mode = o.chmod ? o.chmod(0o600, false) & 0o7777 : 0o600;
+          yield { entry: { path, type: "file", mode, uid: o.uid, gid: o.gid, size: u.size, mtime }, body: await env.store.open(u.digest) };
+        }
+        for (const g of gits) {
+          const noIgnore = compileIgnore([]);
+          async function* placed(): AsyncGenerator<Placed> {
+            for await (const e of walkContext(g.dir, noIgnore)) if (e.path !== ".") yield { entry: e, dest: destPath(destRel, e.path) };
+          }
+          yield* toTarInputs(placed(), o);
+        }
+      }
+    },
+  };
+}

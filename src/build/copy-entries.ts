@@ -1,0 +1,56 @@
+// Turning copy sources into layer entries: destination paths, owners, modes, mtimes, hardlinks.
+
+import { posix } from "node:path";
+import type { ContextEntry } from "../context/walk.ts";
+import type { TarEntry, TarInput } from "../layer/index.ts";
+import { fileStream } from "../store/index.ts";
+import type { ModeFn } from "./chmod.ts";
+
+export interface EntryOptions {
+  uid: number;
+  gid: number;
+  chmod?: ModeFn;
+  /** Clamp mtimes to this (SOURCE_DATE_EPOCH), seconds. */
+  mtimeClamp?: number;
+}
+
+/** A source file system entry and where it goes in the image (relative path, no leading "/"). */
+export interface Placed {
+  entry: ContextEntry;
+  dest: string;
+}
+
+const TYPE: Record<string, TarEntry["type"] | undefined> = { file: "file", dir: "dir", symlink: "symlink" };
+
+/** Converts placed entries into tar inputs, streaming file bodies; files seen twice by inode become hardlinks. */
+export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOptions): AsyncGenerator<TarInput> {
+  const seenInodes = new Map<string, string>();
+  for await (const { entry: e, dest } of placed) {
+    const type = TYPE[e.type];
+    if (!type || !dest) continue;
+    let mode = e.mode & 0o7777;
+    if (o.chmod) mode = o.chmod(mode, type === "dir") & 0o7777;
+    let mtime = Math.floor(e.mtimeMs / 1000);
+    if (o.mtimeClamp !== undefined && mtime > o.mtimeClamp) mtime = o.mtimeClamp;
+    const base: TarEntry = { path: dest, type, mode, uid: o.uid, gid: o.gid, size: 0, mtime };
+    if (type === "symlink") {
+      yield { entry: { ...base, linkname: e.linkTarget ?? "" } };
+    } else if (type === "dir") {
+      yield { entry: base };
+    } else {
+      const inoKey = `${e.ino}`;
+      const first = e.ino > 0 ? seenInodes.get(inoKey) : undefined;
+      if (first) {
+        yield { entry: { ...base, type: "hardlink", linkname: first } };
+        continue;
+      }
+      if (e.ino > 0) seenInodes.set(inoKey, dest);
+      yield { entry: { ...base, size: e.size }, body: await fileStream(e.absPath, { length: e.size }) };
+    }
+  }
+}
+
+/** Joins a destination directory and a relative path, cleaned, without a leading "/". */
+export function destPath(dir: string, rel: string): string {
+  return posix.join("/", dir, rel).slice(1);
+}

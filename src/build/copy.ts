@@ -1,0 +1,129 @@
+// COPY and ADD: sources from the context, a stage, an image, a heredoc, a URL or a git repository, into one layer.
+
+import { posix } from "node:path";
+import { KbError } from "../errors.ts";
+import type { Instruction } from "../dockerfile/index.ts";
+import { resolveSources, walkSource, hashSources, type ResolvedSource } from "../context/index.ts";
+import { parseChmod, type ModeFn } from "./chmod.ts";
+import { cacheKey } from "./cache-key.ts";
+import { toTarInputs, destPath, type Placed } from "./copy-entries.ts";
+import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./add-remote.ts";
+import { heredocSources } from "./copy-heredoc.ts";
+import { addTiming, type EngineEnv } from "./engine-types.ts";
+import { StageFs } from "./layer-index.ts";
+import { commitLayer, recallLayer, rememberLayer } from "./layers.ts";
+import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
+import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
+import type { StageState } from "./stage-state.ts";
+import { resolveStageUser } from "./user-db.ts";
+import type { TarInput } from "../layer/index.ts";
+
+type CopyLike = Extract<Instruction, { kind: "COPY" | "ADD" }>;
+
+const STANDARD_DIRS = new Set(["", "tmp", "var/tmp", "root", "home", "usr", "usr/local", "usr/local/bin", "usr/bin", "bin", "sbin", "etc", "var", "opt", "srv", "run", "lib"]);
+
+function flagsText(inst: CopyLike): string {
+  const f: string[] = [];
+  if (inst.kind === "COPY" && inst.from) f.push(`--from=${inst.from}`);
+  if (inst.kind === "COPY" && inst.parents) f.push("--parents");
+  if (inst.chown) f.push(`--chown=${inst.chown}`);
+  if (inst.chmod) f.push(`--chmod=${inst.chmod}`);
+  if (inst.link) f.push("--link");
+  for (const e of inst.exclude) f.push(`--exclude=${e}`);
+  if (inst.kind === "ADD" && inst.checksum) f.push(`--checksum=${inst.checksum}`);
+  if (inst.kind === "ADD" && inst.keepGitDir) f.push("--keep-git-dir");
+  return f.join(" ");
+}
+
+/** Runs COPY/ADD; returns true on a cache hit. */
+export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _step: number): Promise<boolean> {
+  const t0 = performance.now();
+  const workdir = st.config.config?.WorkingDir || "/";
+  const destRaw = inst.dest;
+  const dest = posix.resolve(workdir, destRaw || ".");
+  const destIsDirSyntax = destRaw.endsWith("/") || destRaw === "." || destRaw === "" || destRaw.endsWith("/.");
+  const owner = inst.chown ? await resolveStageUser(env, st, inst.chown, "--chown") : { uid: 0, gid: 0 };
+  const chmod = inst.chmod ? parseChmod(inst.chmod) : undefined;
+  const remote = inst.sources.filter((s) => isUrlSource(s) || isGitSource(s));
+  const local = inst.sources.filter((s) => !isUrlSource(s) && !isGitSource(s));
+  if (inst.kind === "COPY" && remote.length) {
+    throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot COPY "${remote[0]}": source can't be a URL or git ref for COPY`, { hint: "use ADD for URLs and git repositories" });
+  }
+  if (inst.kind === "ADD" && inst.checksum && (local.length || remote.length !== 1)) {
+    throw new KbError("DOCKERFILE_INSTRUCTION", "Cannot use ADD --checksum: it needs exactly one http(s) or git source");
+  }
+
+  // Where local sources come from.
+  const from = inst.kind === "COPY" ? inst.from : undefined;
+  const root: CopyRoot = from ? await copyFromRoot(env, st, from) : { dir: env.context.root, matcher: env.context.dockerignore };
+  const resolved = local.length
+    ? await resolveSources(root.dir, local, { matcher: root.matcher, excludes: inst.exclude, parents: inst.kind === "COPY" && inst.parents })
+    : [];
+  const sourceCount = resolved.length + remote.length + inst.sourceContents.length;
+  // A destination is a directory when it says so, when there are several sources, or when it exists as one.
+  let destIsDir = destIsDirSyntax || sourceCount > 1 || resolved.some((r) => r.isDir);
+  if (!destIsDir && dest !== "/") {
+    const known = [...st.createdDirs].some((d) => d === dest);
+    destIsDir = known || (await new StageFs(env.store, st.layers, env.signal).kind(dest)) === "dir";
+  }
+  const contentHash = await hashSources(resolved);
+  const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
+  const text = `${inst.kind} ${flagsText(inst)} ${[...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ")} ${dest}`.replace(/\s+/g, " ");
+  const heredocKey = inst.sourceContents.map((s) => `${s.path}\0${s.data}`).join("\0");
+  st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
+  addTiming(env, "hash sources", performance.now() - t0);
+
+  try {
+    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, text });
+  } finally {
+    await remotePrep?.cleanup();
+  }
+}
+
+interface CopyPlan {
+  resolved: ResolvedSource[];
+  destIsDir: boolean;
+  dest: string;
+  owner: { uid: number; gid: number };
+  chmod?: ModeFn;
+  remotePrep?: RemotePrep;
+  text: string;
+}
+
+async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
+  const { resolved, destIsDir, dest, owner, chmod, remotePrep, text } = p;
+  let layer = env.opts.noCache ? undefined : await recallLayer(env.store, st.key);
+  const cached = !!layer;
+  if (!layer) {
+    const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp };
+    const destRel = dest.slice(1);
+    const dirEntry = destIsDir && !STANDARD_DIRS.has(destRel) && !resolved.some((r) => r.isDir && r.entryPath === ".")
+      ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
+      : [];
+    const extract = inst.kind === "ADD";
+    async function* placed(): AsyncGenerator<Placed> {
+      for (const r of resolved) {
+        if (extract && !r.isDir && (await isLocalArchive(r.absPath))) continue;
+        for await (const e of walkSource(r)) {
+          const rel = r.isDir ? e.path.slice(r.entryPath.length).replace(/^\/+/, "") : "";
+          const target = r.isDir ? destPath(posix.join(destRel, r.keptPrefix ?? ""), rel) : destIsDir ? destPath(destRel, posix.join(r.keptPrefix ?? "", posix.basename(r.entryPath))) : destRel;
+          yield { entry: e, dest: target };
+        }
+      }
+    }
+    async function* all(): AsyncGenerator<TarInput> {
+      yield* dirEntry;
+      yield* toTarInputs(placed(), opts);
+      if (extract) for (const r of resolved) if (!r.isDir && (await isLocalArchive(r.absPath))) yield* unpackArchiveEntries(r.absPath, destRel, opts);
+      yield* heredocSources(inst.sourceContents, destRel, destIsDir, opts);
+      if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
+    }
+    const c0 = performance.now();
+    layer = await commitLayer(env.store, all(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+    addTiming(env, "layer (tar+compress)", performance.now() - c0);
+    await rememberLayer(env.store, st.key, layer);
+  }
+  st.layers.push(layer);
+  st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });
+  return cached;
+}

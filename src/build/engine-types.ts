@@ -1,0 +1,35 @@
+// What every instruction handler gets: the build-wide environment and the stage being built.
+
+import type { BuildContext } from "../context/open.ts";
+import type { ShellLex } from "../dockerfile/index.ts";
+import type { EventSink } from "../log/events.ts";
+import type { RegistryClient } from "../registry/index.ts";
+import type { Store } from "../store/index.ts";
+import type { BuildOptions } from "./options.ts";
+import type { BuildPlan } from "./plan.ts";
+import type { StageState } from "./stage-state.ts";
+
+/** Build-wide things, the same for every stage. */
+export interface EngineEnv {
+  opts: BuildOptions;
+  plan: BuildPlan;
+  store: Store;
+  client: RegistryClient;
+  context: BuildContext;
+  sink: EventSink;
+  signal: AbortSignal;
+  lex: ShellLex;
+  /** Finished stages by index (awaitable: a stage waits for the ones it needs). */
+  stageResult(index: number): Promise<StageState>;
+  /** Timestamp for history and config `created` (SOURCE_DATE_EPOCH when set). */
+  created: string;
+  /** File mtime clamp in seconds (SOURCE_DATE_EPOCH), when reproducible. */
+  mtimeClamp?: number;
+  /** Timings for the report: what the time went to. */
+  timings: Map<string, number>;
+}
+
+/** Adds `ms` to a timing bucket. */
+export function addTiming(env: EngineEnv, bucket: string, ms: number): void {
+  env.timings.set(bucket, (env.timings.get(bucket) ?? 0) + ms);
+}

@@ -1,0 +1,98 @@
+// What a stage's filesystem holds, answered from per-layer indexes (paths, whiteouts, passwd/group) without
+// extracting anything. A layer is read once to index it; the index is kept in the store by diffID.
+
+import type { Store } from "../store/index.ts";
+import { readTar } from "../layer/index.ts";
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from "../layer/whiteout.ts";
+import { cacheKey } from "./cache-key.ts";
+import type { StageLayer } from "./stage-state.ts";
+
+/** The index of one layer. Paths are relative, without leading "/" or trailing "/". */
+export interface LayerIndex {
+  dirs: string[];
+  others: string[];
+  whiteouts: string[];
+  opaques: string[];
+  /** Small files the builder needs to read: etc/passwd, etc/group. */
+  files: Record<string, string>;
+}
+
+const WANTED = new Set(["etc/passwd", "etc/group"]);
+const MAX_WANTED = 1 << 20;
+
+function clean(p: string): string {
+  return p.replace(/^\.?\/+/, "").replace(/\/+$/, "");
+}
+
+/** Reads a layer's tar once and indexes it. */
+export async function indexLayer(stream: ReadableStream<Uint8Array>): Promise<LayerIndex> {
+  const idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {} };
+  for await (const { entry, body } of readTar(stream)) {
+    const p = clean(entry.path);
+    const base = p.slice(p.lastIndexOf("/") + 1);
+    const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+    if (base === OPAQUE_WHITEOUT) idx.opaques.push(dir);
+    else if (base.startsWith(WHITEOUT_PREFIX)) idx.whiteouts.push(dir ? `${dir}/${base.slice(WHITEOUT_PREFIX.length)}` : base.slice(WHITEOUT_PREFIX.length));
+    else if (entry.type === "dir") idx.dirs.push(p);
+    else idx.others.push(p);
+    if (entry.type === "file" && WANTED.has(p) && entry.size <= MAX_WANTED) {
+      idx.files[p] = await new Response(body).text();
+    } else {
+      await body.cancel();
+    }
+  }
+  return idx;
+}
+
+/** The index of a layer: from the store's cache, or by reading the layer once (and remembering it). */
+export async function layerIndex(store: Store, l: StageLayer, signal?: AbortSignal): Promise<LayerIndex> {
+  const key = cacheKey("", "layer-index-v1", l.diffId);
+  const rec = await store.cache.get(key);
+  if (rec && rec.kind === "layer-index") return rec.data as LayerIndex;
+  const idx = await indexLayer(await l.layer.uncompressed(signal));
+  await store.cache.put(key, { kind: "layer-index", data: idx });
+  return idx;
+}
+
+/** A read-only view of a stage's filesystem built from layer indexes (top layer wins). */
+interface IndexSets { dirs: Set<string>; others: Set<string>; whiteouts: Set<string>; opaques: string[]; files: Record<string, string> }
+
+const toSets = (l: LayerIndex): IndexSets => ({ dirs: new Set(l.dirs), others: new Set(l.others), whiteouts: new Set(l.whiteouts), opaques: l.opaques, files: l.files });
+
+export class StageFs {
+  #indexes: Promise<IndexSets[]> | undefined;
+  constructor(private readonly store: Store, private readonly layers: StageLayer[], private readonly signal?: AbortSignal) {}
+
+  #all(): Promise<IndexSets[]> {
+    this.#indexes ??= Promise.all(this.layers.map(async (l) => toSets(await layerIndex(this.store, l, this.signal))));
+    return this.#indexes;
+  }
+
+  /** "dir", "other" or undefined (absent or deleted) for a path. */
+  async kind(path: string): Promise<"dir" | "other" | undefined> {
+    const p = clean(path);
+    if (p === "") return "dir";
+    const idx = await this.#all();
+    for (let i = idx.length - 1; i >= 0; i--) {
+      const l = idx[i]!;
+      if (l.dirs.has(p)) return "dir";
+      if (l.others.has(p)) return "other";
+      if (l.whiteouts.has(p)) return undefined;
+      if (l.opaques.some((o) => o === "" || p.startsWith(`${o}/`))) return undefined;
+      for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) if (l.whiteouts.has(p.slice(0, a)) || l.others.has(p.slice(0, a))) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A small file's text (etc/passwd, etc/group), from the topmost layer that has or deletes it. */
+  async readSmallFile(path: string): Promise<string | undefined> {
+    const p = clean(path);
+    const idx = await this.#all();
+    for (let i = idx.length - 1; i >= 0; i--) {
+      const l = idx[i]!;
+      if (p in l.files) return l.files[p];
+      if (l.whiteouts.has(p) || l.others.has(p)) return undefined;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,59 @@
+// Committing a layer: tar entries → one-pass compress + hash → the store, and a cache record for its key.
+
+import { KbError } from "../errors.ts";
+import type { Layer } from "../image/image.ts";
+import { isDigest, type Descriptor, type Digest } from "../image/types.ts";
+import { createTarStream, writeLayer, type TarInput } from "../layer/index.ts";
+import { blobLayer, type Store } from "../store/index.ts";
+import type { StageLayer } from "./stage-state.ts";
+
+export interface LayerSettings {
+  compression: "gzip" | "zstd";
+  level?: number;
+}
+
+/** What a cache record of kind "layer" holds. */
+export interface LayerRecord {
+  descriptor: Descriptor;
+  diffId: Digest;
+  /** Extra config changes the step made (none today; reserved). */
+  empty?: boolean;
+}
+
+/** Streams entries into a compressed blob in the store and returns it as a StageLayer. */
+export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>, settings: LayerSettings, signal?: AbortSignal): Promise<StageLayer> {
+  const tar = createTarStream(entries);
+  let stored: { digest: Digest; size: number } | undefined;
+  const written = await writeLayer(tar, { compression: settings.compression, level: settings.level }, async (s) => {
+    stored = await store.put(s, { signal });
+  });
+  if (!stored || stored.digest !== written.digest) {
+    throw new KbError("STORE", `Cannot store layer "${written.digest}": the store saw "${stored?.digest}"`);
+  }
+  const descriptor: Descriptor = { mediaType: written.mediaType, digest: written.digest, size: written.size };
+  return { layer: blobLayer(store, descriptor, written.diffId), diffId: written.diffId };
+}
+
+/** Records a layer under a cache key. */
+export async function rememberLayer(store: Store, key: string, l: StageLayer): Promise<void> {
+  const descriptor = await l.layer.descriptor();
+  const data: LayerRecord = { descriptor, diffId: l.diffId as Digest };
+  await store.cache.put(key, { kind: "layer", data, refs: [descriptor.digest] });
+}
+
+/** A cached layer for `key`, if the record and its blob are both in the store. */
+export async function recallLayer(store: Store, key: string): Promise<StageLayer | undefined> {
+  const rec = await store.cache.get(key);
+  if (!rec || rec.kind !== "layer") return undefined;
+  const data = rec.data as Partial<LayerRecord>;
+  const d = data.descriptor;
+  if (!d || !isDigest(d.digest) || !isDigest(data.diffId) || typeof d.size !== "number") return undefined;
+  if (!(await store.has(d.digest))) return undefined;
+  return { layer: blobLayer(store, d, data.diffId), diffId: data.diffId };
+}
+
+/** A Layer that also says where else its blob lives (for cross-repository mounts). */
+export function withSource(layer: Layer, sourceRepository: string | undefined): Layer {
+  if (!sourceRepository) return layer;
+  return Object.assign(Object.create(null), layer, { sourceRepository }) as Layer;
+}

@@ -1,0 +1,62 @@
+// Where a built image goes: registries (every tag), OCI layouts, docker archives, digest files.
+
+import { writeFile } from "node:fs/promises";
+import { KbError } from "../errors.ts";
+import type { Image } from "../image/image.ts";
+import { parseReference, type Reference } from "../image/reference.ts";
+import type { Descriptor } from "../image/types.ts";
+import { writeDockerArchive, writeOciLayout } from "../output/index.ts";
+import { pushImage, sourceRepositoryOf, type RegistryClient } from "../registry/index.ts";
+import type { EventSink } from "../log/events.ts";
+import type { BuildOptions } from "./options.ts";
+
+export interface OutputResult {
+  digest: string;
+  size: number;
+  pushed: string[];
+}
+
+/** Validates tags before anything is built, so a typo fails fast. */
+export function parseTags(opts: BuildOptions): Reference[] {
+  return opts.tags.map((t) => parseReference(t));
+}
+
+/** Writes the image to every output. Registry pushes come last, after the file outputs succeeded. */
+export async function writeOutputs(img: Image, opts: BuildOptions, client: RegistryClient, sink: EventSink, signal: AbortSignal): Promise<OutputResult> {
+  const digest = await img.digest();
+  const size = (await img.rawManifest()).length + (await img.rawConfig()).length + (await Promise.all((await img.layers()).map((l) => l.size()))).reduce((a, b) => a + b, 0);
+  const refs = parseTags(opts);
+  for (const o of opts.outputs) {
+    const t0 = performance.now();
+    if (o.type === "oci") {
+      await writeOciLayout(o.dest, img, { tag: o.tag ?? refs[0]?.tag ?? "latest", signal });
+      sink.emit({ type: "info", message: `wrote OCI layout ${o.dest} in ${((performance.now() - t0) / 1000).toFixed(1)}s` });
+    } else if (o.type === "docker") {
+      const tags = o.tag ? [o.tag] : refs.map((r) => r.toString());
+      await writeDockerArchive(o.dest, img, { tags, signal });
+      sink.emit({ type: "info", message: `wrote docker archive ${o.dest} in ${((performance.now() - t0) / 1000).toFixed(1)}s` });
+    }
+  }
+  const pushed: string[] = [];
+  if (refs.length && !opts.noPush) {
+    const mountFrom = new Map<string, Reference>();
+    for (const l of await img.layers()) {
+      const src = sourceRepositoryOf(l);
+      if (src) mountFrom.set(await l.digest(), src);
+    }
+    let result: Descriptor | { digest: string; size: number };
+    try {
+      result = await pushImage(client, refs, img, { mountFrom: (d) => mountFrom.get(d), signal });
+    } catch (e) {
+      if (e instanceof KbError) throw e;
+      throw new KbError("REGISTRY", `Cannot push "${refs[0]}": ${(e as Error).message}`, { cause: e });
+    }
+    if (result.digest !== digest) throw new KbError("INTERNAL", `Cannot trust the push: registry digest "${result.digest}" is not "${digest}"`);
+    pushed.push(...refs.map((r) => r.toString()));
+  }
+  if (opts.digestFile) await writeFile(opts.digestFile, digest);
+  if (opts.imageNameWithDigestFile) {
+    await writeFile(opts.imageNameWithDigestFile, refs.map((r) => `${r.registry}/${r.repository}@${digest}`).join("\n") + (refs.length ? "\n" : ""));
+  }
+  return { digest, size, pushed };
+}

@@ -1,0 +1,131 @@
+// RUN: the command in the sandbox over the stage's layers; the overlay upperdir becomes the layer.
+
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { KbError } from "../errors.ts";
+import type { Instruction } from "../dockerfile/index.ts";
+import { hostToContainer } from "../exec/index.ts";
+import { diffUpperDir } from "../snapshot/index.ts";
+import { cacheKey, envForKey } from "./cache-key.ts";
+import { addTiming, type EngineEnv } from "./engine-types.ts";
+import { adoptUpperDir, lowerDirs } from "./layer-trees.ts";
+import { commitLayer, recallLayer, rememberLayer } from "./layers.ts";
+import { stageShell } from "./metadata.ts";
+import { PROXY_ARGS } from "./plan.ts";
+import { prepareMounts } from "./run-mounts.ts";
+import { sandboxFor } from "./sandbox-choice.ts";
+import { envMap, type StageState } from "./stage-state.ts";
+import { resolveStageUser } from "./user-db.ts";
+
+type Run = Extract<Instruction, { kind: "RUN" }>;
+
+/** argv of a RUN: exec form as is; shell form (heredocs included) through the stage's shell. */
+export function runArgv(inst: Run, shell: string[]): string[] {
+  if (inst.json) return inst.command;
+  let script = inst.command.join(" ");
+  for (const h of inst.heredocs) script += `\n${h.content}${h.content.endsWith("\n") ? "" : "\n"}${h.name}`;
+  // A RUN that is only a heredoc runs its body as the script (BuildKit does the same).
+  const only = inst.heredocs.length === 1 && /^<<-?["']?\w+["']?$/.test(inst.command.join(" ").trim());
+  if (only && !inst.heredocs[0]!.content.startsWith("#!")) script = inst.heredocs[0]!.content;
+  return [...shell, script];
+}
+
+async function resolvConf(): Promise<string> {
+  for (const f of ["/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"]) {
+    const t = await readFile(f, "utf8").catch(() => undefined);
+    if (t && !(f === "/etc/resolv.conf" && /nameserver 127\.0\.0\.53/.test(t) && false)) return t;
+  }
+  return "nameserver 8.8.8.8\n";
+}
+
+/** The environment a RUN sees: config Env, then the stage's ARGs (ENV wins), then proxy build args. */
+function runEnv(env: EngineEnv, st: StageState): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const p of PROXY_ARGS) {
+    const v = env.plan.buildArgs.get(p);
+    if (v !== undefined) m.set(p, v);
+  }
+  for (const [k, v] of st.args) m.set(k, v);
+  for (const [k, v] of envMap(st.config.config)) m.set(k, v);
+  if (!m.has("PATH")) m.set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  return m;
+}
+
+export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: number): Promise<boolean> {
+  const argv = runArgv(inst, stageShell(st.config.config));
+  const vars = runEnv(env, st);
+  const network = inst.network === "none" ? "none" : inst.network === "host" ? "host" : env.opts.network;
+  const text = inst.json ? `RUN ${JSON.stringify(argv)}` : `RUN ${argv.join(" ")}`;
+  const prepared = await prepareMounts(env, st, inst.mounts);
+  try {
+    // ARG values and proxy args are part of the key (not persisted); secrets never are.
+    const argsForKey = envForKey([...st.args, ...[...vars].filter(([k]) => PROXY_ARGS.includes(k))]);
+    st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "");
+    let layer = env.opts.noCache ? undefined : await recallLayer(env.store, st.key);
+    const cached = !!layer;
+    if (!layer) layer = await execute(env, st, inst, step, argv, vars, network, prepared);
+    st.layers.push(layer);
+    st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });
+    return cached;
+  } finally {
+    await prepared.cleanup();
+  }
+}
+
+async function execute(
+  env: EngineEnv, st: StageState, inst: Run, step: number, argv: string[], vars: Map<string, string>,
+  network: "host" | "none", prepared: Awaited<ReturnType<typeof prepareMounts>>,
+) {
+  const { sandbox, idMap } = await sandboxFor(env);
+  const user = await resolveStageUser(env, st, st.config.config?.User || "0", "USER");
+  const t0 = performance.now();
+  const lowers = await lowerDirs(env, st.layers);
+  addTiming(env, "extract", performance.now() - t0);
+  const work = env.store.tempPath("-run");
+  const upperParent = join(work, "layer");
+  const upperDir = join(upperParent, "root");
+  await mkdir(upperDir, { recursive: true });
+  await mkdir(join(work, "work"), { recursive: true });
+  const tail: string[] = [];
+  const onOut = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
+    const t = new TextDecoder().decode(chunk);
+    for (const line of t.split("\n")) if (line) tail.push(line);
+    while (tail.length > 15) tail.shift();
+    env.sink.emit({ type: "step-output", stage: st.name, step, stream, text: t });
+  };
+  try {
+    const r0 = performance.now();
+    const res = await sandbox.run({
+      lowerDirs: lowers,
+      upperDir,
+      workDir: join(work, "work"),
+      args: argv,
+      env: [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env],
+      cwd: st.config.config?.WorkingDir || "/",
+      user,
+      hostname: "kb",
+      network,
+      mounts: prepared.mounts,
+      etc: { hosts: "127.0.0.1\tlocalhost kb\n::1\tlocalhost ip6-localhost ip6-loopback\n", resolvConf: await resolvConf(), hostname: "kb\n" },
+      stdout: onOut("stdout"),
+      stderr: onOut("stderr"),
+      stdin: "null",
+    }, { signal: env.signal, timeoutMs: env.opts.runTimeoutMs });
+    addTiming(env, "run", performance.now() - r0);
+    if (res.exitCode !== 0) {
+      const why = res.timedOut ? `it ran longer than --timeout and was killed` : res.signal ? `it was killed by ${res.signal}` : `it exited with code ${res.exitCode}`;
+      throw new KbError("RUN_FAILED", `Cannot finish RUN: ${why}`, {
+        hint: tail.length ? `last output:\n    ${tail.join("\n    ")}` : "the command printed nothing",
+      });
+    }
+    const s0 = performance.now();
+    const entries = diffUpperDir(upperDir, { idMap: idMap ? hostToContainer(idMap) : undefined, exclude: prepared.exclude });
+    const layer = await commitLayer(env.store, entries, { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+    addTiming(env, "snapshot+compress", performance.now() - s0);
+    await rememberLayer(env.store, st.key, layer);
+    await adoptUpperDir(env, layer.diffId, upperParent);
+    return layer;
+  } finally {
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,51 @@
+// WORKDIR: sets the config's WorkingDir and creates the directory (0755, owned by USER) as its own layer.
+
+import { posix } from "node:path";
+import type { Instruction } from "../dockerfile/index.ts";
+import { cacheKey } from "./cache-key.ts";
+import type { EngineEnv } from "./engine-types.ts";
+import { commitLayer, recallLayer, rememberLayer } from "./layers.ts";
+import type { StageState } from "./stage-state.ts";
+import { resolveStageUser } from "./user-db.ts";
+
+/**
+ * Directories every base image already has with its own mode (e.g. /tmp is 1777): a WORKDIR there must not
+ * add a layer that resets them. kb does not read the base to decide (that would download it); see decision 002.
+ */
+const STANDARD_DIRS = new Set(["/", "/tmp", "/var/tmp", "/root", "/home", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin", "/bin", "/sbin", "/etc", "/var", "/opt", "/srv", "/run", "/dev", "/proc", "/sys", "/lib", "/mnt", "/media"]);
+
+/** Resolves a WORKDIR path against the current one. */
+export function resolveWorkdir(current: string | undefined, path: string): string {
+  return posix.resolve(current || "/", path);
+}
+
+export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<Instruction, { kind: "WORKDIR" }>): Promise<boolean> {
+  const c = (st.config.config ??= {});
+  const dir = resolveWorkdir(c.WorkingDir, inst.path);
+  c.WorkingDir = dir;
+  const text = `WORKDIR ${dir}`;
+  if (STANDARD_DIRS.has(dir) || st.createdDirs.has(dir)) {
+    st.key = cacheKey(st.key, text);
+    st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
+    return false;
+  }
+  const user = c.User ? await resolveStageUser(env, st, c.User, "USER") : { uid: 0, gid: 0 };
+  st.key = cacheKey(st.key, text, user.uid, user.gid);
+  let layer = env.opts.noCache ? undefined : await recallLayer(env.store, st.key);
+  const cached = !!layer;
+  if (!layer) {
+    const mtime = env.mtimeClamp ?? Math.floor(Date.parse(env.created) / 1000);
+    const parts = dir.slice(1).split("/");
+    const entries = parts.map((_, i) => ({
+      entry: { path: parts.slice(0, i + 1).join("/"), type: "dir" as const, mode: 0o755, uid: i === parts.length - 1 ? user.uid : 0, gid: i === parts.length - 1 ? user.gid : 0, size: 0, mtime },
+    }));
+    // Only the directory itself carries USER's ownership; parents that exist keep theirs, so leave out known ones.
+    const own = entries.filter((e) => !STANDARD_DIRS.has(`/${e.entry.path}`));
+    layer = await commitLayer(env.store, (async function* () { yield* own; })(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+    await rememberLayer(env.store, st.key, layer);
+  }
+  st.layers.push(layer);
+  st.createdDirs.add(dir);
+  st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0" });
+  return cached;
+}
