@@ -163,7 +163,7 @@ function fileSha256(p: string): string {
 /** True when `kb-sandbox version` starts, i.e. the filesystem allows exec. */
 function runs(p: string): boolean {
   try {
-    return execFileSync(p, ["version"], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] }).startsWith("kb-sandbox");
+    return execFileSync(p, ["version"], { encoding: "utf8", timeout: 10_000, stdio: "pipe" }).startsWith("kb-sandbox");
   } catch {
     return false;
   }
