@@ -89,8 +89,8 @@ for (const target of targets) {
 if (targetArg !== "host") {
   writeFileSync(join(outdir, "SHA256SUMS"), built.map((b) => `${b.sha}  ${b.name}\n`).join(""));
 }
-console.log(`${"file".padEnd(26)} ${"size".padStart(9)}  helper    build`);
+console.log(`${"file".padEnd(32)} ${"size".padStart(9)}  helper    build`);
 for (const b of built) {
   const mb = `${(b.size / 1e6).toFixed(1)} MB`;
-  console.log(`${join(outdir, b.name).padEnd(26)} ${mb.padStart(9)}  ${(b.helper ? "embedded" : "MISSING").padEnd(8)}  ${b.seconds.toFixed(1)}s`);
+  console.log(`${join(outdir, b.name).padEnd(32)} ${mb.padStart(9)}  ${(b.helper ? "embedded" : "MISSING").padEnd(8)}  ${b.seconds.toFixed(1)}s`);
 }

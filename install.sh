@@ -131,7 +131,14 @@ previous=""
 mv -f "$staged" "$dir/kb" || die "cannot replace \"$dir/kb\""
 staged=""
 
-now=$("$dir/kb" version 2>/dev/null) || say "warning: \"$dir/kb version\" failed: is this a $libc system? (set KB_INSTALL_LIBC)"
+if ! now=$("$dir/kb" version 2>/dev/null); then
+  now=""
+  if [ "$libc" = musl ]; then
+    say "warning: \"$dir/kb version\" failed: the musl build needs libstdc++ (Alpine: apk add libstdc++)"
+  else
+    say "warning: \"$dir/kb version\" failed: is this a $libc system? (set KB_INSTALL_LIBC=musl or gnu)"
+  fi
+fi
 if [ -n "$previous" ]; then
   say "replaced $previous with ${now:-$asset} in $dir"
 else
