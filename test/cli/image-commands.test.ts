@@ -103,6 +103,9 @@ describe("kb push", () => {
     expect(digestOf(dest)).toBe(r.out.trim());
     const layers = skopeoInspect("--tls-verify=false", `docker://${dest}`).Layers!;
     expect(layers).toEqual(skopeoInspect(`docker-archive:${file}`).Layers!);
+    // The RepoTag may be named as written ("example/bb:1") or as skopeo stored it ("docker.io/example/bb:1").
+    for (const tag of ["example/bb:1", "docker.io/example/bb:1"]) expect((await kb(["push", `docker-archive:${file}:${tag}`, dest, "-q"])).out).toBe(r.out);
+    expect((await kb(["push", `docker-archive:${file}:example/bb:2`, dest])).err).toContain("tags there: docker.io/example/bb:1");
   });
 
   test("the air-gapped ferry: pull from registry A into a layout, push to registry B, same digests (single and index)", async () => {

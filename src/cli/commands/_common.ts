@@ -125,11 +125,18 @@ export type ImageLocation =
   | { kind: "oci"; dir: string; tag?: string }
   | { kind: "docker-archive"; file: string; tag?: string };
 
-/** Splits "PATH[:TAG]": the suffix is a tag when it has no "/" and PATH without it exists (or PATH itself does not). */
-function splitTag(text: string, cwd: string): { p: string; tag?: string } {
-  const i = text.lastIndexOf(":");
-  if (i <= 0 || text.slice(i + 1).includes("/") || existsSync(path.resolve(cwd, text))) return { p: path.resolve(cwd, text) };
-  return { p: path.resolve(cwd, text.slice(0, i)), tag: text.slice(i + 1) || undefined };
+/**
+ * Splits "PATH[:TAG]". oci: tags have no ":" or "/", so the last colon splits; a docker-archive's suffix is a
+ * reference ("repo:tag"), so the first colon whose prefix is an existing file splits (else the first colon).
+ * A PATH that exists whole is never split.
+ */
+function splitTag(text: string, cwd: string, suffixIsRef: boolean): { p: string; tag?: string } {
+  const whole = { p: path.resolve(cwd, text) };
+  if (existsSync(whole.p)) return whole;
+  const colons = [...text.matchAll(/:/g)].map((m) => m.index!).filter((i) => i > 0 && i < text.length - 1);
+  const at = suffixIsRef ? (colons.find((i) => existsSync(path.resolve(cwd, text.slice(0, i)))) ?? colons[0]) : colons.at(-1);
+  if (at === undefined || (!suffixIsRef && text.slice(at + 1).includes("/"))) return whole;
+  return { p: path.resolve(cwd, text.slice(0, at)), tag: text.slice(at + 1) };
 }
 
 /**
@@ -139,13 +146,13 @@ function splitTag(text: string, cwd: string): { p: string; tag?: string } {
  */
 export function parseImageLocation(text: string, cwd: string): ImageLocation {
   if (text.startsWith("oci:")) {
-    const { p, tag } = splitTag(text.slice(4), cwd);
+    const { p, tag } = splitTag(text.slice(4), cwd, false);
     if (!text.slice(4)) throw new KbError("USAGE", `Cannot use "${text}": the folder is missing`, { hint: "write oci:DIR[:TAG]" });
     return { kind: "oci", dir: p, tag };
   }
   if (text.startsWith("docker-archive:")) {
     if (!text.slice(15)) throw new KbError("USAGE", `Cannot use "${text}": the file is missing`, { hint: "write docker-archive:FILE" });
-    const { p, tag } = splitTag(text.slice(15), cwd);
+    const { p, tag } = splitTag(text.slice(15), cwd, true);
     return { kind: "docker-archive", file: p, tag };
   }
   if (text.startsWith("docker://")) return { kind: "registry", ref: parseReference(text.slice(9)) };
@@ -159,7 +166,25 @@ export async function readFileImage(loc: Exclude<ImageLocation, { kind: "registr
     return readOciLayout(loc.dir, loc.tag, platform ? { platform } : {});
   }
   if (!existsSync(loc.file)) throw new KbError("USAGE", `Cannot read docker-archive "${loc.file}": no such file`, { hint: "check the path after docker-archive:" });
-  return readDockerArchive(loc.file, { tag: loc.tag });
+  if (loc.tag === undefined) return readDockerArchive(loc.file);
+  // RepoTags are "example/bb:1" (docker save) or "docker.io/example/bb:1" (skopeo): accept either spelling.
+  const spellings = [loc.tag];
+  try {
+    const full = parseReference(loc.tag).toString();
+    spellings.push(full, full.replace(/^docker\.io\/(library\/)?/, ""));
+  } catch {
+    // not a reference: only the literal tag can match
+  }
+  let first: unknown;
+  for (const tag of new Set(spellings)) {
+    try {
+      return await readDockerArchive(loc.file, { tag });
+    } catch (e) {
+      if (!isKbError(e, "USAGE")) throw e;
+      first ??= e;
+    }
+  }
+  throw first;
 }
 
 /** "1.2 MB" style sizes (powers of 1000, as docker prints them). */
