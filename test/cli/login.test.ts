@@ -70,6 +70,20 @@ describe("kb login", () => {
     expect(config.psFormat).toBe("table");
   });
 
+  test("`--insecure-registry HOST` and `--skip-tls-verify` reach a TLS registry whose CA kb was not given", async () => {
+    for (const flags of [["--insecure-registry", reg.host], ["--skip-tls-verify"]]) {
+      const env = { DOCKER_CONFIG: freshConfigDir(`insecure${flags.length}`) };
+      const login = await kb(["login", reg.host, "-u", reg.username!, "--password-stdin", ...flags], { env, stdin: reg.password });
+      expect(login.code).toBe(0);
+      const inspect = await kb(["inspect", "--format", "json", ref, ...flags], { env });
+      expect(inspect.code).toBe(0);
+      expect(JSON.parse(inspect.out).image.platform).toBe("linux/amd64");
+    }
+    const strict = await kb(["inspect", ref], { env: { DOCKER_CONFIG: freshConfigDir("insecure1") } });
+    expect(strict.code).toBe(1);
+    expect(strict.err).toContain("--registry-certificate");
+  });
+
   test("usage errors exit 2: no user, no password, both password flags, two hosts", async () => {
     for (const argv of [["login", reg.host, "--password-stdin"], ["login", reg.host, "-u", "x"], ["login", reg.host, "-u", "x", "-p", "y", "--password-stdin"], ["login", "a", "b"], ["login"]]) {
       const r = await kb(argv, { stdin: "pw" });
