@@ -1,0 +1,185 @@
+// End to end: Dockerfiles without RUN built by kb, pushed to the real registry, checked with skopeo and umoci.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pushBusyboxImage } from "../kit/base-images.ts";
+import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { kb, listTree, makeContext, skopeoConfig, skopeoRaw, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
+
+let reg: TestRegistry;
+let cache: string;
+let base: string;
+beforeAll(async () => {
+  reg = await startRegistry("http");
+  base = await pushBusyboxImage(reg);
+  cache = tempDir("kb-cache-");
+});
+afterAll(() => reg?.stop());
+
+const build = (ctx: string, ...args: string[]) => kb(["build", "--cache-dir", cache, "--progress", "plain", ...args, ctx]);
+
+describe("kb build without RUN", () => {
+  test("FROM busybox + COPY + metadata: pushed image has the files and the config", async () => {
+    const ctx = makeContext({
+      Dockerfile: `FROM ${base}
+ARG VERSION=1.2
+ENV APP_HOME=/app VERSION=\${VERSION}
+LABEL org.example.version=\${VERSION} maintainer="kb tests"
+WORKDIR \${APP_HOME}
+COPY --chown=1000:1000 src/ ./src/
+COPY --chmod=0755 run.sh /usr/local/bin/run
+COPY a.txt b.txt /data/
+USER app
+EXPOSE 8080 53/udp
+VOLUME ["/data"]
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --retries=2 CMD ["/usr/local/bin/run", "check"]
+ENTRYPOINT ["/usr/local/bin/run"]
+CMD ["serve"]
+`,
+      "src/main.txt": "main\n",
+      "src/lib/util.txt": "util\n",
+      "run.sh": { content: "#!/bin/sh\necho run\n", mode: 0o644 },
+      "a.txt": "A",
+      "b.txt": "B",
+      "ignored.log": "x",
+      ".dockerignore": "*.log\n",
+    });
+    const ref = `${reg.host}/tests/copy:1`;
+    const r = await build(ctx, "-t", ref);
+    expect(r.err).toContain("COPY");
+    expect(r.code).toBe(0);
+    const cfg = skopeoConfig(ref);
+    const c = cfg.config as Record<string, unknown>;
+    expect(c.Env).toContain("APP_HOME=/app");
+    expect(c.Env).toContain("VERSION=1.2");
+    expect(c.WorkingDir).toBe("/app");
+    expect(c.User).toBe("app");
+    expect(c.Labels).toEqual({ "org.example.version": "1.2", maintainer: "kb tests" });
+    expect(c.ExposedPorts).toEqual({ "8080/tcp": {}, "53/udp": {} });
+    expect(c.Volumes).toEqual({ "/data": {} });
+    expect(c.StopSignal).toBe("SIGTERM");
+    expect(c.Entrypoint).toEqual(["/usr/local/bin/run"]);
+    expect(c.Cmd).toEqual(["serve"]);
+    expect((c.Healthcheck as Record<string, unknown>).Interval).toBe(30e9);
+    const root = unpackFromRegistry(ref);
+    const tree = listTree(root);
+    expect(tree["app/src/main.txt"]).toMatchObject({ type: "file", uid: 1000, gid: 1000, size: 5 });
+    expect(tree["app/src/lib/util.txt"]).toMatchObject({ type: "file", uid: 1000, gid: 1000 });
+    expect(tree["usr/local/bin/run"]).toMatchObject({ type: "file", mode: "0755", uid: 0 });
+    expect(readFileSync(join(root, "data/a.txt"), "utf8")).toBe("A");
+    expect(tree["bin/busybox"]?.type).toBe("file");
+    expect(tree["ignored.log"]).toBeUndefined();
+    expect(Object.keys(tree).some((p) => p.endsWith("Dockerfile"))).toBe(false);
+  });
+
+  test("a second build with nothing changed hits the cache for every step", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f /f\nWORKDIR /w\n`, f: "one" });
+    const ref = `${reg.host}/tests/cached:1`;
+    const a = await build(ctx, "-t", ref);
+    expect(a.code).toBe(0);
+    const b = await build(ctx, "-t", ref);
+    expect(b.code).toBe(0);
+    expect(b.err.match(/CACHED/g)?.length).toBe(2);
+    writeFileSync(join(ctx, "f"), "two");
+    const c = await build(ctx, "-t", ref);
+    expect(c.err.match(/CACHED/g)?.length ?? 0).toBe(0);
+  });
+
+  test("multi-stage with --target builds only what the target needs, COPY --from a stage", async () => {
+    const ctx = makeContext({
+      Dockerfile: `FROM ${base} AS tools
+COPY tool.txt /opt/tool.txt
+FROM scratch AS unused
+COPY missing-file /x
+FROM scratch AS final
+COPY --from=tools /opt/tool.txt /tool.txt
+COPY --from=tools /bin/busybox /busybox
+`,
+      "tool.txt": "tool",
+    });
+    const out = tempDir("kb-oci-");
+    const r = await build(ctx, "--target", "final", "--output", `type=oci,dest=${out}`, "--no-push");
+    expect(r.err).not.toContain("missing-file");
+    expect(r.code).toBe(0);
+    const root = unpackLayout(out, "latest");
+    expect(readFileSync(join(root, "tool.txt"), "utf8")).toBe("tool");
+    expect(existsSync(join(root, "busybox"))).toBe(true);
+  });
+
+  test("writes a docker archive that skopeo reads, and a digest file", async () => {
+    const ctx = makeContext({ Dockerfile: "FROM scratch\nCOPY hello /hello\n", hello: "hi" });
+    const dir = tempDir();
+    const r = await build(ctx, "--tar-path", join(dir, "img.tar"), "--digest-file", join(dir, "digest"), "-t", "example.com/hello:1", "--no-push");
+    expect(r.code).toBe(0);
+    const digest = readFileSync(join(dir, "digest"), "utf8");
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const { spawnSync } = await import("node:child_process");
+    const s = spawnSync("skopeo", ["inspect", `docker-archive:${join(dir, "img.tar")}`], { encoding: "utf8" });
+    expect(s.status).toBe(0);
+  });
+
+  test("--reproducible gives byte-identical images across cache dirs", async () => {
+    const ctx = makeContext({ Dockerfile: "FROM scratch\nCOPY . /src/\nENV A=1\n", "x.txt": "x", "d/y.txt": "y" });
+    const digests: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const dir = tempDir();
+      const r = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--reproducible", "--no-push", "--digest-file", join(dir, "d"), "--output", `type=oci,dest=${dir}/oci`, ctx], { SOURCE_DATE_EPOCH: "1700000000" });
+      expect(r.code).toBe(0);
+      digests.push(readFileSync(join(dir, "d"), "utf8"));
+    }
+    expect(digests[0]).toBe(digests[1]);
+  });
+
+  test("pushes base layers by cross-repository mount, not upload", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f /f\n`, f: "mount" });
+    const ref = `${reg.host}/other/app:1`;
+    const r = await build(ctx, "-t", ref);
+    expect(r.code).toBe(0);
+    expect(reg.logs()).toMatch(/POST \/v2\/other\/app\/blobs\/uploads\/\?mount=/);
+    expect((skopeoRaw(ref).layers as unknown[]).length).toBe(2);
+  });
+});
+
+describe("kb build bad input", () => {
+  const bad = async (dockerfile: string, files: Record<string, string> = {}, ...args: string[]) => {
+    const ctx = makeContext({ Dockerfile: dockerfile, ...files });
+    return build(ctx, "--no-push", ...args);
+  };
+  test("unknown stage in --from, with a suggestion and the line", async () => {
+    const r = await bad("FROM scratch AS builder\nCOPY a /a\nFROM scratch\nCOPY --from=buidler /a /a\n", { a: "a" });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("buidler");
+    expect(r.err).toContain("Dockerfile:4");
+    expect(r.err).toContain("did you mean");
+  });
+  test("a stage used before it is defined (a cycle)", async () => {
+    const r = await bad("FROM scratch AS a\nCOPY --from=b /x /x\nFROM scratch AS b\nCOPY --from=a /x /x\n");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("Dockerfile:2");
+  });
+  test("COPY escaping the context and a missing source", async () => {
+    const r1 = await bad("FROM scratch\nCOPY ../etc/passwd /p\n");
+    expect(r1.code).toBe(1);
+    const r2 = await bad("FROM scratch\nCOPY nothere /n\n");
+    expect(r2.code).toBe(1);
+    expect(r2.err).toContain("nothere");
+    expect(r2.err).toContain("Dockerfile:2");
+  });
+  test("--chown to a user the stage does not have", async () => {
+    const r = await bad(`FROM ${base}\nCOPY --chown=nosuchuser a /a\n`, { a: "a" });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("nosuchuser");
+    expect(r.err).toContain("Dockerfile:2");
+  });
+  test("a syntax error names the line; unknown flags are usage errors", async () => {
+    const r = await bad("FROM scratch\nCOPPY a /a\n");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("Dockerfile:2");
+    expect(r.err).toContain("COPY");
+    const u = await kb(["build", "--destinaton", "x"]);
+    expect(u.code).toBe(2);
+    expect(u.err).toContain("did you mean --destination");
+  });
+});
