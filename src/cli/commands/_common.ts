@@ -34,8 +34,13 @@ export const PROGRESS_FLAGS: FlagSpec[] = [
   { name: "quiet", aliases: ["q"], type: "boolean", description: "Print only the result" },
 ];
 
-/** A command's usage line, summary and flag table. */
+/** `--format text|json`, for commands with a machine-readable form. */
+export const FORMAT_FLAG: FlagSpec = { name: "format", type: "string", valueHint: "text|json", description: "Output format", default: "text" };
+
+/** A command's name, usage line, summary, flag table and how many positional arguments it takes. */
 export interface CommandHelp {
+  name: string;
+  args: [min: number, max: number];
   usage: string;
   summary: string;
   specs: FlagSpec[];
@@ -47,10 +52,12 @@ export function renderHelp(h: CommandHelp): string {
 }
 
 /**
- * Parses argv against `h.specs` (plus --help) with the hint pointing at this command's help.
+ * Parses argv against `h.specs` (plus --help) with the hint pointing at this command's help, and checks
+ * the count of positional arguments.
  * @returns undefined when --help was printed (the caller returns 0)
  */
-export function parseCommandFlags(argv: string[], h: CommandHelp, io: CliIo, name: string): { f: Flags; args: string[] } | undefined {
+export function parseCommandFlags(argv: string[], h: CommandHelp, io: CliIo): { f: Flags; args: string[] } | undefined {
+  const name = h.name;
   let parsed;
   try {
     parsed = parseFlags(argv, [...h.specs, HELP_FLAG]);
@@ -64,14 +71,20 @@ export function parseCommandFlags(argv: string[], h: CommandHelp, io: CliIo, nam
     return undefined;
   }
   for (const n of parsed.notices) io.err(`notice: ${n}\n`);
-  return { f, args: parsed.positionals };
+  const args = parsed.positionals;
+  const [min, max] = h.args;
+  if (args.length < min || args.length > max) {
+    const what = args.length < min ? "missing arguments" : `unexpected argument "${args[max]}"`;
+    throw new KbError("USAGE", `Cannot run "kb ${name}": ${what}`, { hint: `usage: ${h.usage}` });
+  }
+  return { f, args };
 }
 
-/** Throws the usage error for a wrong count of positional arguments. */
-export function expectArgs(args: string[], min: number, max: number, h: CommandHelp, name: string): void {
-  if (args.length >= min && args.length <= max) return;
-  const what = args.length < min ? "missing arguments" : `unexpected argument "${args[max]}"`;
-  throw new KbError("USAGE", `Cannot run "kb ${name}": ${what}`, { hint: `usage: ${h.usage}` });
+/** `--format`: "text" or "json". */
+export function formatFromFlags(f: Flags): "text" | "json" {
+  const format = f.str("format") ?? "text";
+  if (format !== "text" && format !== "json") throw new KbError("USAGE", `Cannot use --format "${format}"`, { hint: "text or json" });
+  return format;
 }
 
 /** CA files per host from `--registry-certificate HOST=CA.pem`. */

@@ -4,9 +4,11 @@ import { KbError } from "../../errors.ts";
 import { du, prune, verify, type PruneOptions } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
 import { parseDuration } from "./build-options.ts";
-import { expectArgs, formatBytes, parseCommandFlags, storeFromFlags, type CommandHelp } from "./_common.ts";
+import { formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, storeFromFlags, type CommandHelp } from "./_common.ts";
 
 const CACHE: CommandHelp = {
+  name: "cache",
+  args: [1, 1],
   usage: "kb cache du|ls|prune|verify [--cache-dir DIR]   prune: [--all] [--keep-storage SIZE] [--older-than DURATION]",
   summary: "Store maintenance: disk usage, cache records, freeing space, re-hashing blobs",
   specs: [
@@ -14,7 +16,7 @@ const CACHE: CommandHelp = {
     { name: "all", type: "boolean", description: "prune: remove every record, tree and blob" },
     { name: "keep-storage", type: "string", valueHint: "SIZE", description: "prune: evict least recently used entries until the store fits SIZE (e.g. 10GB)" },
     { name: "older-than", type: "string", valueHint: "DURATION", description: "prune: remove entries unused for DURATION (e.g. 72h, 7d)" },
-    { name: "format", type: "string", valueHint: "text|json", description: "Output format", default: "text" },
+    FORMAT_FLAG,
   ],
 };
 
@@ -42,14 +44,12 @@ const SUBCOMMANDS = ["du", "ls", "prune", "verify"];
 
 /** `kb cache <sub>`: exit 1 when verify found corrupt blobs. */
 export async function runCache(argv: string[], io: CliIo): Promise<number> {
-  const p = parseCommandFlags(argv, CACHE, io, "cache");
+  const p = parseCommandFlags(argv, CACHE, io);
   if (!p) return 0;
-  expectArgs(p.args, 1, 1, CACHE, "cache");
   const { f } = p;
   const sub = p.args[0]!;
   if (!SUBCOMMANDS.includes(sub)) throw new KbError("USAGE", `Cannot run "kb cache ${sub}": unknown subcommand`, { hint: `one of ${SUBCOMMANDS.join(", ")}` });
-  const format = f.str("format") ?? "text";
-  if (format !== "text" && format !== "json") throw new KbError("USAGE", `Cannot use --format "${format}"`, { hint: "text or json" });
+  const format = formatFromFlags(f);
   const pruneOnly = ["all", "keep-storage", "older-than"].filter((n) => f.has(n));
   if (sub !== "prune" && pruneOnly.length) throw new KbError("USAGE", `Cannot use --${pruneOnly[0]} with "kb cache ${sub}"`, { hint: "it belongs to kb cache prune" });
   const opts: PruneOptions = { all: f.bool("all") };

@@ -3,15 +3,17 @@
 import { isKbError, KbError } from "../../errors.ts";
 import { chooseIsolation, formatIsolationReport, probeIsolation, type IsolationChoice, type IsolationMode } from "../../exec/index.ts";
 import type { CliIo } from "../io.ts";
-import { expectArgs, parseCommandFlags, type CommandHelp } from "./_common.ts";
+import { formatFromFlags, FORMAT_FLAG, parseCommandFlags, type CommandHelp } from "./_common.ts";
 
 const DOCTOR: CommandHelp = {
+  name: "doctor",
+  args: [0, 0],
   usage: "kb doctor [--isolation auto|rootless|root|container] [--force]",
   summary: "Show how RUN will be isolated on this machine, and what to change when it cannot be",
   specs: [
     { name: "isolation", type: "string", valueHint: "auto|rootless|root|container", description: "Show what this mode would do", default: "auto" },
     { name: "force", type: "boolean", description: "As kb build --force: allow container mode outside a container" },
-    { name: "format", type: "string", valueHint: "text|json", description: "Output format", default: "text" },
+    FORMAT_FLAG,
   ],
 };
 
@@ -19,14 +21,12 @@ const MODES = ["auto", "rootless", "root", "container"];
 
 /** `kb doctor`: exit 0 when the mode asked for works here, 1 when it does not (the report says why). */
 export async function runDoctor(argv: string[], io: CliIo): Promise<number> {
-  const p = parseCommandFlags(argv, DOCTOR, io, "doctor");
+  const p = parseCommandFlags(argv, DOCTOR, io);
   if (!p) return 0;
-  expectArgs(p.args, 0, 0, DOCTOR, "doctor");
   const { f } = p;
   const mode = f.str("isolation") ?? "auto";
   if (!MODES.includes(mode)) throw new KbError("USAGE", `Cannot use --isolation "${mode}"`, { hint: MODES.join(", ") });
-  const format = f.str("format") ?? "text";
-  if (format !== "text" && format !== "json") throw new KbError("USAGE", `Cannot use --format "${format}"`, { hint: "text or json" });
+  const format = formatFromFlags(f);
   const report = await probeIsolation({ helperPath: io.env.KB_SANDBOX_HELPER || undefined });
   let choice: IsolationChoice | undefined;
   let failure: KbError | undefined;

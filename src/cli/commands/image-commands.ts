@@ -13,7 +13,7 @@ import { pushImage, pushIndex, RemoteImage, resolveImage, resolveIndex, type Reg
 import { parseJson, putImage, readBlobBytes } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
 import {
-  expectArgs, formatBytes, parseCommandFlags, parseImageLocation, platformFromFlags, progressFromFlags, readFileImage,
+  formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, parseImageLocation, platformFromFlags, progressFromFlags, readFileImage,
   registryClientFromFlags, REGISTRY_FLAGS, PROGRESS_FLAGS, storeFromFlags, type CommandHelp, type Flags, type ImageLocation,
 } from "./_common.ts";
 
@@ -22,6 +22,8 @@ const CACHE_DIR_FLAG = { name: "cache-dir", type: "string", valueHint: "DIR", de
 const DIGEST_FILE_FLAG = { name: "digest-file", type: "string", valueHint: "FILE", description: "Write the image digest to FILE" } as const;
 
 const PULL: CommandHelp = {
+  name: "pull",
+  args: [1, 1],
   usage: "kb pull REF [--oci DIR] [--platform P|all] [flags]",
   summary: "Pull an image into the store (verified), or into an OCI layout with --oci",
   specs: [
@@ -32,18 +34,22 @@ const PULL: CommandHelp = {
 };
 
 const PUSH: CommandHelp = {
+  name: "push",
+  args: [2, 2],
   usage: "kb push SRC REF   (SRC: oci:DIR[:TAG] | docker-archive:FILE | a registry reference)",
   summary: "Push an image from an OCI layout, a docker-archive or another registry; prints the digest",
   specs: [{ ...PLATFORM_FLAG, description: "Push only this platform of a multi-platform source (default: all of an OCI index)" }, DIGEST_FILE_FLAG, ...PROGRESS_FLAGS, ...REGISTRY_FLAGS],
 };
 
 const INSPECT: CommandHelp = {
+  name: "inspect",
+  args: [1, 1],
   usage: "kb inspect REF|oci:DIR[:TAG]|docker-archive:FILE [--raw | --config] [--format json]",
   summary: "Show an image's digest, platforms, layers and config",
   specs: [
     { name: "raw", type: "boolean", description: "Print the manifest (or index) bytes exactly as stored" },
     { name: "config", type: "boolean", description: "Print the image config JSON" },
-    { name: "format", type: "string", valueHint: "text|json", description: "Output format", default: "text" },
+    FORMAT_FLAG,
     PLATFORM_FLAG, ...REGISTRY_FLAGS,
   ],
 };
@@ -60,9 +66,8 @@ function pullRecordKey(ref: Reference, platform: Platform): string {
 
 /** `kb pull REF [--oci DIR] [--platform P|all]`: prints the manifest (or index) digest. */
 export async function runPull(argv: string[], io: CliIo): Promise<number> {
-  const p = parseCommandFlags(argv, PULL, io, "pull");
+  const p = parseCommandFlags(argv, PULL, io);
   if (!p) return 0;
-  expectArgs(p.args, 1, 1, PULL, "pull");
   const { f } = p;
   const ref = parseReference(p.args[0]!);
   const progress = progressFromFlags(f, io);
@@ -163,9 +168,8 @@ const hostOf = (loc: ImageLocation): string[] => (loc.kind === "registry" ? [loc
 
 /** `kb push SRC REF`: streams blobs to the registry; an OCI index is pushed whole unless --platform picks one. */
 export async function runPush(argv: string[], io: CliIo): Promise<number> {
-  const p = parseCommandFlags(argv, PUSH, io, "push");
+  const p = parseCommandFlags(argv, PUSH, io);
   if (!p) return 0;
-  expectArgs(p.args, 2, 2, PUSH, "push");
   const { f } = p;
   const src = parseImageLocation(p.args[0]!, io.cwd);
   const dest = parseReference(p.args[1]!.replace(/^docker:\/\//, ""));
@@ -183,12 +187,10 @@ export async function runPush(argv: string[], io: CliIo): Promise<number> {
 
 /** `kb inspect`: a summary (text or JSON), or the exact manifest / config bytes. */
 export async function runInspect(argv: string[], io: CliIo): Promise<number> {
-  const p = parseCommandFlags(argv, INSPECT, io, "inspect");
+  const p = parseCommandFlags(argv, INSPECT, io);
   if (!p) return 0;
-  expectArgs(p.args, 1, 1, INSPECT, "inspect");
   const { f } = p;
-  const format = f.str("format") ?? "text";
-  if (format !== "text" && format !== "json") throw new KbError("USAGE", `Cannot use --format "${format}"`, { hint: "text or json" });
+  const format = formatFromFlags(f);
   if (f.bool("raw") && f.bool("config")) throw new KbError("USAGE", "Cannot use --raw with --config", { hint: "pick one" });
   const loc = parseImageLocation(p.args[0]!, io.cwd);
   const target = await openTarget(loc, () => registryClientFromFlags(f, io, hostOf(loc)));

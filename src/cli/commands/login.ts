@@ -3,9 +3,11 @@
 import { isKbError, KbError } from "../../errors.ts";
 import { dockerConfigPaths, kbLogin, staticCredentials, createRegistryClient } from "../../registry/index.ts";
 import type { CliIo } from "../io.ts";
-import { expectArgs, parseCommandFlags, registryClientOptions, REGISTRY_FLAGS, type CommandHelp } from "./_common.ts";
+import { parseCommandFlags, registryClientOptions, REGISTRY_FLAGS, type CommandHelp } from "./_common.ts";
 
 const LOGIN: CommandHelp = {
+  name: "login",
+  args: [1, 1],
   usage: "kb login HOST [-u USER] [--password-stdin | -p PASSWORD]",
   summary: "Check credentials against a registry and save them in Docker's config.json ($DOCKER_CONFIG or ~/.docker)",
   specs: [
@@ -41,9 +43,8 @@ function hostOf(text: string): string {
 
 /** `kb login HOST`: never prints the password; nothing is written unless the registry accepts it. */
 export async function runLogin(argv: string[], io: CliIo): Promise<number> {
-  const p = parseCommandFlags(argv, LOGIN, io, "login");
+  const p = parseCommandFlags(argv, LOGIN, io);
   if (!p) return 0;
-  expectArgs(p.args, 1, 1, LOGIN, "login");
   const { f } = p;
   const host = hostOf(p.args[0]!);
   const username = f.str("username");
