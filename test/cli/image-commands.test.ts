@@ -68,6 +68,14 @@ describe("kb pull", () => {
     expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual(upstream.manifests.map((m: { digest: string }) => m.digest));
   });
 
+  test("`kb pull busybox --registry-mirror URL` reads Docker Hub names from the mirror", async () => {
+    const dir = path.join(work, "mirrored");
+    const r = await kb(["pull", "busybox", "--registry-mirror", `http://${a.host}`, "--oci", dir, "-q"]);
+    expect(r.err).toBe("");
+    expect(r.out.trim()).toBe(digestOf(single));
+    expect(skopeoInspect(`oci:${dir}:latest`).Digest).toBe(r.out.trim());
+  });
+
   test("`kb pull --platform all` without --oci, and a missing reference, are usage errors (exit 2)", async () => {
     expect((await kb(["pull", multi, "--platform", "all"])).code).toBe(2);
     expect((await kb(["pull"])).code).toBe(2);
