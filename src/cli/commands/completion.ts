@@ -90,7 +90,8 @@ complete -o default -F _kb kb
 `;
 }
 
-const zq = (s: string) => s.replace(/\\/g, "\\\\").replace(/([[\]:'])/g, "\\$1");
+// Escapes _arguments' specials ([ ] : \) and closes/reopens the single quotes around a quote.
+const zq = (s: string) => s.replace(/\\/g, "\\\\").replace(/([[\]:])/g, "\\$1").replace(/'/g, `'\\''`);
 
 /** A zsh script (`#compdef kb`), usable from $fpath or sourced. */
 export function zshCompletion(commands: CompletionCommand[], flags: FlagInfo[] = completionFlags()): string {
