@@ -1,0 +1,68 @@
+// Content hashes of COPY/ADD sources for cache keys: path, type, mode, link target and bytes; never mtime or owner.
+
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { Digest } from "../image/types.ts";
+import type { ResolvedSource } from "./sources.ts";
+import { walkSource } from "./walk-source.ts";
+import type { ContextEntry } from "./walk.ts";
+
+/** A memo of file content hashes keyed by (path, size, mtime, inode, ctime); the store may back it later. */
+export interface HashMemo {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+/** An in-memory HashMemo that forgets the oldest entries beyond `max`. @default max 100000 */
+export function createMemoryHashMemo(max = 100_000): HashMemo {
+  const m = new Map<string, string>();
+  return {
+    get: (k) => m.get(k),
+    set: (k, v) => {
+      m.set(k, v);
+      if (m.size > max) m.delete(m.keys().next().value!);
+    },
+  };
+}
+
+/** Options of hashSources. */
+export interface HashOptions {
+  memo?: HashMemo;
+  signal?: AbortSignal;
+}
+
+/** The memo key of a file: any change to content normally changes one of these. */
+export function memoKey(e: ContextEntry): string {
+  return JSON.stringify([e.absPath, e.size, e.mtimeMs, e.ino, e.ctimeMs]);
+}
+
+/** sha256 hex of a file, streamed in chunks (never the whole file in memory). */
+export async function hashFile(absPath: string, signal?: AbortSignal): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(absPath, { signal, highWaterMark: 256 * 1024 })) h.update(chunk as Uint8Array);
+  return h.digest("hex");
+}
+
+/**
+ * One digest over exactly what the COPY reads: for each source in order, each entry's destination path,
+ * type, permission bits (`mode & 0o7777`), link target and content sha256. Mtime, uid and gid never count.
+ * @example const key = await hashSources(await resolveSources(ctx, ["src"]), { memo })
+ */
+export async function hashSources(resolved: ResolvedSource[], opts: HashOptions = {}): Promise<Digest> {
+  const h = createHash("sha256");
+  h.update("kb-context-hash-v1\n");
+  for (const [i, src] of resolved.entries()) {
+    h.update(`${JSON.stringify(["source", i])}\n`);
+    for await (const e of walkSource(src)) {
+      opts.signal?.throwIfAborted();
+      let content = "";
+      if (e.type === "file") {
+        const key = memoKey(e);
+        content = opts.memo?.get(key) ?? (await hashFile(e.absPath, opts.signal));
+        opts.memo?.set(key, content);
+      }
+      h.update(`${JSON.stringify([e.type, e.destRel, e.mode & 0o7777, e.linkTarget ?? "", content])}\n`);
+    }
+  }
+  return `sha256:${h.digest("hex")}` as Digest;
+}

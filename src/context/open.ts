@@ -1,0 +1,103 @@
+// Opening a build context: a directory (or dir://), a tar or tar.gz file (or tar://), or a tar on stdin ("-").
+
+import { createReadStream, existsSync, promises as fsp } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import { KbError } from "../errors.ts";
+import { decompressStream, extractTar } from "../layer/index.ts";
+import { type IgnoreMatcher, compileIgnore, findDockerignore, parseDockerignore } from "./dockerignore.ts";
+
+/** An opened context: a directory on disk plus the Dockerfile and .dockerignore that go with it. */
+export interface BuildContext {
+  /** Real path of the context directory (a private temp dir for tar contexts). */
+  root: string;
+  dockerfilePath: string;
+  /** The .dockerignore in force (an empty matcher when there is none). */
+  dockerignore: IgnoreMatcher;
+  /** The ignore file used, if any. */
+  dockerignorePath?: string;
+  /** Removes what openContext created (the temp dir of a tar context); a no-op for directories. */
+  cleanup(): Promise<void>;
+}
+
+/** Options of openContext. */
+export interface OpenContextOptions {
+  /** Dockerfile path: relative to the working directory, else to the context. @default "<context>/Dockerfile" */
+  dockerfile?: string;
+  /** The tar stream read when spec is "-". */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Base for relative paths. @default process.cwd() */
+  cwd?: string;
+}
+
+function contextError(state: string, hint: string, cause?: unknown): KbError {
+  return new KbError("CONTEXT", `Cannot open the build context: ${state}`, { hint, cause });
+}
+
+async function extractInto(stream: ReadableStream<Uint8Array>, what: string): Promise<string> {
+  const dir = await fsp.mkdtemp(path.join(tmpdir(), "kb-context-"));
+  try {
+    await extractTar(decompressStream(stream), dir, { whiteouts: "keep", chown: false, devices: "skip" });
+  } catch (e) {
+    await fsp.rm(dir, { recursive: true, force: true });
+    throw contextError(`${what} is not a readable tar archive`, "Pass a directory, a .tar or a .tar.gz file", e);
+  }
+  return dir;
+}
+
+async function locateDockerfile(root: string, given: string | undefined, cwd: string): Promise<string> {
+  if (given !== undefined) {
+    const fromCwd = path.resolve(cwd, given);
+    if (existsSync(fromCwd)) return fromCwd;
+    const fromCtx = path.resolve(root, given);
+    if (existsSync(fromCtx)) return fromCtx;
+    throw contextError(`Dockerfile "${given}" not found`, `Looked at "${fromCwd}" and "${fromCtx}"; pass --file with the right path`);
+  }
+  for (const name of ["Dockerfile", "dockerfile"]) {
+    const p = path.join(root, name);
+    if (existsSync(p)) return p;
+  }
+  throw contextError(`no Dockerfile in "${root}"`, "Add a Dockerfile to the context or pass --file <path>");
+}
+
+/**
+ * Opens `spec` as a build context: a directory path or `dir://path`; a tar/tar.gz file or `tar://path`,
+ * or "-" for a tar on `opts.stdin` (both extracted safely into a private temp dir). Finds the Dockerfile
+ * and the .dockerignore (`<Dockerfile>.dockerignore` wins over `<context>/.dockerignore`).
+ * @example const ctx = await openContext(".", { dockerfile: "build/Dockerfile" }); try { ... } finally { await ctx.cleanup() }
+ */
+export async function openContext(spec: string, opts: OpenContextOptions = {}): Promise<BuildContext> {
+  const cwd = opts.cwd ?? process.cwd();
+  let root: string;
+  let temp: string | undefined;
+  if (spec === "-") {
+    if (!opts.stdin) throw contextError('"-" needs a tar archive on standard input', "Pipe a tar into kb, e.g. tar -c . | kb build -");
+    temp = root = await extractInto(opts.stdin, "standard input");
+  } else {
+    const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(spec);
+    const scheme = m?.[1].toLowerCase();
+    if (m && scheme !== "dir" && scheme !== "tar") {
+      throw contextError(`context "${spec}" uses the unsupported scheme "${scheme}"`, "Use a directory, dir://path, tar://path or - (tar on stdin)");
+    }
+    const p = path.resolve(cwd, m ? m[2] : spec);
+    const st = await fsp.stat(p).catch(() => undefined);
+    if (!st) throw contextError(`"${p}" does not exist`, "Pass an existing directory (or tar file) as the context");
+    if (st.isDirectory() && scheme !== "tar") root = await fsp.realpath(p);
+    else if (st.isFile() && scheme !== "dir") {
+      temp = root = await extractInto(Readable.toWeb(createReadStream(p)) as unknown as ReadableStream<Uint8Array>, `"${p}"`);
+    } else throw contextError(`"${p}" is not a ${scheme === "tar" ? "file" : "directory"}`, "Pass a directory or a tar file");
+  }
+  const cleanup = async () => {
+    if (temp) await fsp.rm(temp, { recursive: true, force: true });
+  };
+  try {
+    const dockerfilePath = await locateDockerfile(root, opts.dockerfile, cwd);
+    const ignorePath = findDockerignore(root, dockerfilePath);
+    const patterns = ignorePath ? parseDockerignore(await fsp.readFile(ignorePath, "utf8"), ignorePath) : [];
+    return { root, dockerfilePath, dockerignore: compileIgnore(patterns), dockerignorePath: ignorePath, cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
