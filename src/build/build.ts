@@ -4,7 +4,7 @@ import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
 import { openContext } from "../context/index.ts";
-import { parseDockerfileStream, parseInstructions, DockerfileParser, type Node } from "../dockerfile/index.ts";
+import { parseInstructions, DockerfileParser, type Node } from "../dockerfile/index.ts";
 import { assembleImage } from "../image/assemble.ts";
 import { hostPlatform } from "../image/platform.ts";
 import type { EventSink } from "../log/events.ts";
@@ -43,7 +43,8 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   const started = performance.now();
   const signal = deps.signal ?? new AbortController().signal;
   parseTags(opts);
-  const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath });
+  const spec = opts.contextSubPath ? `${opts.context.replace(/\/+$/, "")}/${opts.contextSubPath}` : opts.context;
+  const context = await openContext(spec, { dockerfile: opts.dockerfile, stdin: deps.stdin });
   try {
     const display = opts.dockerfile ?? "Dockerfile";
     const { nodes, escapeToken, warnings } = await readNodes(context.dockerfilePath, display);

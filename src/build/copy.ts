@@ -61,7 +61,7 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
     : [];
   const sourceCount = resolved.length + remote.length + inst.sourceContents.length;
   // A destination is a directory when it says so, when there are several sources, or when it exists as one.
-  let destIsDir = destIsDirSyntax || sourceCount > 1 || resolved.some((r) => r.isDir);
+  let destIsDir = destIsDirSyntax || sourceCount > 1 || resolved.some((r) => r.entry.type === "dir");
   if (!destIsDir && dest !== "/") {
     const known = [...st.createdDirs].some((d) => d === dest);
     destIsDir = known || (await new StageFs(env.store, st.layers, env.signal).kind(dest)) === "dir";
@@ -97,16 +97,18 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
   if (!layer) {
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp };
     const destRel = dest.slice(1);
-    const dirEntry = destIsDir && !STANDARD_DIRS.has(destRel) && !resolved.some((r) => r.isDir && r.entryPath === ".")
+    const dirEntry = destIsDir && !STANDARD_DIRS.has(destRel) && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
     async function* placed(): AsyncGenerator<Placed> {
       for (const r of resolved) {
-        if (extract && !r.isDir && (await isLocalArchive(r.absPath))) continue;
+        const isDir = r.entry.type === "dir";
+        if (extract && !isDir && (await isLocalArchive(r.entry.absPath))) continue;
         for await (const e of walkSource(r)) {
-          const rel = r.isDir ? e.path.slice(r.entryPath.length).replace(/^\/+/, "") : "";
-          const target = r.isDir ? destPath(posix.join(destRel, r.keptPrefix ?? ""), rel) : destIsDir ? destPath(destRel, posix.join(r.keptPrefix ?? "", posix.basename(r.entryPath))) : destRel;
+          const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
+          // The destination directory itself keeps what the base has when it is a standard one.
+          if (target === destRel && e.type === "dir" && STANDARD_DIRS.has(destRel)) continue;
           yield { entry: e, dest: target };
         }
       }
@@ -114,7 +116,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     async function* all(): AsyncGenerator<TarInput> {
       yield* dirEntry;
       yield* toTarInputs(placed(), opts);
-      if (extract) for (const r of resolved) if (!r.isDir && (await isLocalArchive(r.absPath))) yield* unpackArchiveEntries(r.absPath, destRel, opts);
+      if (extract) for (const r of resolved) if (r.entry.type !== "dir" && (await isLocalArchive(r.entry.absPath))) yield* unpackArchiveEntries(r.entry.absPath, destRel, opts);
       yield* heredocSources(inst.sourceContents, destRel, destIsDir, opts);
       if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
     }

@@ -54,7 +54,7 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
       }
       case "step-end":
         if (ev.cached) write(`${stamp()}  CACHED ${ev.text}\n`);
-        else if (level >= 3) write(`${stamp()}  done in ${fmtMs(ev.ms)}\n`);
+        else if (level >= 3 && ev.ms >= 100) write(`${stamp()}  done in ${fmtMs(ev.ms)}\n`);
         return;
       case "step-output":
         if (level >= 3) write(ev.text.endsWith("\n") ? ev.text : `${ev.text}\n`);
@@ -70,10 +70,10 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
         return;
       }
       case "warning":
-        logger.warn(ev.line ? `Dockerfile:${ev.line}: ${ev.message}` : ev.message);
+        write(`${stamp()}${tty ? "\x1b[33mwarning\x1b[0m" : "warning"}: ${ev.line ? `Dockerfile:${ev.line}: ` : ""}${ev.message}\n`);
         return;
       case "info":
-        if (level >= 3) logger.info(ev.message);
+        if (level >= 3) write(`${stamp()}${ev.message}\n`);
         return;
       case "result":
         write(`${stamp()}image ${ev.digest} (${fmtBytes(ev.size)}) in ${fmtMs(ev.ms)}${ev.refs.length ? ` → ${ev.refs.join(", ")}` : ""}\n`);
@@ -82,7 +82,7 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
   };
   const json = (ev: KbEvent) => write(`${JSON.stringify({ time: new Date().toISOString(), ...ev })}\n`);
   const quiet = (ev: KbEvent) => {
-    if (ev.type === "warning") logger.warn(ev.message);
+    if (ev.type === "warning") plain(ev);
   };
   const emit = opts.mode === "json" ? json : opts.mode === "quiet" ? quiet : plain;
   return {

@@ -50,7 +50,7 @@ export function must(cmd: string, args: string[], opts: { env?: Record<string, s
 
 /** `skopeo inspect --config` of an image in a registry (plain http). */
 export function skopeoConfig(ref: string): { config: Record<string, unknown>; architecture: string; os: string; history: unknown[] } {
-  return JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", "--config", `docker://${ref}`]));
+  return JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", "--config", "--raw", `docker://${ref}`]));
 }
 
 /** `skopeo inspect --raw` (the manifest) of an image in a registry. */
