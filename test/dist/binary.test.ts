@@ -58,8 +58,10 @@ test.skipIf(Boolean(reason))("`dist/kb doctor` works with no kb-sandbox file bes
     const r = spawnSync(path.join(alone, "kb"), ["doctor"], { env, encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(readdirSync(path.join(cache, "kb", "bin")).filter((f) => f.startsWith("kb-sandbox-"))).toHaveLength(1);
+    // In the chroot no isolation mode works (the kernel refuses user namespaces to a chrooted process), so
+    // doctor exits 1 there; what matters is that it found the embedded helper.
     const inRoot = await runInRoot(root, ["/kb", "doctor"]);
-    expect(inRoot.code).toBe(0);
+    expect(inRoot.stdout).toMatch(/sandbox helper\s+\/root\/\.cache\/kb\/bin\/kb-sandbox-[0-9a-f]{16}\n/);
   } finally {
     rmSync(alone, { recursive: true, force: true });
   }
