@@ -148,13 +148,24 @@ async function* walkDir(
       yield entry;
     }
     if (entry.type !== "dir" || !v.descend) continue;
-    if (opts.maxDepth !== undefined && depth >= opts.maxDepth) continue;
+    const atLimit = opts.maxDepth !== undefined && depth >= opts.maxDepth;
+    if (atLimit && !v.skip) continue;
     let children: string[];
     try {
       children = await listSorted(abs);
     } catch (e) {
       if (v.skip) continue; // fsutil ignores unreadable skipped dirs
       throw walkError(rel, e);
+    }
+    if (atLimit) {
+      // an excluded dir at the depth limit still exists when something below it is re-included
+      const below = walkDir(root, rel, children, v.ex, v.inc, depth + 1, [], matcher, { ...opts, maxDepth: undefined });
+      for await (const _ of below) {
+        while (pending.length > 0) yield pending.shift()!;
+        yield entry;
+        break;
+      }
+      continue;
     }
     if (v.skip) pending.push(entry);
     yield* walkDir(root, rel, children, v.ex, v.inc, depth + 1, pending, matcher, opts);
