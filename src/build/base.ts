@@ -5,7 +5,9 @@ import { parseReference } from "../image/reference.ts";
 import { formatPlatform } from "../image/platform.ts";
 import type { ImageConfig } from "../image/types.ts";
 import { resolveImage, sourceRepositoryOf, type RegistryClient } from "../registry/index.ts";
+import type { Store } from "../store/index.ts";
 import { stageRootKey } from "./cache-key.ts";
+import { storeThrough, withSource } from "./layers.ts";
 import type { PlannedStage } from "./plan.ts";
 import { cloneConfig, scratchConfig, type StageState } from "./stage-state.ts";
 
@@ -40,7 +42,7 @@ function stampPlatform(c: ImageConfig, ps: PlannedStage): void {
 }
 
 /** Builds the initial state of a stage. `depState` is the finished state of the stage it is based on, if any. */
-export async function baseState(ps: PlannedStage, client: RegistryClient, depState: StageState | undefined, signal?: AbortSignal): Promise<BaseResult> {
+export async function baseState(ps: PlannedStage, client: RegistryClient, store: Store, depState: StageState | undefined, signal?: AbortSignal): Promise<BaseResult> {
   const plat = formatPlatform(ps.platform);
   if (ps.base.kind === "scratch") {
     return { state: fresh(ps, scratchConfig(ps.platform), stageRootKey("scratch", plat), "scratch"), onbuild: [] };
@@ -67,6 +69,6 @@ export async function baseState(ps: PlannedStage, client: RegistryClient, depSta
   stampPlatform(config, ps);
   const st = fresh(ps, config, stageRootKey(digest, plat), `${ref.toString()}@${digest.slice(0, 19)}`);
   const repo = sourceRepositoryOf(image)?.name() ?? ref.name();
-  st.layers = layers.map((layer, i) => ({ layer, diffId: diffIds[i]!, sourceRepository: repo }));
+  st.layers = layers.map((layer, i) => ({ layer: storeThrough(store, withSource(layer, repo)), diffId: diffIds[i]!, sourceRepository: repo }));
   return { state: st, onbuild };
 }

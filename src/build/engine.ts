@@ -95,7 +95,7 @@ function triggers(ps: PlannedStage, onbuild: string[], escapeToken: string): Ins
 async function buildStage(env: EngineEnv, ps: PlannedStage, stageCount: number, stagePos: number): Promise<StageState> {
   const dep = ps.base.kind === "stage" ? await env.stageResult(ps.base.index) : undefined;
   const t0 = performance.now();
-  const { state: st, onbuild } = await baseState(ps, env.client, dep, env.signal).catch((e) => {
+  const { state: st, onbuild } = await baseState(ps, env.client, env.store, dep, env.signal).catch((e) => {
     throw withLocation(e, locOf(ps.stage.from));
   });
   addTiming(env, "resolve base", performance.now() - t0);

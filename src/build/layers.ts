@@ -55,5 +55,50 @@ export async function recallLayer(store: Store, key: string): Promise<StageLayer
 /** A Layer that also says where else its blob lives (for cross-repository mounts). */
 export function withSource(layer: Layer, sourceRepository: string | undefined): Layer {
   if (!sourceRepository) return layer;
-  return Object.assign(Object.create(null), layer, { sourceRepository }) as Layer;
+  const wrapped: Layer & { sourceRepository: string } = {
+    digest: () => layer.digest(),
+    diffId: () => layer.diffId(),
+    size: () => layer.size(),
+    mediaType: layer.mediaType,
+    descriptor: () => layer.descriptor(),
+    compressed: (s) => layer.compressed(s),
+    uncompressed: (s) => layer.uncompressed(s),
+    sourceRepository,
+  };
+  return wrapped;
+}
+
+/**
+ * A remote layer that is downloaded into the store the first time it is read, and read from the store
+ * after that (by every later step and build). Digest verification happens in the store's put.
+ */
+export function storeThrough(store: Store, layer: Layer): Layer {
+  let fetching: Promise<void> | undefined;
+  const local = async (signal?: AbortSignal) => {
+    const d = await layer.digest();
+    if (!(await store.has(d))) {
+      fetching ??= layer.compressed(signal).then((s) => store.put(s, { expected: d, signal })).then(() => undefined);
+      try {
+        await fetching;
+      } catch (e) {
+        fetching = undefined;
+        throw e;
+      }
+    }
+    return d;
+  };
+  const wrapped: Layer = {
+    digest: () => layer.digest(),
+    diffId: () => layer.diffId(),
+    size: () => layer.size(),
+    mediaType: layer.mediaType,
+    descriptor: () => layer.descriptor(),
+    compressed: async (signal) => store.open(await local(signal), signal),
+    uncompressed: async (signal) => {
+      const d = await local(signal);
+      return blobLayer(store, await layer.descriptor(), await layer.diffId()).uncompressed(signal).catch(() => store.open(d, signal));
+    },
+  };
+  const src = (layer as { sourceRepository?: string }).sourceRepository;
+  return src ? withSource(wrapped, src) : wrapped;
 }

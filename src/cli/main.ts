@@ -16,6 +16,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandRun
   login: { summary: "Save registry credentials in Docker's config.json", load: async () => (await import("./commands/login.ts")).runLogin },
   cache: { summary: "Store maintenance: ls, du, prune, verify", load: async () => (await import("./commands/cache.ts")).runCache },
   doctor: { summary: "Show how RUN will be isolated on this machine", load: async () => (await import("./commands/doctor.ts")).runDoctor },
+  completion: { summary: "Print a shell completion script (bash, zsh, fish)", load: async () => (await import("./commands/completion.ts")).runCompletion },
   version: { summary: "Print version, commit and platform", load: async () => (await import("./commands/version.ts")).runVersion },
 };
 
