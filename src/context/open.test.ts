@@ -1,0 +1,51 @@
+import { expect, test } from "bun:test";
+import { execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { isKbError } from "../errors.ts";
+import { makeTree } from "./_test-tree.ts";
+import { openContext } from "./open.ts";
+
+test("`openContext()` opens a directory and prefers <Dockerfile>.dockerignore", async () => {
+  const t = makeTree(["Dockerfile=FROM scratch", ".dockerignore=*.log", "build/app.Dockerfile=FROM x", "build/app.Dockerfile.dockerignore=*.tmp"]);
+  try {
+    const a = await openContext(`dir://${t.dir}`);
+    expect(a.dockerfilePath).toBe(path.join(a.root, "Dockerfile"));
+    expect(a.dockerignore.matches("x.log")).toBe(true);
+    const b = await openContext(t.dir, { dockerfile: "build/app.Dockerfile", cwd: "/" });
+    expect(b.dockerignore.matches("x.log")).toBe(false);
+    expect(b.dockerignore.matches("x.tmp")).toBe(true);
+  } finally {
+    t.done();
+  }
+});
+
+test("`openContext()` reports a missing context or Dockerfile as CONTEXT with a hint", async () => {
+  const t = makeTree(["other=1"]);
+  try {
+    for (const spec of [path.join(t.dir, "nope"), t.dir, "git://example/x"]) {
+      const e = await openContext(spec).then(() => null, (x: unknown) => x);
+      expect(isKbError(e, "CONTEXT")).toBe(true);
+      expect((e as { hint?: string }).hint).toBeTruthy();
+    }
+  } finally {
+    t.done();
+  }
+});
+
+test("`openContext()` extracts a tar.gz context into a temp dir and removes it on cleanup", async () => {
+  const t = makeTree(["src/Dockerfile=FROM scratch", "src/a=1"]);
+  try {
+    const tgz = path.join(t.dir, "ctx.tar.gz");
+    execFileSync("tar", ["-czf", tgz, "-C", path.join(t.dir, "src"), "."]);
+    const ctx = await openContext(`tar://${tgz}`);
+    expect(existsSync(path.join(ctx.root, "a"))).toBe(true);
+    await ctx.cleanup();
+    expect(existsSync(ctx.root)).toBe(false);
+    writeFileSync(path.join(t.dir, "bad.tar"), "not a tar at all".repeat(64));
+    const e = await openContext(path.join(t.dir, "bad.tar")).then(() => null, (x: unknown) => x);
+    expect(isKbError(e, "CONTEXT")).toBe(true);
+  } finally {
+    t.done();
+  }
+});
