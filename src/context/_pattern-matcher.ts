@@ -130,7 +130,7 @@ export function goTrimSpace(s: string): string {
 /**
  * patternmatcher.New: trims, cleans, splits off `!`, and validates each pattern with filepath.Match.
  * Throws `Error` with Go's message for a lone "!" and BadPatternError for malformed globs;
- * `onError(index)` lets callers attach a line number.
+ * The thrown error carries `index` (the failing pattern) so callers can attach a line number.
  */
 export function newPatterns(patterns: readonly string[]): Pattern[] {
   const out: Pattern[] = [];
