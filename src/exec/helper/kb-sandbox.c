@@ -340,7 +340,8 @@ static void run_pid1(void) {
   drop_caps();
   gid_t gl[MAXV];
   for (int i = 0; i < groups.n; i++) gl[i] = (gid_t)atoi(groups.v[i]);
-  if (setgroups((size_t)groups.n, gl) < 0 && !(errno == EPERM && groups.n == 0)) die("setgroups", NULL);
+  /* In a single-id user namespace setgroups is denied: there are no other groups to join, so go on. */
+  if (setgroups((size_t)groups.n, gl) < 0 && errno != EPERM) die("setgroups", NULL);
   if (setresgid(gid, gid, gid) < 0) die("setgid", NULL);
   if (setresuid(uid, uid, uid) < 0) die("setuid", NULL);
   umask(022);
