@@ -17,6 +17,8 @@ import { planBuild, type BuildPlan } from "./plan.ts";
 import { registryClientOptions } from "./registry-options.ts";
 import type { ReportLayer } from "./report.ts";
 import { reportLayers } from "./report-layers.ts";
+import { openHashMemo } from "./hash-memo.ts";
+import { flushRemoteCache } from "./step-cache.ts";
 
 export interface BuildResult {
   digest?: string;
@@ -63,7 +65,10 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const sde = opts.sourceDateEpoch;
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
-    const state = await runStages({ opts, plan, store, client, context, sink, signal, lex: plan.lex, created, mtimeClamp: sde, timings });
+    const hashMemo = await openHashMemo(store, context.root);
+    const state = await runStages({ opts, plan, store, client, context, sink, signal, lex: plan.lex, created, mtimeClamp: sde, timings, hashMemo });
+    await hashMemo.save().catch(() => undefined);
+    await flushRemoteCache({ opts });
     for (const w of plan.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
     const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
     if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };

@@ -11,7 +11,8 @@ import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./a
 import { heredocSources } from "./copy-heredoc.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { StageFs } from "./layer-index.ts";
-import { commitLayer, recallLayer, rememberLayer } from "./layers.ts";
+import { commitLayer } from "./layers.ts";
+import { recall, remember } from "./step-cache.ts";
 import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
 import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
 import type { StageState } from "./stage-state.ts";
@@ -66,7 +67,7 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
     const known = [...st.createdDirs].some((d) => d === dest);
     destIsDir = known || (await new StageFs(env.store, st.layers, env.signal).kind(dest)) === "dir";
   }
-  const contentHash = await hashSources(resolved);
+  const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
   const text = `${inst.kind} ${flagsText(inst)} ${[...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ")} ${dest}`.replace(/\s+/g, " ");
   const heredocKey = inst.sourceContents.map((s) => `${s.path}\0${s.data}`).join("\0");
@@ -92,7 +93,7 @@ interface CopyPlan {
 
 async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
   const { resolved, destIsDir, dest, owner, chmod, remotePrep, text } = p;
-  let layer = env.opts.noCache ? undefined : await recallLayer(env.store, st.key);
+  let layer = await recall(env, st, st.key);
   const cached = !!layer;
   if (!layer) {
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp };
@@ -123,7 +124,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const c0 = performance.now();
     layer = await commitLayer(env.store, all(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
-    await rememberLayer(env.store, st.key, layer);
+    await remember(env, st, st.key, layer);
   }
   st.layers.push(layer);
   st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });

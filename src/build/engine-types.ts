@@ -25,6 +25,8 @@ export interface EngineEnv {
   created: string;
   /** File mtime clamp in seconds (SOURCE_DATE_EPOCH), when reproducible. */
   mtimeClamp?: number;
+  /** Content hashes of context files from earlier builds. */
+  hashMemo?: import("../context/index.ts").HashMemo;
   /** Timings for the report: what the time went to. */
   timings: Map<string, number>;
 }

@@ -9,7 +9,8 @@ import { diffUpperDir } from "../snapshot/index.ts";
 import { cacheKey, envForKey } from "./cache-key.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { adoptUpperDir, lowerDirs } from "./layer-trees.ts";
-import { commitLayer, recallLayer, rememberLayer } from "./layers.ts";
+import { commitLayer } from "./layers.ts";
+import { recall, remember } from "./step-cache.ts";
 import { stageShell } from "./metadata.ts";
 import { PROXY_ARGS } from "./plan.ts";
 import { prepareMounts } from "./run-mounts.ts";
@@ -61,7 +62,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     // ARG values and proxy args are part of the key (not persisted); secrets never are.
     const argsForKey = envForKey([...st.args, ...[...vars].filter(([k]) => PROXY_ARGS.includes(k))]);
     st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "");
-    let layer = env.opts.noCache ? undefined : await recallLayer(env.store, st.key);
+    let layer = await recall(env, st, st.key);
     const cached = !!layer;
     if (!layer) layer = await execute(env, st, inst, step, argv, vars, network, prepared);
     st.layers.push(layer);
@@ -122,7 +123,7 @@ async function execute(
     const entries = diffUpperDir(upperDir, { idMap: idMap ? hostToContainer(idMap) : undefined, exclude: prepared.exclude });
     const layer = await commitLayer(env.store, entries, { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
-    await rememberLayer(env.store, st.key, layer);
+    await remember(env, st, st.key, layer);
     await adoptUpperDir(env, layer.diffId, upperParent);
     return layer;
   } finally {

@@ -4,7 +4,8 @@ import { posix } from "node:path";
 import type { Instruction } from "../dockerfile/index.ts";
 import { cacheKey } from "./cache-key.ts";
 import type { EngineEnv } from "./engine-types.ts";
-import { commitLayer, recallLayer, rememberLayer } from "./layers.ts";
+import { commitLayer } from "./layers.ts";
+import { recall, remember } from "./step-cache.ts";
 import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
 
@@ -31,7 +32,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
   }
   const user = c.User ? await resolveStageUser(env, st, c.User, "USER") : { uid: 0, gid: 0 };
   st.key = cacheKey(st.key, text, user.uid, user.gid);
-  let layer = env.opts.noCache ? undefined : await recallLayer(env.store, st.key);
+  let layer = await recall(env, st, st.key);
   const cached = !!layer;
   if (!layer) {
     const mtime = env.mtimeClamp ?? Math.floor(Date.parse(env.created) / 1000);
@@ -42,7 +43,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     // Only the directory itself carries USER's ownership; parents that exist keep theirs, so leave out known ones.
     const own = entries.filter((e) => !STANDARD_DIRS.has(`/${e.entry.path}`));
     layer = await commitLayer(env.store, (async function* () { yield* own; })(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
-    await rememberLayer(env.store, st.key, layer);
+    await remember(env, st, st.key, layer);
   }
   st.layers.push(layer);
   st.createdDirs.add(dir);

@@ -132,6 +132,18 @@ COPY --from=tools /bin/busybox /busybox
     expect(digests[0]).toBe(digests[1]);
   });
 
+  test("--cache-repo shares steps between runners with separate cache dirs", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY big /big\nWORKDIR /srv/app\n`, big: "x".repeat(100_000) });
+    const cacheRepo = `${reg.host}/cache/shared`;
+    const a = await kb(["build", "--cache-dir", tempDir("kb-cache-a-"), "--cache-repo", cacheRepo, "-t", `${reg.host}/tests/shared:a`, "--progress", "plain", ctx]);
+    expect(a.code).toBe(0);
+    const b = await kb(["build", "--cache-dir", tempDir("kb-cache-b-"), "--cache-repo", cacheRepo, "-t", `${reg.host}/tests/shared:b`, "--progress", "plain", ctx]);
+    expect(b.code).toBe(0);
+    expect(b.err.match(/CACHED/g)?.length).toBe(2);
+    expect(b.err).toContain("cache hit in");
+    expect(skopeoRaw(`${reg.host}/tests/shared:b`)).toEqual(skopeoRaw(`${reg.host}/tests/shared:a`));
+  });
+
   test("pushes base layers by cross-repository mount, not upload", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f /f\n`, f: "mount" });
     const ref = `${reg.host}/other/app:1`;
