@@ -15,23 +15,77 @@ import type { RegistryClient } from "./client.ts";
  */
 export async function fetchBlob(client: RegistryClient, ref: Reference, desc: { digest: Digest; size?: number }, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
   const subject = `${ref.name()}@${desc.digest}`;
-  const { res } = await client.request({
-    registry: ref.registry,
-    repository: ref.repository,
-    method: "GET",
-    path: `/v2/${ref.repository}/blobs/${desc.digest}`,
-    action: "pull blob",
-    subject,
-    signal,
-    mirrors: true,
-  });
-  if (!res.body) throw new KbError("REGISTRY_PROTOCOL", `Cannot pull blob "${subject}": the registry sent no body`);
+  const open = async (offset: number) => {
+    const { res } = await client.request({
+      registry: ref.registry,
+      repository: ref.repository,
+      method: "GET",
+      path: `/v2/${ref.repository}/blobs/${desc.digest}`,
+      headers: offset > 0 ? { Range: `bytes=${offset}-` } : undefined,
+      action: "pull blob",
+      subject,
+      signal,
+      mirrors: true,
+    });
+    if (!res.body) throw new KbError("REGISTRY_PROTOCOL", `Cannot pull blob "${subject}": the registry sent no body`);
+    return { body: res.body, skip: offset > 0 && res.status !== 206 ? offset : 0 };
+  };
   let last = 0;
-  return verifyingStream(res.body, { digest: desc.digest, size: desc.size, subject }, (done) => {
+  return verifyingStream(resumingBody(await open(0), open, client.retries, subject, signal), { digest: desc.digest, size: desc.size, subject }, (done) => {
     if (done - last >= 1 << 20 || done === desc.size) {
       last = done;
       client.progress({ id: desc.digest, action: "pull", done, total: desc.size, finished: done === desc.size });
     }
+  });
+}
+
+/**
+ * A blob body that survives dropped connections: on a read error it asks again from the byte it got to
+ * (Range; a 200 answer is skipped up to there), at most `retries` times, then fails with a temporary KbError.
+ */
+function resumingBody(
+  first: { body: ReadableStream<Uint8Array>; skip: number },
+  open: (offset: number) => Promise<{ body: ReadableStream<Uint8Array>; skip: number }>,
+  retries: number,
+  subject: string,
+  signal?: AbortSignal,
+): ReadableStream<Uint8Array> {
+  let reader = first.body.getReader();
+  let skip = first.skip;
+  let done = 0;
+  let resumes = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      for (;;) {
+        try {
+          const r = await reader.read();
+          if (r.done) return ctl.close();
+          let chunk = r.value;
+          if (skip > 0) {
+            const cut = Math.min(skip, chunk.length);
+            skip -= cut;
+            chunk = chunk.subarray(cut);
+            if (chunk.length === 0) continue;
+          }
+          done += chunk.length;
+          return ctl.enqueue(chunk);
+        } catch (e) {
+          if (signal?.aborted || e instanceof KbError) throw e;
+          if (resumes++ >= retries)
+            throw new KbError("REGISTRY", `Cannot pull blob "${subject}": the connection broke after ${done} bytes, ${retries} resumes tried`, {
+              hint: "The registry or the network drops connections; retry later",
+              temporary: true,
+              cause: e,
+            });
+          reader.cancel().catch(() => {});
+          ({ body: first.body, skip } = await open(done));
+          reader = first.body.getReader();
+        }
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
   });
 }
 

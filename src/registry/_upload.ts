@@ -104,7 +104,9 @@ export async function uploadBlob(client: RegistryClient, ref: Reference, blob: B
     try {
       return await attempt(client, ref, blob, signal);
     } catch (e) {
-      if (signal?.aborted || !(e instanceof KbError) || !e.temporary || i >= client.retries) throw e;
+      // BLOB_UPLOAD_UNKNOWN: the session is gone, often because a retried request already finished it; the next attempt's HEAD tells.
+      const sessionGone = e instanceof KbError && /BLOB_UPLOAD_UNKNOWN/.test(e.message);
+      if (signal?.aborted || !(e instanceof KbError) || !(e.temporary || sessionGone) || i >= client.retries) throw e;
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** i)));
     }
   }

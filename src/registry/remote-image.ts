@@ -28,7 +28,7 @@ export interface FetchedManifest {
  * media type decided and the document validated.
  * @throws KbError MANIFEST_INVALID, BLOB_DIGEST_MISMATCH, REGISTRY_NOT_FOUND, REGISTRY_UNAUTHORIZED
  */
-export async function fetchManifest(client: RegistryClient, ref: Reference, accept: string[] = MANIFEST_ACCEPT, signal?: AbortSignal): Promise<FetchedManifest> {
+export async function fetchManifest(client: RegistryClient, ref: Reference, accept: string[] = MANIFEST_ACCEPT, signal?: AbortSignal, attempt?: number): Promise<FetchedManifest> {
   const subject = ref.toString();
   const { res } = await client.request({
     registry: ref.registry,
@@ -49,7 +49,20 @@ export async function fetchManifest(client: RegistryClient, ref: Reference, acce
     await res.body?.cancel().catch(() => {});
     throw tooBig();
   }
-  const bytes = await readBounded(res.body, MANIFEST_CAP, tooBig);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBounded(res.body, MANIFEST_CAP, tooBig);
+  } catch (e) {
+    // The connection broke mid-body (the request itself was retried by the client): ask again, boundedly.
+    if (e instanceof KbError || signal?.aborted) throw e;
+    if ((attempt ?? 0) >= client.retries)
+      throw new KbError("REGISTRY", `Cannot pull manifest of "${subject}": the connection broke while reading it, ${client.retries} retries tried`, {
+        hint: "The registry or the network drops connections; retry later",
+        temporary: true,
+        cause: e,
+      });
+    return fetchManifest(client, ref, accept, signal, (attempt ?? 0) + 1);
+  }
   const digest = sha256Digest(bytes);
   const header = res.headers.get("docker-content-digest");
   const expected = ref.digest ?? (header?.startsWith("sha256:") ? header : undefined);
