@@ -1,0 +1,121 @@
+// The builders under test: kb (source via bun, or the compiled dist/kb) and buildah with vfs or overlay storage.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { addCosts, measure, type Cost } from "./measure.ts";
+
+/** One build (+ push) of a context: total cost, push seconds, and kb's own report when the tool is kb. */
+export interface PhaseResult { cost: Cost; pushS: number; report?: KbReport }
+
+/** The parts of kb's `--report FILE.json` the bench reads. */
+export interface KbReport {
+  totalMs: number;
+  timings: Record<string, number>;
+  steps: { stage: string; step: number; text: string; start: number; end: number; cached: boolean }[];
+}
+
+export type ToolName = "kb" | "buildah-vfs" | "buildah-overlay";
+
+/** A builder: `reset()` empties its cache/storage (a cold start); `build()` builds `ctx` and pushes it as `ref`. */
+export interface Tool {
+  name: ToolName;
+  describe: string;
+  reset(): Promise<void>;
+  build(ctx: string, ref: string): Promise<PhaseResult>;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith(".ts")) newest = Math.max(newest, statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** How to start kb: "auto" takes dist/kb when it is newer than every src/*.ts, else `bun src/main.ts`. */
+export function kbCommand(repo: string, choice: string): string[] {
+  const bun = path.join(repo, "node_modules/.bin/bun");
+  const dist = path.join(repo, "dist/kb");
+  if (choice === "source") return [bun, path.join(repo, "src/main.ts")];
+  if (choice === "dist") return [dist];
+  if (choice !== "auto") return choice.split(" ");
+  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(path.join(repo, "src"))) return [dist];
+  return [bun, path.join(repo, "src/main.ts")];
+}
+
+function fail(tool: string, what: string, output: string): never {
+  throw new Error(`${tool} ${what} failed:\n${output.slice(-4000)}`);
+}
+
+/** kb: cache dir under `work`; builds with `-t REF`, so the push is part of the build (timed by kb's report). */
+export function kbTool(cmd: string[], work: string, registryHost: string): Tool {
+  const cache = path.join(work, "kb-cache");
+  const reportFile = path.join(work, "kb-report.json");
+  return {
+    name: "kb",
+    describe: cmd.map((c) => path.basename(c)).join(" "),
+    async reset() {
+      rmSync(cache, { recursive: true, force: true });
+    },
+    async build(ctx, ref) {
+      rmSync(reportFile, { force: true });
+      const args = ["build", "--cache-dir", cache, "--progress", "plain", "--insecure-registry", registryHost, "--report", reportFile, "-t", ref, ctx];
+      const m = await measure(cmd[0]!, [...cmd.slice(1), ...args]);
+      if (m.code !== 0) fail("kb", `build of ${ctx}`, m.output);
+      const report = JSON.parse(readFileSync(reportFile, "utf8")) as KbReport;
+      return { cost: m, pushS: (report.timings.output ?? NaN) / 1000, report };
+    },
+  };
+}
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")[1] ?? "")
+    .filter((m) => m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * buildah with the flags of TEST-INFRA-NOTES.md: `--root R --runroot RR --storage-driver D bud --isolation chroot
+ * --layers`, then `buildah push`. CONTAINERS_REGISTRIES_CONF marks the local registry insecure.
+ */
+export function buildahTool(driver: "vfs" | "overlay", work: string, registryHost: string): Tool {
+  const root = path.join(work, `buildah-${driver}`);
+  const conf = path.join(work, "registries.conf");
+  writeFileSync(conf, `[[registry]]\nlocation = "${registryHost}"\ninsecure = true\n`);
+  const env = { CONTAINERS_REGISTRIES_CONF: conf };
+  const g = ["--root", path.join(root, "root"), "--runroot", path.join(root, "run"), "--storage-driver", driver];
+  const version = spawnSync("buildah", ["--version"], { encoding: "utf8" }).stdout.trim();
+  return {
+    name: driver === "vfs" ? "buildah-vfs" : "buildah-overlay",
+    describe: `${version}, ${driver}`,
+    async reset() {
+      if (existsSync(root)) {
+        spawnSync("buildah", [...g, "rm", "--all"], { env: { ...process.env, ...env } });
+        spawnSync("buildah", [...g, "rmi", "--all", "--force"], { env: { ...process.env, ...env } });
+        for (const m of mountsUnder(root)) spawnSync("umount", ["-l", m]);
+      }
+      rmSync(root, { recursive: true, force: true });
+      mkdirSync(root, { recursive: true });
+    },
+    async build(ctx, ref) {
+      const b = await measure("buildah", [...g, "bud", "--isolation", "chroot", "--layers", "-q", "-t", ref, "-f", path.join(ctx, "Dockerfile"), ctx], { env });
+      if (b.code !== 0) fail("buildah bud", `of ${ctx}`, b.output);
+      const p = await measure("buildah", [...g, "push", "-q", ref, `docker://${ref}`], { env });
+      if (p.code !== 0) fail("buildah push", ref, p.output);
+      return { cost: addCosts(b, p), pushS: p.wallS };
+    },
+  };
+}
+
+/** Which tools can run here: kb always; buildah when installed. */
+export function availableTools(wanted: ToolName[], kbCmd: string[], work: string, host: string): { tools: Tool[]; skipped: string[] } {
+  const tools: Tool[] = [];
+  const skipped: string[] = [];
+  const haveBuildah = spawnSync("sh", ["-c", "command -v buildah"]).status === 0;
+  for (const w of wanted) {
+    if (w === "kb") tools.push(kbTool(kbCmd, work, host));
+    else if (!haveBuildah) skipped.push(`${w}: buildah is not installed (apt-get install buildah)`);
+    else tools.push(buildahTool(w === "buildah-vfs" ? "vfs" : "overlay", work, host));
+  }
+  return { tools, skipped };
+}
