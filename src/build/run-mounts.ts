@@ -25,6 +25,16 @@ function safeSub(root: string, rel: string): string {
   return join(root, clean);
 }
 
+/** The bytes of `--secret id=ID` (a file or an environment variable); undefined when absent and not required. */
+export async function readSecret(env: EngineEnv, id: string, required: boolean): Promise<Uint8Array | undefined> {
+  const spec = env.opts.secrets.find((s) => s.id === id);
+  let value: Uint8Array | undefined;
+  if (spec?.src) value = await readFile(spec.src).catch(() => { throw new KbError("BUILD", `Cannot read secret "${id}" from its file`, { hint: "check the src= path of --secret" }); });
+  else if (spec?.env && process.env[spec.env] !== undefined) value = new TextEncoder().encode(process.env[spec.env]!);
+  if (value === undefined && required) throw new KbError("BUILD", `Cannot mount secret "${id}": it was not given`, { hint: `pass --secret id=${id},src=FILE or id=${id},env=VAR` });
+  return value;
+}
+
 /** Prepares every --mount of a RUN. Secrets are written to a private temp dir, bound read-only, removed after. */
 export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Mount[]): Promise<PreparedMounts> {
   const out: SandboxMount[] = [];
@@ -81,14 +91,8 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
       case "secret": {
         const id = m.id ?? (m.target ? posix.basename(m.target) : undefined);
         if (!id) throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use --mount=${m.raw}: a secret needs id= or target=`);
-        const spec = env.opts.secrets.find((s) => s.id === id);
-        let value: Uint8Array | undefined;
-        if (spec?.src) value = await readFile(spec.src).catch(() => { throw new KbError("BUILD", `Cannot read secret "${id}" from its file`, { hint: "check the src= path of --secret" }); });
-        else if (spec?.env && process.env[spec.env] !== undefined) value = new TextEncoder().encode(process.env[spec.env]!);
-        if (value === undefined) {
-          if (m.required) throw new KbError("BUILD", `Cannot mount secret "${id}": it was not given`, { hint: `pass --secret id=${id},src=FILE or id=${id},env=VAR` });
-          break;
-        }
+        const value = await readSecret(env, id, m.required);
+        if (value === undefined) break;
         const tmp = await mkdtemp(join(env.store.dirs.tmp, `${process.pid}-secret-`));
         temps.push(tmp);
         const file = join(tmp, "secret");

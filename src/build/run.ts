@@ -13,7 +13,8 @@ import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import { stageShell } from "./metadata.ts";
 import { PROXY_ARGS } from "./plan.ts";
-import { prepareMounts } from "./run-mounts.ts";
+import { prepareMounts, readSecret } from "./run-mounts.ts";
+import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { sandboxFor } from "./sandbox-choice.ts";
 import { envMap, type StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
@@ -77,8 +78,18 @@ async function execute(
   env: EngineEnv, st: StageState, inst: Run, step: number, argv: string[], vars: Map<string, string>,
   network: "host" | "none", prepared: Awaited<ReturnType<typeof prepareMounts>>,
 ) {
-  const { sandbox, idMap } = await sandboxFor(env);
+  const choice = await sandboxFor(env);
   const user = await resolveStageUser(env, st, st.config.config?.User || "0", "USER");
+  const tail: string[] = [];
+  const onOut = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
+    const t = new TextDecoder().decode(chunk);
+    for (const line of t.split("\n")) if (line) tail.push(line);
+    while (tail.length > 15) tail.shift();
+    env.sink.emit({ type: "step-output", stage: st.name, step, stream, text: t });
+  };
+  const envList = [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env];
+  if (choice.mode === "container") return executeInPlace(env, st, inst, argv, envList, user, tail, onOut);
+  const { sandbox, idMap } = choice;
   const t0 = performance.now();
   const lowers = await lowerDirs(env, st.layers);
   addTiming(env, "extract", performance.now() - t0);
@@ -87,13 +98,6 @@ async function execute(
   const upperDir = join(upperParent, "root");
   await mkdir(upperDir, { recursive: true });
   await mkdir(join(work, "work"), { recursive: true });
-  const tail: string[] = [];
-  const onOut = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
-    const t = new TextDecoder().decode(chunk);
-    for (const line of t.split("\n")) if (line) tail.push(line);
-    while (tail.length > 15) tail.shift();
-    env.sink.emit({ type: "step-output", stage: st.name, step, stream, text: t });
-  };
   try {
     const r0 = performance.now();
     const res = await sandbox.run({
@@ -101,7 +105,7 @@ async function execute(
       upperDir,
       workDir: join(work, "work"),
       args: argv,
-      env: [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env],
+      env: envList,
       cwd: st.config.config?.WorkingDir || "/",
       user,
       hostname: "kb",
@@ -113,12 +117,7 @@ async function execute(
       stdin: "null",
     }, { signal: env.signal, timeoutMs: env.opts.runTimeoutMs });
     addTiming(env, "run", performance.now() - r0);
-    if (res.exitCode !== 0) {
-      const why = res.timedOut ? `it ran longer than --timeout and was killed` : res.signal ? `it was killed by ${res.signal}` : `it exited with code ${res.exitCode}`;
-      throw new KbError("RUN_FAILED", `Cannot finish RUN: ${why}`, {
-        hint: tail.length ? `last output:\n    ${tail.join("\n    ")}` : "the command printed nothing",
-      });
-    }
+    checkExit(res, tail);
     const s0 = performance.now();
     const entries = diffUpperDir(upperDir, { idMap: idMap ? hostToContainer(idMap) : undefined, exclude: prepared.exclude });
     const layer = await commitLayer(env.store, entries, { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
@@ -129,4 +128,36 @@ async function execute(
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+function checkExit(res: { exitCode: number; signal?: string; timedOut?: boolean }, tail: string[]): void {
+  if (res.exitCode === 0) return;
+  const why = res.timedOut ? "it ran longer than --timeout and was killed" : res.signal ? `it was killed by ${res.signal}` : `it exited with code ${res.exitCode}`;
+  throw new KbError("RUN_FAILED", `Cannot finish RUN: ${why}`, {
+    hint: tail.length ? `last output:\n    ${tail.join("\n    ")}` : "the command printed nothing",
+  });
+}
+
+/** Container mode: the RUN runs in "/" of this container; a stat walk gives the layer. */
+async function executeInPlace(
+  env: EngineEnv, st: StageState, inst: Run, argv: string[], envList: string[], user: { uid: number; gid: number; groups: number[] },
+  tail: string[], onOut: (s: "stdout" | "stderr") => (c: Uint8Array) => void,
+) {
+  checkContainerMounts(inst.mounts.map((m) => m.type));
+  const secrets: { target: string; value: Uint8Array }[] = [];
+  for (const m of inst.mounts) {
+    const id = m.id ?? (m.target ? m.target.split("/").pop()! : "");
+    const value = await readSecret(env, id, m.required);
+    if (value) secrets.push({ target: m.target ?? `/run/secrets/${id}`, value });
+  }
+  const r0 = performance.now();
+  const run = await runInPlace(env, st, { argv, env: envList, user, secrets, stdout: onOut("stdout"), stderr: onOut("stderr") });
+  addTiming(env, "run", performance.now() - r0);
+  checkExit(run.res, tail);
+  const s0 = performance.now();
+  const layer = await commitLayer(env.store, run.diff(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+  addTiming(env, "snapshot+compress", performance.now() - s0);
+  run.commit(layer);
+  await remember(env, st, st.key, layer);
+  return layer;
 }

@@ -30,6 +30,11 @@ export interface ExtractOptions {
   onWarning?: (msg: string) => void;
   /** "create" makes device nodes (skipped with a warning when mknod is not permitted); "skip" never does. */
   devices: "create" | "skip";
+  /**
+   * Paths (relative, "/"-separated, no leading "/") never to write, delete or clear, nor anything under them
+   * (container mode: kb's own folder, the store, /proc, mount points). Entries there are skipped.
+   */
+  exclude?: (relPath: string) => boolean;
 }
 
 export interface ExtractResult {
@@ -55,6 +60,17 @@ class Extractor {
     this.opts.onWarning?.(msg);
   }
 
+  /** True when the entry, the path a whiteout names, or a directory an opaque whiteout clears is excluded. */
+  isExcluded(comps: string[]): boolean {
+    const ex = this.opts.exclude!;
+    const dir = comps.slice(0, -1);
+    const wo = parseWhiteout(comps[comps.length - 1]!);
+    const target = wo?.kind === "delete" ? [...dir, wo.target] : wo ? dir : comps;
+    if (wo?.kind === "opaque" && target.length === 0) return true; // never clear the root in place
+    for (let i = 1; i <= target.length; i++) if (ex(target.slice(0, i).join("/"))) return true;
+    return false;
+  }
+
   fail(what: string, state: string, cause?: unknown): KbError {
     return new KbError("LAYER_EXTRACT", `Cannot extract ${what}: ${state}`, { cause });
   }
@@ -68,6 +84,10 @@ class Extractor {
       return;
     }
     const base = comps[comps.length - 1];
+    if (this.opts.exclude && this.isExcluded(comps)) {
+      await body.cancel();
+      return;
+    }
     const wo = this.opts.whiteouts === "keep" ? undefined : parseWhiteout(base);
     if (wo) return this.whiteout(wo, comps, what);
     const parent = resolveParent(this.root, comps, true, what)!;
