@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
 import { hostToContainer } from "../exec/index.ts";
+import { checkCanRun } from "../exec/binfmt.ts";
 import { diffUpperDir } from "../snapshot/index.ts";
 import { cacheKey, envForKey } from "./cache-key.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
@@ -78,6 +79,8 @@ async function execute(
   env: EngineEnv, st: StageState, inst: Run, step: number, argv: string[], vars: Map<string, string>,
   network: "host" | "none", prepared: Awaited<ReturnType<typeof prepareMounts>>,
 ) {
+  const emulator = await checkCanRun(st.platform, { stage: st.name });
+  if (emulator) env.sink.emit({ type: "info", message: `RUN via ${emulator.name} (binfmt_misc: ${emulator.interpreter})` });
   const choice = await sandboxFor(env);
   const user = await resolveStageUser(env, st, st.config.config?.User || "0", "USER");
   const tail: string[] = [];
