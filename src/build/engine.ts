@@ -62,7 +62,9 @@ async function runInstruction(env: EngineEnv, st: StageState, raw: Instruction, 
     st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
     return false;
   }
-  const inst = expandInstruction(raw, env.lex, expansionEnv(st));
+  const report = { matched: new Set<string>(), unmatched: new Set<string>() };
+  const inst = expandInstruction(raw, env.lex, expansionEnv(st), report);
+  checkUndefined(env, st, raw, report.unmatched, step);
   if (isMetadata(inst)) {
     const text = applyMetadata(st, inst);
     st.key = cacheKey(st.key, text);
@@ -82,6 +84,25 @@ async function runInstruction(env: EngineEnv, st: StageState, raw: Instruction, 
       throw new KbError("INTERNAL", `Cannot run ${inst.kind} inside a stage`);
   }
   throw new KbError("INTERNAL", `Cannot run instruction "${(inst as Instruction).kind}"`);
+}
+
+/**
+ * A variable that is not set expands to "" (as in Docker, with an UndefinedVar warning). When the stage declares
+ * it with ARG further down, it was used before its definition: that is an error, since the value would be lost.
+ */
+function checkUndefined(env: EngineEnv, st: StageState, inst: Instruction, unmatched: Set<string>, step: number): void {
+  if (unmatched.size === 0) return;
+  const stage = env.plan.stages.find((p) => p.stage.index === st.index)!.stage;
+  const later = stage.instructions.filter((i) => i.location.startLine > inst.location.startLine);
+  for (const name of unmatched) {
+    const decl = later.find((i) => i.kind === "ARG" && i.args.some((a) => a.key === name));
+    if (decl) {
+      throw new KbError("DOCKERFILE_EXPANSION", `Cannot use "$${name}" here: ARG ${name} is declared later, on line ${decl.location.startLine}`, {
+        hint: `move "ARG ${name}" above line ${inst.location.startLine}`,
+      });
+    }
+    env.sink.emit({ type: "warning", message: `UndefinedVar: "$${name}" is not set and expands to "" (step ${step})`, line: inst.location.startLine });
+  }
 }
 
 /** Parses the ONBUILD triggers of a base image into instructions placed at the FROM line. */

@@ -179,6 +179,15 @@ describe("kb build bad input", () => {
     expect(r2.err).toContain("nothere");
     expect(r2.err).toContain("Dockerfile:2");
   });
+  test("an ARG used before its definition is an error with the line; an unset variable is a warning", async () => {
+    const r = await bad("FROM scratch\nENV V=$VERSION\nARG VERSION=1\n");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("Dockerfile:2");
+    expect(r.err).toContain("declared later");
+    const w = await bad("FROM scratch\nENV V=$NOWHERE\n");
+    expect(w.code).toBe(0);
+    expect(w.err).toContain("UndefinedVar");
+  });
   test("--chown to a user the stage does not have", async () => {
     const r = await bad(`FROM ${base}\nCOPY --chown=nosuchuser a /a\n`, { a: "a" });
     expect(r.code).toBe(1);

@@ -159,6 +159,30 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
     expect(spawnSync("pgrep", ["-f", "sleep 600"], { encoding: "utf8" }).stdout.trim()).toBe("");
   });
 
+  test("bind mounts from the context and a stage, tmpfs, and --network=none", async () => {
+    const df = `FROM ${base} AS tools
+RUN echo tool > /tool.txt
+FROM ${base}
+RUN --mount=type=bind,source=conf,target=/mnt/conf cat /mnt/conf/a.conf > /from-context
+RUN --mount=type=bind,from=tools,source=/tool.txt,target=/mnt/tool.txt cp /mnt/tool.txt /from-stage
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo t > /scratch/t && cat /scratch/t > /from-tmpfs'
+RUN --mount=type=bind,source=conf,target=/mnt/rw,rw sh -c 'echo changed > /mnt/rw/a.conf'
+RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links || cat /proc/net/dev | tail -n +3 | wc -l > /links'
+`;
+    const ctx = makeContext({ Dockerfile: df, "conf/a.conf": "conf\n" });
+    const out = tempDir();
+    const r = await kb(["build", "--cache-dir", cache, "--no-push", "--output", `type=oci,dest=${out}/oci`, ctx]);
+    expect(r.code).toBe(0);
+    const root = unpackLayout(`${out}/oci`, "latest");
+    expect(readFileSync(join(root, "from-context"), "utf8")).toBe("conf\n");
+    expect(readFileSync(join(root, "from-stage"), "utf8")).toBe("tool\n");
+    expect(readFileSync(join(root, "from-tmpfs"), "utf8")).toBe("t\n");
+    expect(existsSync(join(root, "scratch/t"))).toBe(false);
+    expect(existsSync(join(root, "mnt/conf/a.conf"))).toBe(false);
+    expect(readFileSync(join(ctx, "conf/a.conf"), "utf8")).toBe("conf\n"); // a rw bind never writes the context
+    expect(readFileSync(join(root, "links"), "utf8").trim()).toBe("1");
+  });
+
   test("rm -rf of / inside RUN touches only the layer", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN rm -rf /* 2>/dev/null; true\n` });
     const before = readdirSync("/").sort();
