@@ -62,10 +62,15 @@ export async function runBuildCommand(argv: string[], io: CliIo): Promise<number
   const memory = createTimelineSink();
   const sink = opts.reportPath ? fanOut(reporter, memory) : reporter;
   const controller = new AbortController();
-  const onSignal = (sig: string) => () => controller.abort(new KbError("BUILD", `Cannot finish the build: interrupted by ${sig}`));
+  // `on`, not `once`: while this listener is registered the sandbox's own signal hook does not re-raise the
+  // signal, so the build unwinds (RUN scratch dirs removed, temp files dropped). A second signal stops at once.
+  const onSignal = (sig: string) => () => {
+    if (controller.signal.aborted) process.exit(sig === "SIGINT" ? 130 : 143);
+    controller.abort(new KbError("BUILD", `Cannot finish the build: interrupted by ${sig}`));
+  };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
-  process.once("SIGINT", handlers.SIGINT);
-  process.once("SIGTERM", handlers.SIGTERM);
+  process.on("SIGINT", handlers.SIGINT);
+  process.on("SIGTERM", handlers.SIGTERM);
   try {
     const result = await runBuild(opts, sink, { env: io.env, stdin: io.stdin, signal: controller.signal });
     if (opts.reportPath) {
