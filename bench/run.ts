@@ -87,20 +87,28 @@ async function main(): Promise<void> {
       const cr: CaseResult = { name: c.name, description: c.description, samples: {} };
       let n = 0;
       const changeNo = () => ++n;
-      try {
-        if (args.warmup) for (const t of tools) await cycle(t, c, ctx, `${reg.host}/bench/${c.name}-${t.name}:warmup`, changeNo);
-        for (let run = 1; run <= args.runs; run++) {
-          const order = run % 2 ? tools : [...tools].reverse();
-          for (const t of order) {
-            const s = await cycle(t, c, ctx, `${reg.host}/bench/${c.name}-${t.name}-r${run}:1`, changeNo);
-            (cr.samples[t.name] ??= []).push({ run, ...s });
-            log(`  run ${run} ${t.name.padEnd(16)} cold ${s.cold.wallS.toFixed(2)} s  warm ${s.warm.wallS.toFixed(2)} s  change ${s.change.wallS.toFixed(2)} s  push ${s.pushS.toFixed(2)} s  rss ${Math.max(s.cold.rssMB, s.warm.rssMB, s.change.rssMB).toFixed(0)} MB  size ${s.sizeMB.toFixed(1)} MB`);
-          }
+      const failed = new Set<string>();
+      const attempt = async (t: Tool, ref: string) => {
+        if (failed.has(t.name)) return undefined;
+        try {
+          return await cycle(t, c, ctx, ref, changeNo);
+        } catch (e) {
+          const msg = `${c.name} with ${t.name}: ${(e as Error).message.split("\n").slice(0, 12).join("\n")}`;
+          log(`FAILED ${msg}`);
+          skipped.push(msg);
+          failed.add(t.name);
+          return undefined;
         }
-      } catch (e) {
-        const msg = `${c.name}: ${(e as Error).message.split("\n").slice(0, 12).join("\n")}`;
-        log(`FAILED ${msg}`);
-        skipped.push(msg);
+      };
+      if (args.warmup) for (const t of tools) await attempt(t, `${reg.host}/bench/${c.name}-${t.name}:warmup`);
+      for (let run = 1; run <= args.runs; run++) {
+        const order = run % 2 ? tools : [...tools].reverse();
+        for (const t of order) {
+          const s = await attempt(t, `${reg.host}/bench/${c.name}-${t.name}-r${run}:1`);
+          if (!s) continue;
+          (cr.samples[t.name] ??= []).push({ run, ...s });
+          log(`  run ${run} ${t.name.padEnd(16)} cold ${s.cold.wallS.toFixed(2)} s  warm ${s.warm.wallS.toFixed(2)} s  change ${s.change.wallS.toFixed(2)} s  push ${s.pushS.toFixed(2)} s  rss ${Math.max(s.cold.rssMB, s.warm.rssMB, s.change.rssMB).toFixed(0)} MB  size ${s.sizeMB.toFixed(1)} MB`);
+        }
       }
       for (const t of tools) await t.reset();
       rmSync(ctx, { recursive: true, force: true });
