@@ -1,4 +1,4 @@
-// Opening a build context: a directory (or dir://), a tar or tar.gz file (or tar://), or a tar on stdin ("-").
+// Opening a build context: a directory (or dir://), a tar or tar.gz file (or tar://), a tar on stdin ("-"), or a remote one.
 
 import { createReadStream, existsSync, promises as fsp } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
 import { decompressStream, extractTar } from "../layer/index.ts";
 import { type IgnoreMatcher, compileIgnore, findDockerignore, parseDockerignore } from "./dockerignore.ts";
+import { fetchRemoteContext, parseRemoteContext, resolveInside } from "./remote.ts";
 
 /** An opened context: a directory on disk plus the Dockerfile and .dockerignore that go with it. */
 export interface BuildContext {
@@ -29,6 +30,13 @@ export interface OpenContextOptions {
   stdin?: ReadableStream<Uint8Array>;
   /** Base for relative paths. @default process.cwd() */
   cwd?: string;
+  /** A folder inside the context to use as the context (--context-sub-path); works for every kind of context. */
+  subPath?: string;
+  /** Where remote contexts read GIT_USERNAME, GIT_PASSWORD, GIT_TOKEN. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Keep `.git` in a git context. @default false */
+  keepGitDir?: boolean;
+  signal?: AbortSignal;
 }
 
 function contextError(state: string, hint: string, cause?: unknown): KbError {
@@ -63,7 +71,8 @@ async function locateDockerfile(root: string, given: string | undefined, cwd: st
 
 /**
  * Opens `spec` as a build context: a directory path or `dir://path`; a tar/tar.gz file or `tar://path`,
- * or "-" for a tar on `opts.stdin` (both extracted safely into a private temp dir). Finds the Dockerfile
+ * or "-" for a tar on `opts.stdin` (both extracted safely into a private temp dir); a git URL
+ * (`https://h/r.git#ref:subdir`, `git@h:r.git`, `git://`) or an http(s) tarball URL (see remote.ts). Finds the Dockerfile
  * and the .dockerignore (`<Dockerfile>.dockerignore` wins over `<context>/.dockerignore`).
  * @example const ctx = await openContext(".", { dockerfile: "build/Dockerfile" }); try { ... } finally { await ctx.cleanup() }
  */
@@ -71,14 +80,18 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
   const cwd = opts.cwd ?? process.cwd();
   let root: string;
   let temp: string | undefined;
+  const remote = spec === "-" ? undefined : parseRemoteContext(spec);
   if (spec === "-") {
     if (!opts.stdin) throw contextError('"-" needs a tar archive on standard input', "Pipe a tar into kb, e.g. tar -c . | kb build -");
     temp = root = await extractInto(opts.stdin, "standard input");
+  } else if (remote) {
+    const fetched = await fetchRemoteContext(remote, { env: opts.env, keepGitDir: opts.keepGitDir, signal: opts.signal });
+    [temp, root] = [fetched.dir, fetched.root];
   } else {
     const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(spec);
     const scheme = m?.[1].toLowerCase();
     if (m && scheme !== "dir" && scheme !== "tar") {
-      throw contextError(`context "${spec}" uses the unsupported scheme "${scheme}"`, "Use a directory, dir://path, tar://path or - (tar on stdin)");
+      throw contextError(`context "${spec}" uses the unsupported scheme "${scheme}"`, "Use a directory, dir://path, tar://path, - (tar on stdin), a git URL or an http(s) tarball URL");
     }
     const p = path.resolve(cwd, m ? m[2] : spec);
     const st = await fsp.stat(p).catch(() => undefined);
@@ -92,6 +105,7 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
     if (temp) await fsp.rm(temp, { recursive: true, force: true });
   };
   try {
+    root = await resolveInside(root, opts.subPath, "the context sub-path");
     const dockerfilePath = await locateDockerfile(root, opts.dockerfile, cwd);
     const ignorePath = findDockerignore(root, dockerfilePath);
     const patterns = ignorePath ? parseDockerignore(await fsp.readFile(ignorePath, "utf8"), ignorePath) : [];
