@@ -2,8 +2,8 @@
 
 import { KbError } from "../errors.ts";
 import { parseReference } from "../image/reference.ts";
-import { formatPlatform } from "../image/platform.ts";
-import type { ImageConfig } from "../image/types.ts";
+import { formatPlatform, platformMatches } from "../image/platform.ts";
+import type { ImageConfig, Platform } from "../image/types.ts";
 import { resolveImage, sourceRepositoryOf, type RegistryClient } from "../registry/index.ts";
 import type { Store } from "../store/index.ts";
 import { stageRootKey } from "./cache-key.ts";
@@ -41,6 +41,16 @@ function stampPlatform(c: ImageConfig, ps: PlannedStage): void {
   else delete c.variant;
 }
 
+/** A single-platform base must be of the stage's platform: relabelling it would ship the wrong binaries. */
+function checkBasePlatform(ref: string, c: ImageConfig, want: Platform): void {
+  if (!c.architecture) return;
+  const have = { os: c.os || "linux", architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
+  if (platformMatches(want, have)) return;
+  throw new KbError("PLATFORM_NOT_FOUND", `Cannot find platform "${formatPlatform(want)}" in "${ref}": it has "${formatPlatform(have)}" only`, {
+    hint: `Pass --platform ${formatPlatform(have)}, or use a base image that is published for ${formatPlatform(want)}`,
+  });
+}
+
 /** Builds the initial state of a stage. `depState` is the finished state of the stage it is based on, if any. */
 export async function baseState(ps: PlannedStage, client: RegistryClient, store: Store, depState: StageState | undefined, signal?: AbortSignal): Promise<BaseResult> {
   const plat = formatPlatform(ps.platform);
@@ -58,6 +68,7 @@ export async function baseState(ps: PlannedStage, client: RegistryClient, store:
   const ref = parseReference(ps.base.ref);
   const image = await resolveImage(client, ref, ps.platform, signal);
   const config = cloneConfig(await image.config());
+  checkBasePlatform(ref.toString(), config, ps.platform);
   const digest = await image.digest();
   const layers = await image.layers();
   const diffIds = config.rootfs?.diff_ids ?? [];

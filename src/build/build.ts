@@ -19,6 +19,7 @@ import type { ReportLayer } from "./report.ts";
 import { reportLayers } from "./report-layers.ts";
 import { openHashMemo } from "./hash-memo.ts";
 import { flushRemoteCache } from "./step-cache.ts";
+import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-platform.ts";
 
 export interface BuildResult {
   digest?: string;
@@ -45,16 +46,17 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   const started = performance.now();
   const signal = deps.signal ?? new AbortController().signal;
   parseTags(opts);
-  const spec = opts.contextSubPath ? `${opts.context.replace(/\/+$/, "")}/${opts.contextSubPath}` : opts.context;
-  const context = await openContext(spec, { dockerfile: opts.dockerfile, stdin: deps.stdin });
+  const platforms = targetPlatforms(opts);
+  const keepGitDir = /^(1|true)$/i.test(opts.buildArgs.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR") ?? "");
+  const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath, env: deps.env, keepGitDir, signal });
   try {
     const display = opts.dockerfile ?? "Dockerfile";
     const { nodes, escapeToken, warnings } = await readNodes(context.dockerfilePath, display);
     for (const w of warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
     const parsed = parseInstructions(nodes, { file: display });
     for (const w of parsed.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
-    const platform = opts.platforms[0] ?? hostPlatform();
-    const plan = planBuild(parsed, { buildArgs: opts.buildArgs, target: opts.target, platform, buildPlatform: hostPlatform(), escapeToken });
+    const plans = platforms.map((platform) => planBuild(parsed, { buildArgs: opts.buildArgs, target: opts.target, platform, buildPlatform: hostPlatform(), escapeToken }));
+    const plan = plans[0]!;
     if (opts.check) {
       sink.emit({ type: "info", message: `Dockerfile OK: ${parsed.stages.length} stage(s), ${plan.order.length} needed for the target` });
       return { pushed: [], plan, timings: {}, ms: performance.now() - started };
@@ -66,15 +68,18 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
     const hashMemo = await openHashMemo(store, context.root);
-    const state = await runStages({ opts, plan, store, client, context, sink, signal, lex: plan.lex, created, mtimeClamp: sde, timings, hashMemo });
+    const built = await forEachPlatform(platforms, sink, async (_platform, psink, i) => {
+      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo });
+      const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
+      if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
+      return { config, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
+    });
     await hashMemo.save().catch(() => undefined);
     await flushRemoteCache({ opts });
     for (const w of plan.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
-    const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
-    if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
-    const image = assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" });
+    const { config, image } = built[0]!;
     const p0 = performance.now();
-    const out = await writeOutputs(image, opts, client, sink, signal);
+    const out = built.length === 1 ? await writeOutputs(image, opts, client, sink, signal) : await writeIndexOutputs(built.map((b) => b.image), opts, client, sink, signal);
     timings.set("output", performance.now() - p0);
     const ms = performance.now() - started;
     sink.emit({ type: "result", digest: out.digest, size: out.size, refs: out.pushed, ms });

@@ -17,11 +17,11 @@ import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
 import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
 import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
+import { isStandardDir } from "./workdir.ts";
 import type { TarInput } from "../layer/index.ts";
 
 type CopyLike = Extract<Instruction, { kind: "COPY" | "ADD" }>;
 
-const STANDARD_DIRS = new Set(["", "tmp", "var/tmp", "root", "home", "usr", "usr/local", "usr/local/bin", "usr/bin", "bin", "sbin", "etc", "var", "opt", "srv", "run", "lib"]);
 
 function flagsText(inst: CopyLike): string {
   const f: string[] = [];
@@ -98,7 +98,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
   if (!layer) {
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp };
     const destRel = dest.slice(1);
-    const dirEntry = destIsDir && !STANDARD_DIRS.has(destRel) && !resolved.some((r) => r.entry.type === "dir")
+    const dirEntry = destIsDir && !isStandardDir(destRel) && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
@@ -109,7 +109,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
         for await (const e of walkSource(r)) {
           const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
           // The destination directory itself keeps what the base has when it is a standard one.
-          if (target === destRel && e.type === "dir" && STANDARD_DIRS.has(destRel)) continue;
+          if (target === destRel && e.type === "dir" && isStandardDir(destRel)) continue;
           yield { entry: e, dest: target };
         }
       }

@@ -2,7 +2,7 @@
 
 import { KbError } from "../errors.ts";
 import { createShellLex, expandInstruction, type FromInstruction, type Instruction, type ShellLex, type Stage } from "../dockerfile/index.ts";
-import { formatPlatform, normalizePlatform } from "../image/platform.ts";
+import { formatPlatform, normalizePlatform, parsePlatform } from "../image/platform.ts";
 import type { Platform } from "../image/types.ts";
 import { suggest } from "../cli/flags.ts";
 
@@ -51,11 +51,12 @@ function locationOf(inst: Instruction) {
 }
 
 function parsePlatformValue(s: string, inst: Instruction): Platform {
-  const p = s.split("/");
-  if (p.length < 2 || p.length > 3 || p.some((x) => !x)) {
-    throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use platform "${s}": expected os/arch[/variant]`, { location: locationOf(inst) });
+  try {
+    return parsePlatform(s);
+  } catch (e) {
+    const k = e as KbError;
+    throw new KbError("DOCKERFILE_INSTRUCTION", k.message, { hint: k.hint, location: locationOf(inst), cause: e });
   }
-  return p[2] ? { os: p[0]!, architecture: p[1]!, variant: p[2] } : { os: p[0]!, architecture: p[1]! };
 }
 
 /** Finds a stage by name or index for `--from` / `from=`; undefined when the word names an image instead. */

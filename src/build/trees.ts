@@ -1,12 +1,11 @@
-// Extracted filesystems: a stage's layers unpacked once into the store (trees/<chain id>) and reused,
-// for COPY --from and as the root of RUN. Extraction is safe: nothing lands outside the tree.
+// Extracted filesystems in the store: made once under a lock in a temp dir, renamed into place when complete,
+// reused by every later build. Merged trees (for COPY --from and bind mounts) and per-layer trees (for RUN).
 
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { extractTar } from "../layer/index.ts";
-import type { EngineEnv } from "./engine-types.ts";
-import { addTiming } from "./engine-types.ts";
+import { extractTar, type ExtractOptions } from "../layer/index.ts";
+import { addTiming, type EngineEnv } from "./engine-types.ts";
 import type { StageLayer } from "./stage-state.ts";
 
 /** The chain id of a layer stack (OCI image-spec config.md: ChainID). */
@@ -16,29 +15,29 @@ export function chainId(diffIds: string[]): string {
   return chain;
 }
 
-const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
+export const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
+
+const complete = (dir: string) => stat(join(dir, ".kb-complete")).then(() => true, () => false);
 
 /**
- * Returns a directory holding the merged filesystem of `layers` (whiteouts applied), extracting it once.
- * Owners are kept when kb runs as root; otherwise files belong to the caller.
+ * Returns `dir/root`, filling it with `layers` extracted in order the first time (under a lock, in a temp dir
+ * renamed into place only when whole, so a crash never leaves a half tree that looks done).
  */
-export async function mergedTree(env: EngineEnv, layers: StageLayer[]): Promise<string> {
-  const id = chainId(layers.map((l) => l.diffId)).replace(/^sha256:/, "") || "empty";
-  const dir = join(env.store.dirs.trees, `merged-${id}`);
-  const done = await stat(join(dir, ".kb-complete")).then(() => true, () => false);
-  if (done) {
+export async function extractedTree(env: EngineEnv, dir: string, layers: StageLayer[], whiteouts: ExtractOptions["whiteouts"]): Promise<string> {
+  if (await complete(dir)) {
     await utimes(dir, new Date(), new Date()).catch(() => undefined);
     return join(dir, "root");
   }
-  return env.store.withLock(`tree-merged-${id}`, async () => {
-    if (await stat(join(dir, ".kb-complete")).then(() => true, () => false)) return join(dir, "root");
+  const lockName = `tree-${createHash("sha256").update(dir).digest("hex").slice(0, 24)}`;
+  return env.store.withLock(lockName, async () => {
+    if (await complete(dir)) return join(dir, "root");
     const t0 = performance.now();
     const tmp = env.store.tempPath("-tree");
     await mkdir(join(tmp, "root"), { recursive: true });
     try {
       for (const l of layers) {
         await extractTar(await l.layer.uncompressed(env.signal), join(tmp, "root"), {
-          whiteouts: "apply",
+          whiteouts,
           chown: isRoot(),
           devices: isRoot() ? "create" : "skip",
           onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
@@ -54,4 +53,10 @@ export async function mergedTree(env: EngineEnv, layers: StageLayer[]): Promise<
     addTiming(env, "extract", performance.now() - t0);
     return join(dir, "root");
   });
+}
+
+/** The merged filesystem of `layers` (whiteouts applied). Owners are kept when kb runs as root. */
+export function mergedTree(env: EngineEnv, layers: StageLayer[]): Promise<string> {
+  const id = chainId(layers.map((l) => l.diffId)).replace(/^sha256:/, "") || "empty";
+  return extractedTree(env, join(env.store.dirs.trees, `merged-${id}`), layers, "apply");
 }

@@ -13,7 +13,12 @@ import { resolveStageUser } from "./user-db.ts";
  * Directories every base image already has with its own mode (e.g. /tmp is 1777): a WORKDIR there must not
  * add a layer that resets them. kb does not read the base to decide (that would download it); see decision 002.
  */
-const STANDARD_DIRS = new Set(["/", "/tmp", "/var/tmp", "/root", "/home", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin", "/bin", "/sbin", "/etc", "/var", "/opt", "/srv", "/run", "/dev", "/proc", "/sys", "/lib", "/mnt", "/media"]);
+const STANDARD_DIRS = new Set(["/", "/tmp", "/lib", "/var/tmp", "/root", "/home", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin", "/bin", "/sbin", "/etc", "/var", "/opt", "/srv", "/run", "/dev", "/proc", "/sys", "/lib", "/mnt", "/media"]);
+
+/** True for a standard directory every base has ("/tmp", "/usr/local/bin", …); takes "/x" or "x". */
+export function isStandardDir(path: string): boolean {
+  return STANDARD_DIRS.has(path.startsWith("/") ? path : `/${path}`);
+}
 
 /** Resolves a WORKDIR path against the current one. */
 export function resolveWorkdir(current: string | undefined, path: string): string {
@@ -25,7 +30,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
   const dir = resolveWorkdir(c.WorkingDir, inst.path);
   c.WorkingDir = dir;
   const text = `WORKDIR ${dir}`;
-  if (STANDARD_DIRS.has(dir) || st.createdDirs.has(dir)) {
+  if (isStandardDir(dir) || st.createdDirs.has(dir)) {
     st.key = cacheKey(st.key, text);
     st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
     return false;
@@ -41,7 +46,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
       entry: { path: parts.slice(0, i + 1).join("/"), type: "dir" as const, mode: 0o755, uid: i === parts.length - 1 ? user.uid : 0, gid: i === parts.length - 1 ? user.gid : 0, size: 0, mtime },
     }));
     // Only the directory itself carries USER's ownership; parents that exist keep theirs, so leave out known ones.
-    const own = entries.filter((e) => !STANDARD_DIRS.has(`/${e.entry.path}`));
+    const own = entries.filter((e) => !isStandardDir(e.entry.path));
     layer = await commitLayer(env.store, (async function* () { yield* own; })(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
     await remember(env, st, st.key, layer);
   }

@@ -1,6 +1,7 @@
 // A flag table and its parser: repeatable flags, aliases (docker and Kaniko names), "did you mean" for typos.
 
 import { KbError } from "../errors.ts";
+import { suggest as closest } from "../suggest.ts";
 
 export interface FlagSpec {
   /** Canonical name without dashes, e.g. "tag". */
@@ -24,31 +25,9 @@ export interface ParsedFlags {
   notices: string[];
 }
 
-/** Levenshtein distance, for "did you mean". */
-export function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
-/** The closest candidate within distance 2 (or a prefix match), if any. */
+/** The closest candidate within distance 2, else one it is a prefix of (for flags and commands). */
 export function suggest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD || (d === bestD && best === undefined)) (best = c), (bestD = d);
-  }
-  if (bestD <= 2) return best;
-  return candidates.find((c) => c.startsWith(word) && word.length >= 3);
+  return closest(word, candidates) ?? candidates.find((c) => c.startsWith(word) && word.length >= 3);
 }
 
 function flagLabel(n: string): string {

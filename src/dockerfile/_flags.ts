@@ -1,7 +1,7 @@
 // Instruction flags (BuildKit instructions/bflag.go): typed --name=value parsing with "did you mean" hints.
 
 import { KbError } from "../errors.ts";
-import { suggest } from "./_suggest.ts";
+import { suggest } from "../suggest.ts";
 
 /** Kind of a flag: string needs =value, bool takes none or true/false, list is a repeatable string. */
 export type FlagKind = "string" | "bool" | "list";

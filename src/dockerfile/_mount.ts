@@ -2,7 +2,7 @@
 
 import { KbError } from "../errors.ts";
 import type { Mount } from "./instruction-types.ts";
-import { suggest } from "./_suggest.ts";
+import { suggest } from "../suggest.ts";
 
 const TYPES = ["bind", "cache", "tmpfs", "secret", "ssh"] as const;
 

@@ -3,7 +3,7 @@
 import { KbError } from "../errors.ts";
 import { lineRange, nodeFromLine, type Node, type Warning } from "./_machine.ts";
 import { parseFlags } from "./_flags.ts";
-import { suggest } from "./_suggest.ts";
+import { suggest } from "../suggest.ts";
 import { checkStageName, instError, type InstructionRequest } from "./_inst-common.ts";
 import { parseAdd, parseCopy, parseHealthcheck, parseRun } from "./_inst-exec.ts";
 import type { ArgInstruction, FromInstruction, Instruction, InstructionKind, KeyValue, Stage } from "./instruction-types.ts";

@@ -3,6 +3,7 @@
 import { KbError } from "../../errors.ts";
 import type { BuildOptions, OutputSpec, SecretSpec } from "../../build/options.ts";
 import type { Platform } from "../../image/types.ts";
+import { parsePlatform } from "../../image/platform.ts";
 import { flagReader, type ParsedFlags } from "../flags.ts";
 
 /** Parses a Go-style duration ("10m", "1h30m", "250ms", "336h") into milliseconds. */
@@ -22,13 +23,7 @@ export function parseDuration(s: string, what: string): number {
 }
 
 function parsePlatformFlag(s: string): Platform[] {
-  return s.split(",").map((p) => {
-    const parts = p.trim().split("/");
-    if (parts.length < 2 || parts.length > 3 || parts.some((x) => !/^[a-z0-9._-]+$/i.test(x))) {
-      throw new KbError("USAGE", `Cannot use platform "${p}": expected os/arch[/variant]`, { hint: "e.g. --platform linux/amd64 or linux/arm64/v8" });
-    }
-    return parts[2] ? { os: parts[0]!, architecture: parts[1]!, variant: parts[2] } : { os: parts[0]!, architecture: parts[1]! };
-  });
+  return s.split(",").map((p) => parsePlatform(p));
 }
 
 function parseKv(s: string, what: string): [string, string | undefined] {
