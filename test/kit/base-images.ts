@@ -2,7 +2,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestRegistry } from "./registry-server.ts";
@@ -20,10 +20,10 @@ function busyboxVersion(): string {
   return createHash("sha256").update(readFileSync(BUSYBOX)).digest("hex").slice(0, 16);
 }
 
-/** Builds a busybox rootfs in `dir`: applet symlinks, /etc/passwd and /etc/group (root, daemon, nobody, app 1000), a 1777 /tmp. */
-export function busyboxRootfs(dir: string): void {
+/** Builds a busybox rootfs in `dir` (from `binary`, applets as the host's busybox lists them): applet symlinks, /etc/passwd and /etc/group (root, daemon, nobody, app 1000), a 1777 /tmp. */
+export function busyboxRootfs(dir: string, binary = BUSYBOX): void {
   mkdirSync(path.join(dir, "bin"), { recursive: true });
-  copyFileSync(BUSYBOX, path.join(dir, "bin/busybox"));
+  copyFileSync(binary, path.join(dir, "bin/busybox"));
   chmodSync(path.join(dir, "bin/busybox"), 0o755);
   for (const line of sh(BUSYBOX, ["--list-full"]).split("\n")) {
     const rel = line.trim();
@@ -122,4 +122,93 @@ export function pushBusyboxImage(registry: TestRegistry, repo = "library/busybox
 /** Pushes the 2-platform (linux/amd64, linux/arm64) busybox index; arm64 is a selection fixture only. */
 export function pushBusyboxIndex(registry: TestRegistry, repo = "library/busybox-multi", tag = "latest"): Promise<string> {
   return skopeoCopy(busyboxLayout(true), registry, repo, tag, true);
+}
+
+/**
+ * An aarch64 busybox from Debian's `busybox-static:arm64` (`$KB_ARM64_BUSYBOX`, else `apt-get download` +
+ * `dpkg-deb -x`, cached under os.tmpdir()/kb-test-fixtures/), or why it cannot be had.
+ */
+export function arm64Busybox(): { path: string } | { skip: string } {
+  const env = process.env.KB_ARM64_BUSYBOX;
+  if (env) return existsSync(env) ? { path: env } : { skip: `KB_ARM64_BUSYBOX="${env}" does not exist` };
+  const dir = path.join(tmpdir(), "kb-test-fixtures", "busybox-arm64");
+  const bin = path.join(dir, "bin/busybox");
+  if (existsSync(bin)) return { path: bin };
+  const work = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(work, { recursive: true });
+  try {
+    const dl = spawnSync("apt-get", ["download", "-q", "busybox-static:arm64"], { cwd: work, encoding: "utf8" });
+    const deb = dl.status === 0 ? readdirSync(work).find((f) => f.endsWith(".deb")) : undefined;
+    if (!deb) return { skip: `cannot fetch busybox-static:arm64 (${(dl.stderr || String(dl.error)).trim().split("\n").pop()}); run \`dpkg --add-architecture arm64 && apt-get update\`` };
+    sh("dpkg-deb", ["-x", path.join(work, deb), path.join(work, "x")]);
+    mkdirSync(path.dirname(dir), { recursive: true });
+    try {
+      renameSync(path.join(work, "x"), dir);
+    } catch {
+      // another process won the race
+    }
+    return existsSync(bin) ? { path: bin } : { skip: `the busybox-static:arm64 package has no /bin/busybox` };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Packs a rootfs as one gzip layer into `out` and writes an OCI image for `arch`; returns the manifest descriptor. */
+function packImage(out: string, rootfs: string, arch: string, work: string) {
+  const tarFile = path.join(work, `layer-${arch}.tar`);
+  sh("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "-C", rootfs, "-cf", tarFile, "."]);
+  const diffId = `sha256:${createHash("sha256").update(readFileSync(tarFile)).digest("hex")}`;
+  sh("gzip", ["-n", "-6", tarFile]);
+  const layer = writeBlob(out, readFileSync(`${tarFile}.gz`));
+  const config = writeBlob(out, JSON.stringify({
+    architecture: arch, os: "linux", created: "1970-01-01T00:00:00Z",
+    config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] },
+    rootfs: { type: "layers", diff_ids: [diffId] },
+    history: [{ created: "1970-01-01T00:00:00Z", created_by: `kb test fixture: busybox-static (${arch})` }],
+  }));
+  const m = writeBlob(out, JSON.stringify({
+    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer }],
+  }));
+  return { mediaType: "application/vnd.oci.image.manifest.v1+json", ...m, platform: { architecture: arch, os: "linux" } };
+}
+
+/**
+ * An OCI layout (tag "latest") holding a runnable 2-platform busybox index: linux/amd64 from /bin/busybox and
+ * linux/arm64 from Debian's aarch64 busybox-static. Returns why not when the arm64 binary cannot be had.
+ */
+export function busyboxMultiArchLayout(): { layout: string } | { skip: string } {
+  const arm = arm64Busybox();
+  if ("skip" in arm) return arm;
+  const armHash = createHash("sha256").update(readFileSync(arm.path)).digest("hex").slice(0, 16);
+  const root = path.join(tmpdir(), "kb-test-fixtures", `busybox-${busyboxVersion()}`);
+  const layout = path.join(root, `oci-multiarch-${armHash}`);
+  if (existsSync(path.join(layout, "index.json"))) return { layout };
+  const work = `${root}.tmp-${process.pid}-${Date.now()}`;
+  const out = path.join(work, "layout");
+  const manifests = [["amd64", BUSYBOX], ["arm64", arm.path]].map(([arch, bin]) => {
+    const rootfs = path.join(work, `rootfs-${arch}`);
+    busyboxRootfs(rootfs, bin);
+    return packImage(out, rootfs, arch!, work);
+  });
+  const idx = writeBlob(out, JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests }));
+  const entry = { mediaType: "application/vnd.oci.image.index.v1+json", ...idx, annotations: { "org.opencontainers.image.ref.name": "latest" } };
+  writeFileSync(path.join(out, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [entry] }));
+  writeFileSync(path.join(out, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  mkdirSync(root, { recursive: true });
+  try {
+    renameSync(out, layout);
+  } catch {
+    // another process won the race; its layout is identical
+  }
+  rmSync(work, { recursive: true, force: true });
+  return { layout };
+}
+
+/** Pushes the runnable amd64+arm64 busybox index; returns its reference, or why it cannot be made. */
+export async function pushBusyboxMultiArch(registry: TestRegistry, repo = "library/busybox-multiarch", tag = "latest"): Promise<{ ref: string } | { skip: string }> {
+  const made = busyboxMultiArchLayout();
+  if ("skip" in made) return made;
+  return { ref: await skopeoCopy(made.layout, registry, repo, tag, true) };
 }
