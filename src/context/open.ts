@@ -54,6 +54,12 @@ async function extractInto(stream: ReadableStream<Uint8Array>, what: string): Pr
   return dir;
 }
 
+/** Refuses a Dockerfile or .dockerignore that is not a regular file: reading a FIFO (from a context tar) would block forever. */
+async function mustBeFile(p: string): Promise<void> {
+  const st = await fsp.stat(p).catch(() => undefined);
+  if (st && !st.isFile()) throw contextError(`"${p}" is not a regular file`, "The Dockerfile and .dockerignore must be regular files");
+}
+
 async function locateDockerfile(root: string, given: string | undefined, cwd: string): Promise<string> {
   if (given !== undefined) {
     const fromCwd = path.resolve(cwd, given);
@@ -107,7 +113,9 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
   try {
     root = await resolveInside(root, opts.subPath, "the context sub-path");
     const dockerfilePath = await locateDockerfile(root, opts.dockerfile, cwd);
+    await mustBeFile(dockerfilePath);
     const ignorePath = findDockerignore(root, dockerfilePath);
+    if (ignorePath) await mustBeFile(ignorePath);
     const patterns = ignorePath ? parseDockerignore(await fsp.readFile(ignorePath, "utf8"), ignorePath) : [];
     return { root, dockerfilePath, dockerignore: compileIgnore(patterns), dockerignorePath: ignorePath, cleanup };
   } catch (e) {
