@@ -4,11 +4,14 @@
 
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { KbError } from "../../src/errors.ts";
 import { compileIgnore, parseDockerignore } from "../../src/context/dockerignore.ts";
+import { openContext } from "../../src/context/index.ts";
+import { rawTar, type RawEntry } from "../kit/hostile-layers.ts";
+import { gzipSync } from "node:zlib";
 import type { Digest } from "../../src/image/types.ts";
 import { dockerConfigCredentials, readDockerConfig, RemoteImage } from "../../src/registry/index.ts";
 import { parseManifestDocument } from "../../src/registry/_manifest.ts";
@@ -142,5 +145,51 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
       slowestMs = Math.max(slowestMs, performance.now() - t0);
     });
     record("fuzz", ".dockerignore slowest 40-path match (ms)", Math.round(slowestMs * 10) / 10, "no exponential backtracking");
+  });
+
+  test("`openContext(\"-\")` opens or rejects mutated context tars, never writing outside its temp dir or leaving it", async () => {
+    const rnd = prng(106);
+    const entries: RawEntry[] = [
+      { name: "Dockerfile", content: "FROM scratch\nCOPY . /\n" },
+      { name: ".dockerignore", content: "*.log\n!keep.log\n" },
+      { name: "src/", type: "5" },
+      { name: "src/a.txt", content: "a".repeat(700) },
+      { name: "src/link", type: "2", link: "a.txt" },
+      { name: "src/hard", type: "1", link: "src/a.txt" },
+      { name: "keep.log", content: "keep" },
+    ];
+    const odd = ["../escape", "/abs", "src/../../x", "", ".", "Dockerfile/x", "a\u0000b", "x".repeat(99), ".wh..wh..opq", "src/.wh.a.txt"];
+    const tmp = mkdtempSync(path.join(tmpdir(), "kb-fuzz-ctx-"));
+    const outside = mkdtempSync(path.join(tmpdir(), "kb-fuzz-outside-"));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      await fuzz("context tar (stdin)", ["CONTEXT", "LAYER_INVALID", "LAYER_EXTRACT", "DOCKERFILE_SYNTAX", "DOCKERIGNORE_SYNTAX"], () => {
+        let tar: Uint8Array;
+        if (rnd() < 0.5) {
+          const es = entries.map((e) => ({ ...e }));
+          for (let k = 1 + pick(rnd, 3); k > 0; k--) {
+            const e = es[pick(rnd, es.length)];
+            const f = pick(rnd, 4);
+            if (f === 0) e.name = odd[pick(rnd, odd.length)].replace("escape", path.relative("/", outside) + "/escape");
+            else if (f === 1) e.type = "0123456LKxg"[pick(rnd, 11)];
+            else if (f === 2) e.link = odd[pick(rnd, odd.length)];
+            else e.size = pick(rnd, 4096);
+          }
+          tar = rawTar(es);
+        } else tar = mutateBytes(rnd, rawTar(entries));
+        return rnd() < 0.3 ? gzipSync(tar) : tar;
+      }, async (bytes: Uint8Array) => {
+        const ctx = await openContext("-", { stdin: new Blob([bytes as Uint8Array<ArrayBuffer>]).stream() });
+        await ctx.cleanup();
+        expect(readdirSync(tmp)).toEqual([]);
+      });
+      expect(readdirSync(outside)).toEqual([]);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      process.env.TMPDIR = saved;
+      rmSync(tmp, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });
