@@ -32,9 +32,13 @@ export async function adoptUpperDir(env: EngineEnv, diffId: string, upperParent:
   await rename(upperParent, dir).catch(() => undefined);
 }
 
-/** The overlay lowerdirs of a stage, top first. */
+/**
+ * The overlay lowerdirs of a stage, top first. A layer that occurs twice (two `RUN true` give the same empty
+ * diff) is stacked once, at its topmost place: overlayfs refuses a repeated lowerdir, and whatever the lower copy
+ * shows, the upper copy shows too, from higher up.
+ */
 export async function lowerDirs(env: EngineEnv, layers: StageLayer[]): Promise<string[]> {
   const dirs: string[] = [];
   for (const l of layers) dirs.push(await layerTree(env, l));
-  return dirs.reverse();
+  return [...new Set(dirs.reverse())];
 }

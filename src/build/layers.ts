@@ -16,7 +16,7 @@ export interface LayerSettings {
 export interface LayerRecord {
   descriptor: Descriptor;
   diffId: Digest;
-  /** Extra config changes the step made (none today; reserved). */
+  /** The layer holds no entries (a RUN that changed nothing). */
   empty?: boolean;
 }
 
@@ -31,13 +31,14 @@ export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>
     throw new KbError("STORE", `Cannot store layer "${written.digest}": the store saw "${stored?.digest}"`);
   }
   const descriptor: Descriptor = { mediaType: written.mediaType, digest: written.digest, size: written.size };
-  return { layer: blobLayer(store, descriptor, written.diffId), diffId: written.diffId };
+  // A tar of nothing is its two zero end blocks (1024 bytes).
+  return { layer: blobLayer(store, descriptor, written.diffId), diffId: written.diffId, empty: written.uncompressedSize <= 1024 };
 }
 
 /** Records a layer under a cache key. */
 export async function rememberLayer(store: Store, key: string, l: StageLayer): Promise<void> {
   const descriptor = await l.layer.descriptor();
-  const data: LayerRecord = { descriptor, diffId: l.diffId as Digest };
+  const data: LayerRecord = { descriptor, diffId: l.diffId as Digest, empty: l.empty };
   await store.cache.put(key, { kind: "layer", data, refs: [descriptor.digest] });
 }
 
@@ -49,7 +50,7 @@ export async function recallLayer(store: Store, key: string): Promise<StageLayer
   const d = data.descriptor;
   if (!d || !isDigest(d.digest) || !isDigest(data.diffId) || typeof d.size !== "number") return undefined;
   if (!(await store.has(d.digest))) return undefined;
-  return { layer: blobLayer(store, d, data.diffId), diffId: data.diffId };
+  return { layer: blobLayer(store, d, data.diffId), diffId: data.diffId, empty: data.empty === true };
 }
 
 /** A Layer that also says where else its blob lives (for cross-repository mounts). */

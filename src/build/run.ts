@@ -67,8 +67,9 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
     if (!layer) layer = await execute(env, st, inst, step, argv, vars, network, prepared);
-    st.layers.push(layer);
-    st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });
+    // A RUN that changed nothing adds no layer, only history (as BuildKit does).
+    if (!layer.empty) st.layers.push(layer);
+    st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0", ...(layer.empty ? { empty_layer: true } : {}) });
     return cached;
   } finally {
     await prepared.cleanup();

@@ -183,6 +183,15 @@ RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links || cat
     expect(readFileSync(join(root, "links"), "utf8").trim()).toBe("1");
   });
 
+  test("RUNs that change nothing add no layer and can repeat (same empty diff twice)", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN true\nRUN true\nRUN true\nRUN echo x > /x\nRUN true\n` });
+    const ref = `${reg.host}/run/empty:1`;
+    const r = await kb(["build", "--cache-dir", cache, "-t", ref, ctx]);
+    expect(r.code).toBe(0);
+    const { skopeoRaw } = await import("../kit/kb.ts");
+    expect((skopeoRaw(ref).layers as unknown[]).length).toBe(2);
+  });
+
   test("rm -rf of / inside RUN touches only the layer", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN rm -rf /* 2>/dev/null; true\n` });
     const before = readdirSync("/").sort();
