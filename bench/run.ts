@@ -2,7 +2,7 @@
 // Run: node_modules/.bin/bun bench/run.ts [--cases a,b] [--runs N] [--quick] [--all]   (see bench/README.md)
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pushBusyboxImage } from "../test/kit/base-images.ts";
@@ -11,6 +11,7 @@ import { allCases, type BenchCase, type CaseEnv } from "./cases/index.ts";
 import { parseBenchArgs, type BenchArgs } from "./lib/args.ts";
 import { pushBigBase } from "./lib/big-base.ts";
 import { renderChart } from "./lib/chart.ts";
+import { compareResults } from "./lib/compare.ts";
 import { imageSizeMB } from "./lib/image-size.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { hasGnuTime } from "./lib/measure.ts";
@@ -54,8 +55,21 @@ async function cycle(tool: Tool, c: BenchCase, ctx: string, ref: string, changeN
   return { cold: cold.cost, warm: warm.cost, change: change.cost, pushS: cold.pushS, sizeMB, ...(kb ? { kb } : {}) };
 }
 
+/** --render: print a results file's table (and rewrite its chart), or compare two results files. */
+function render(files: string[]): void {
+  const [a, b] = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as BenchResult);
+  if (!b) {
+    writeFileSync(files[0]!.replace(/\.json$/, ".svg"), renderChart(a!));
+    console.log(`${renderTable(a!)}\n\nkb's own report (ms):\n${renderKbDetails(a!)}`);
+    return;
+  }
+  const c = compareResults(a!, b);
+  console.log(`${c.text}\n\n${c.agree} of ${c.total} medians agree within the other run's min–max`);
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
+  if (args.render) return render(args.render);
   const cases = pickCases(args);
   const work = mkdtempSync(path.join(tmpdir(), "kb-bench-"));
   const reg = await startRegistry("http");

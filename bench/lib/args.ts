@@ -12,10 +12,13 @@ export interface BenchArgs {
   kb: string;
   seed: string;
   out?: string;
+  /** Re-render results files instead of running: one file prints its table, two compare. */
+  render?: string[];
 }
 
 export const usage = `Usage: bun bench/run.ts [--cases a,b] [--all] [--runs N] [--quick] [--tools kb,buildah-vfs,buildah-overlay]
                         [--kb auto|source|dist|"CMD ARGS"] [--no-warmup] [--seed S] [--out PREFIX]
+       bun bench/run.ts --render A.json [B.json]   (print A's table and chart; with B, compare the two runs)
   --cases   only these cases (heavy ones like 2gb-image run only when named or with --all)
   --runs    measured runs per case after one warm-up run (default 3)
   --quick   1 run, no warm-up, contexts at 1/10 size: checks the harness, not for numbers
@@ -43,6 +46,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (flag === "--kb") a.kb = value();
     else if (flag === "--seed") a.seed = value();
     else if (flag === "--out") a.out = value();
+    else if (flag === "--render") a.render = [value(), ...(argv[i + 1] && !argv[i + 1]!.startsWith("--") ? [argv[++i]!] : [])];
     else if (flag === "--tools") {
       a.tools = value().split(",") as ToolName[];
       const bad = a.tools.find((t) => !TOOLS.includes(t));

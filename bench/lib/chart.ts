@@ -13,9 +13,9 @@ export function renderChart(r: BenchResult, keys = ["cold", "warm", "change", "r
   const tools = r.tools.map((t) => t.name);
   const W = 900, left = 150, barH = 12, gap = 10, right = 110;
   const parts: string[] = [];
-  let y = 40;
+  let y = 52;
   parts.push(`<text x="10" y="22" font-size="16" font-weight="bold">kb vs buildah, ${esc(r.date)} (${r.runs} runs, median with min–max)</text>`);
-  tools.forEach((t, i) => parts.push(`<rect x="${W - 430 + i * 140}" y="10" width="12" height="12" fill="${COLORS[t] ?? "#888"}"/><text x="${W - 414 + i * 140}" y="21" font-size="12">${t}</text>`));
+  tools.forEach((t, i) => parts.push(`<rect x="${10 + i * 160}" y="30" width="12" height="12" fill="${COLORS[t] ?? "#888"}"/><text x="${26 + i * 160}" y="41" font-size="12">${t}</text>`));
   for (const key of keys) {
     const m = metrics.find((x) => x.key === key)!;
     parts.push(`<text x="10" y="${y + 14}" font-size="14" font-weight="bold">${esc(m.label)} (${m.unit})</text>`);
