@@ -12,8 +12,22 @@ function sourceLine(file: string, line: number): string | undefined {
   }
 }
 
+/** A full disk (ENOSPC, EDQUOT) anywhere in the cause chain becomes a STORE error that says so, not a "bug in kb". */
+function diskFull(err: unknown): KbError | undefined {
+  for (let c = err, depth = 0; c && depth < 6; depth++, c = (c as Error).cause) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT")
+      return new KbError("STORE", `Cannot write to disk: ${code === "ENOSPC" ? "no space left on the device" : "the disk quota is exceeded"} (${(c as Error).message})`, {
+        hint: "Free space where --cache-dir and TMPDIR live (kb cache prune --keep-storage SIZE), or point --cache-dir at a bigger disk",
+        location: err instanceof KbError ? err.location : undefined,
+      });
+  }
+  return undefined;
+}
+
 /** Formats any thrown value; KbErrors get location, hint and cause chain, others their stack when `debug`. */
 export function renderError(err: unknown, debug = false): string {
+  if (!(err instanceof KbError) || err.code === "INTERNAL") err = diskFull(err) ?? err;
   if (!(err instanceof KbError)) {
     const e = err instanceof Error ? err : new Error(String(err));
     return `error[INTERNAL]: ${e.message}\n${debug && e.stack ? e.stack + "\n" : "hint: this is a bug in kb; rerun with --verbosity debug and report it\n"}`;
