@@ -84,6 +84,18 @@ describe.skipIf(!!skip)("kb build --platform linux/amd64,linux/arm64", () => {
     const config = JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", "--override-arch", "arm64", "--config", "--raw", `docker://${ref}`]));
     expect(config.architecture).toBe("arm64");
 
+    // kb inspect lists both platforms; kb pull --platform picks one
+    const inspect = await kb(["inspect", ref]);
+    expect(inspect.code).toBe(0);
+    expect(inspect.out).toContain("linux/amd64");
+    expect(inspect.out).toContain("linux/arm64");
+    const pulled = join(tempDir("kb-pull-"), "layout");
+    dirs.push(join(pulled, ".."));
+    const pull = await kb(["pull", "--platform", "linux/arm64", "--oci", pulled, ref]);
+    if (pull.code !== 0) console.log(pull.err);
+    expect(pull.code).toBe(0);
+    expect(JSON.parse(must("skopeo", ["inspect", "--config", "--raw", `oci:${pulled}`])).architecture).toBe("arm64");
+
     // the OCI layout holds the same index
     const layoutIndex = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
     expect(layoutIndex.manifests[0].digest).toBe(events.find((e) => e.type === "result").digest);
