@@ -1,0 +1,77 @@
+// Differential suite (slow): every Dockerfile is built by kb and by buildah (the oracle), both pushed to a real
+// registry, unpacked with umoci and compared: same file tree (path, type, mode, uid, gid, size, sha256, link
+// target, hard-link count) and same config, up to the differences docs/differences-from-docker.md allows.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pushBusyboxImage } from "../kit/base-images.ts";
+import { buildahBuild, buildahUnavailable, compareImages, removeBuildahEnv } from "../kit/buildah.ts";
+import { kb, makeContext, must, tempDir } from "../kit/kb.ts";
+import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { COPY_CASES, type DiffCase } from "./_differential-cases.ts";
+import { RUN_CASES } from "./_differential-run-cases.ts";
+
+const skip = process.env.KB_SLOW_TESTS !== "1" ? "slow suite: set KB_SLOW_TESTS=1 to run it" : buildahUnavailable();
+if (skip) console.log(`differential.test.ts: skipped: ${skip}`);
+const runSkip = skip ?? (spawnSync("unshare", ["--user", "true"]).status !== 0 ? "user namespaces are not allowed here (kb RUN)" : undefined);
+if (!skip && runSkip) console.log(`differential.test.ts: RUN cases skipped: ${runSkip}`);
+
+let reg: TestRegistry;
+let base: string;
+let cache: string;
+beforeAll(async () => {
+  if (skip) return;
+  reg = await startRegistry("http");
+  base = await pushBusyboxImage(reg);
+  cache = tempDir("kb-cache-");
+});
+afterAll(async () => {
+  removeBuildahEnv();
+  await reg?.stop();
+});
+
+/** Writes the case's context (files and tars) and returns its directory. */
+function caseContext(c: DiffCase, dockerfile: string): string {
+  const ctx = makeContext({ ...(c.files ?? {}), Dockerfile: dockerfile.replaceAll("BASE", base) });
+  for (const [name, t] of Object.entries(c.tars ?? {})) {
+    const stage = tempDir("kb-tar-");
+    for (const [p, content] of Object.entries(t.files)) {
+      mkdirSync(join(stage, p, ".."), { recursive: true });
+      writeFileSync(join(stage, p), content);
+    }
+    must("tar", ["--sort=name", "--mtime=@0", ...(t.flags ?? []), "-C", stage, "-cf", join(ctx, name), ...readdirSync(stage)]);
+  }
+  chmodSync(ctx, c.contextMode ?? 0o755);
+  return ctx;
+}
+
+/** Builds the case with both tools and returns the differences (empty when the images match). */
+async function differences(c: DiffCase): Promise<string[]> {
+  const kbRef = `${reg.host}/kb/${c.name}:1`;
+  const bRef = `${reg.host}/buildah/${c.name}:1`;
+  const args = Object.entries(c.buildArgs ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
+  if (c.target) args.push("--target", c.target);
+  const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", ...args, "-t", kbRef, caseContext(c, c.dockerfile)]);
+  if (r.code !== 0) throw new Error(`kb build failed (${r.code}):\n${r.err.slice(-4000)}`);
+  const oracleCtx = caseContext(c, c.oracleDockerfile ?? c.dockerfile);
+  await buildahBuild(oracleCtx, { tag: bRef, buildArgs: c.buildArgs, target: c.target });
+  return compareImages(kbRef, bRef, { ignorePaths: c.ignorePaths }).filter((d) => !c.allowed?.[d]);
+}
+
+function register(cases: DiffCase[], skipReason: string | undefined) {
+  for (const c of cases) {
+    const title = `kb and buildah build the same image: ${c.name}`;
+    if (c.kbBug && !skipReason) {
+      test.todo(`${title} (kb bug: ${c.kbBug})`, async () => expect(await differences(c)).toEqual([]));
+      continue;
+    }
+    test.skipIf(!!skipReason)(title, async () => {
+      expect(await differences(c)).toEqual([]);
+    }, 180_000);
+  }
+}
+
+describe("differential: Dockerfiles without RUN", () => register(COPY_CASES, skip));
+describe("differential: Dockerfiles with RUN", () => register(RUN_CASES, runSkip));
