@@ -187,7 +187,8 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
       expect(readdirSync(outside)).toEqual([]);
       expect(readdirSync(tmp)).toEqual([]);
     } finally {
-      process.env.TMPDIR = saved;
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
       rmSync(tmp, { recursive: true, force: true });
       rmSync(outside, { recursive: true, force: true });
     }
