@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-apt_pkgs=(docker-registry skopeo umoci buildah busybox-static uidmap musl-tools apache2-utils openssl zstd xz-utils bzip2 git attr debootstrap util-linux iproute2 file shellcheck gcc-aarch64-linux-gnu zsh fish time)
+apt_pkgs=(docker-registry skopeo umoci buildah busybox-static uidmap musl-tools apache2-utils openssl zstd xz-utils bzip2 git attr debootstrap util-linux iproute2 file shellcheck gcc-aarch64-linux-gnu zsh fish time qemu-user-static binfmt-support)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +20,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: missing packages: ${missing[*]}"
     echo "test.sh: install them with: sudo apt-get install ${missing[*]}"
     echo "test.sh: tests that need them will print why they skip"
+  fi
+fi
+
+# Cross-architecture RUN tests: arm64 packages (busybox-static:arm64 for the base) and binfmt_misc registrations.
+if [ "$(id -u)" = 0 ] && command -v dpkg >/dev/null; then
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64 && apt-get update -qq >/tmp/kb-apt.log 2>&1 || echo "test.sh: could not add arm64 packages"
+  fi
+  if [ -d /proc/sys/fs/binfmt_misc ] && [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || echo "test.sh: could not mount binfmt_misc (cross-arch RUN tests will skip)"
+  fi
+  if [ -e /proc/sys/fs/binfmt_misc/status ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && command -v update-binfmts >/dev/null; then
+    update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || echo "test.sh: could not register qemu-aarch64"
   fi
 fi
 
