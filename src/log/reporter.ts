@@ -43,6 +43,7 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
   });
   const stamp = () => (opts.timestamps ? `${new Date().toISOString()} ` : "");
   const lastProgress = new Map<string, number>();
+  const firstSeen = new Map<string, number>();
   const level = opts.level ?? 3;
 
   const plain = (ev: KbEvent) => {
@@ -62,11 +63,15 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
       case "progress": {
         if (level < 3) return;
         const now = Date.now();
+        if (!firstSeen.has(ev.id)) firstSeen.set(ev.id, now);
         const last = lastProgress.get(ev.id) ?? 0;
         if (!ev.finished && now - last < (tty ? 200 : 5000)) return;
         lastProgress.set(ev.id, now);
         const total = ev.total ? `/${fmtBytes(ev.total)}` : "";
-        write(`${stamp()}  ${ev.action} ${ev.id.slice(0, 19)} ${fmtBytes(ev.done)}${total}${ev.finished ? " done" : ""}\n`);
+        const secs = (now - firstSeen.get(ev.id)!) / 1000;
+        const speed = secs > 0.05 ? ` ${fmtBytes(ev.done / secs)}/s` : "";
+        write(`${stamp()}  ${ev.action} ${ev.id.slice(0, 19)} ${fmtBytes(ev.done)}${total}${speed}${ev.finished ? " done" : ""}\n`);
+        if (ev.finished) (firstSeen.delete(ev.id), lastProgress.delete(ev.id));
         return;
       }
       case "warning":
