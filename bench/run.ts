@@ -93,6 +93,12 @@ async function main(): Promise<void> {
       kb: kbCmd.join(" "), commit: gitCommit(), tools: tools.map((t) => ({ name: t.name, describe: t.describe })), runs: args.runs, quick: args.quick,
       seed: args.seed, skipped, cases: [],
     };
+    const prefix = args.out ?? path.join(repo, "bench/results", result.date.slice(0, 16).replace(/[:T]/g, "-"));
+    mkdirSync(path.dirname(prefix), { recursive: true });
+    const save = () => {
+      writeFileSync(`${prefix}.json`, `${JSON.stringify(result, null, 1)}\n`);
+      writeFileSync(`${prefix}.svg`, renderChart(result));
+    };
     for (const c of cases) {
       const ctx = path.join(work, "ctx", c.name);
       mkdirSync(ctx, { recursive: true });
@@ -127,12 +133,9 @@ async function main(): Promise<void> {
       for (const t of tools) await t.reset();
       rmSync(ctx, { recursive: true, force: true });
       result.cases.push(cr);
+      save(); // after every case, so an interrupted run keeps what it measured
     }
-    const stamp = result.date.slice(0, 16).replace(/[:T]/g, "-");
-    const prefix = args.out ?? path.join(repo, "bench/results", stamp);
-    mkdirSync(path.dirname(prefix), { recursive: true });
-    writeFileSync(`${prefix}.json`, `${JSON.stringify(result, null, 1)}\n`);
-    writeFileSync(`${prefix}.svg`, renderChart(result));
+    save();
     console.log(`\n${renderTable(result)}\n\nkb's own report (ms):\n${renderKbDetails(result)}\n`);
     if (skipped.length) console.log(`Skipped or failed:\n${skipped.map((s) => `- ${s}`).join("\n")}\n`);
     console.log(`wrote ${prefix}.json and ${prefix}.svg`);
