@@ -70,13 +70,4 @@ COPY passwd-extra /opt/
 RUN cat /opt/passwd-extra >> /etc/passwd && rm /opt/passwd-extra && mkdir -p /data && chown extra /data
 `,
   },
-  {
-    name: "run-deletes-in-base-dir-after-copy",
-    files: { f: "x\n" },
-    kbBug: "COPY f /tmp/ then RUN rm /tmp/f leaves /tmp 0755 in the RUN layer; Docker and buildah keep the base's 1777",
-    dockerfile: `FROM BASE
-COPY f /tmp/
-RUN rm /tmp/f
-`,
-  },
 ];

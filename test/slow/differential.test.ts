@@ -11,6 +11,7 @@ import { buildahBuild, buildahUnavailable, compareImages, removeBuildahEnv } fro
 import { kb, makeContext, must, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { COPY_CASES, type DiffCase } from "./_differential-cases.ts";
+import { KB_BUG_CASES } from "./_differential-kb-bugs.ts";
 import { RUN_CASES } from "./_differential-run-cases.ts";
 
 const skip = process.env.KB_SLOW_TESTS !== "1" ? "slow suite: set KB_SLOW_TESTS=1 to run it" : buildahUnavailable();
@@ -64,7 +65,7 @@ function register(cases: DiffCase[], skipReason: string | undefined) {
   for (const c of cases) {
     const title = `kb and buildah build the same image: ${c.name}`;
     if (c.kbBug && !skipReason) {
-      test.todo(`${title} (kb bug: ${c.kbBug})`, async () => expect(await differences(c)).toEqual([]));
+      test.todo(`${title} (kb bug: ${c.kbBug})`, async () => expect(await differences(c)).toEqual([]), 180_000);
       continue;
     }
     test.skipIf(!!skipReason)(title, async () => {
@@ -75,3 +76,4 @@ function register(cases: DiffCase[], skipReason: string | undefined) {
 
 describe("differential: Dockerfiles without RUN", () => register(COPY_CASES, skip));
 describe("differential: Dockerfiles with RUN", () => register(RUN_CASES, runSkip));
+describe("differential: known kb bugs", () => register(KB_BUG_CASES, runSkip));
