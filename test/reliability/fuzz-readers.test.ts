@@ -21,6 +21,8 @@ import { mutateBytes, mutateJson, pick, randomText } from "./_mutate.ts";
 import { iterations, record, Tally } from "./_record.ts";
 
 const N = iterations(1500);
+/** Per-test limit: generous, the loops are bounded by N (the long mode runs 100 000 inputs per reader). */
+const TIMEOUT = 60_000 + N * 10;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const sha = (b: Uint8Array): Digest => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -75,7 +77,7 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
       type: types[pick(rnd, types.length)],
     }), ({ bytes, type }: { bytes: Uint8Array; type: string | null }) => parseManifestDocument("fuzz/x:1", bytes, type));
     expect(t.counts.get("MANIFEST_INVALID")).toBeGreaterThan(N / 4);
-  });
+  }, TIMEOUT);
 
   test("`RemoteImage` parses mutated manifests and configs without a stray TypeError", async () => {
     const rnd = prng(102);
@@ -86,7 +88,7 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
       await ri.manifest();
       await ri.layers();
     });
-  });
+  }, TIMEOUT);
 
   test("`imageFromBlobs()` accepts or rejects mutated manifests and configs with MANIFEST_INVALID", async () => {
     const rnd = prng(103);
@@ -106,7 +108,7 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
       await image.config();
       for (const l of await image.layers()) await l.diffId();
     });
-  });
+  }, TIMEOUT);
 
   test("`readDockerConfig()` and credential lookup accept or reject mutated config.json with CREDENTIALS", async () => {
     const rnd = prng(104);
@@ -130,7 +132,7 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, TIMEOUT);
 
   test("`parseDockerignore()` + `compileIgnore()` accept or reject random pattern files with DOCKERIGNORE_SYNTAX", async () => {
     const rnd = prng(105);
@@ -145,7 +147,7 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
       slowestMs = Math.max(slowestMs, performance.now() - t0);
     });
     record("fuzz", ".dockerignore slowest 40-path match (ms)", Math.round(slowestMs * 10) / 10, "no exponential backtracking");
-  });
+  }, TIMEOUT);
 
   test("`openContext(\"-\")` opens or rejects mutated context tars, never writing outside its temp dir or leaving it", async () => {
     const rnd = prng(106);
@@ -192,5 +194,5 @@ describe("fuzzing readers of untrusted bytes (fixed seeds)", () => {
       rmSync(tmp, { recursive: true, force: true });
       rmSync(outside, { recursive: true, force: true });
     }
-  });
+  }, TIMEOUT);
 });

@@ -23,7 +23,8 @@ rmSync(out, { recursive: true, force: true });
 const count = (re: RegExp) => Number(text.match(re)?.[1] ?? 0);
 const pass = count(/^\s*(\d+) pass/m);
 const fail = count(/^\s*(\d+) fail/m);
-const failed = [...text.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)].map((m) => m[1]);
+const failed = [...new Set([...text.matchAll(/^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/gm)].map((m) => m[1]))];
+if (run.status !== 0) writeFileSync(path.join(tmpdir(), "kb-reliability-last-run.log"), text);
 const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
 
 const TITLES: Record<string, string> = {
