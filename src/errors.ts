@@ -24,6 +24,7 @@ export type KbErrorCode =
   | "BUILD"
   | "RUN_FAILED"
   | "SANDBOX"
+  | "SNAPSHOT"
   | "OUTPUT"
   | "CREDENTIALS"
   | "INTERNAL";

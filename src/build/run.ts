@@ -4,9 +4,8 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
-import { hostToContainer } from "../exec/index.ts";
 import { checkCanRun } from "../exec/binfmt.ts";
-import { diffUpperDir } from "../snapshot/index.ts";
+import { openUpperSnapshot } from "../snapshot/index.ts";
 import { cacheKey, envForKey } from "./cache-key.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { adoptUpperDir, lowerDirs } from "./layer-trees.ts";
@@ -123,7 +122,8 @@ async function execute(
     addTiming(env, "run", performance.now() - r0);
     checkExit(res, tail);
     const s0 = performance.now();
-    const entries = diffUpperDir(upperDir, { idMap: idMap ? hostToContainer(idMap) : undefined, exclude: prepared.exclude });
+    // Rootless: what the RUN made private is read inside its user namespace, then made private again.
+    const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude });
     const layer = await commitLayer(env.store, entries, { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);

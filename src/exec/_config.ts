@@ -12,23 +12,33 @@ export interface HelperLayout {
   etcFiles: [host: string, target: string][];
 }
 
-/** Builds the NUL-separated config the helper reads on fd 3. */
-export function encodeHelperConfig(spec: RunSpec, layout: HelperLayout, idMap: IdMapping | undefined, probe = false): Uint8Array {
-  const out: string[] = [];
-  const rec = (key: string, ...fields: (string | number)[]) => {
+type Rec = (key: string, ...fields: (string | number)[]) => void;
+
+/** A record writer into `out`: key and fields, each NUL-terminated; a NUL inside a value is refused. */
+export function recordWriter(out: string[]): Rec {
+  return (key, ...fields) => {
     for (const f of [key, ...fields]) {
       const s = String(f);
       if (s.includes("\0")) throw new KbError("SANDBOX", `Cannot pass "${key}" to the sandbox: the value holds a NUL byte`);
       out.push(s, "\0");
     }
   };
-  if (idMap) {
-    rec("userns", 1);
-    for (const r of idMap.uids) rec("uidmap", r.inside, r.outside, r.count);
-    for (const r of idMap.gids) rec("gidmap", r.inside, r.outside, r.count);
-    if (idMap.newuidmap) rec("newuidmap", idMap.newuidmap);
-    if (idMap.newgidmap) rec("newgidmap", idMap.newgidmap);
-  }
+}
+
+/** The user namespace records: `userns 1`, the maps, and the newuidmap/newgidmap paths. */
+export function idMapRecords(rec: Rec, idMap: IdMapping): void {
+  rec("userns", 1);
+  for (const r of idMap.uids) rec("uidmap", r.inside, r.outside, r.count);
+  for (const r of idMap.gids) rec("gidmap", r.inside, r.outside, r.count);
+  if (idMap.newuidmap) rec("newuidmap", idMap.newuidmap);
+  if (idMap.newgidmap) rec("newgidmap", idMap.newgidmap);
+}
+
+/** Builds the NUL-separated config the helper reads on fd 3. */
+export function encodeHelperConfig(spec: RunSpec, layout: HelperLayout, idMap: IdMapping | undefined, probe = false): Uint8Array {
+  const out: string[] = [];
+  const rec = recordWriter(out);
+  if (idMap) idMapRecords(rec, idMap);
   rec("net", spec.network);
   rec("rootfs", layout.rootfs);
   for (const d of [...spec.lowerDirs, layout.stubs]) rec("lower", d);

@@ -5,7 +5,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync,
-  renameSync, rmSync, statSync, writeSync,
+  readdirSync, renameSync, rmSync, statSync, writeSync,
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
@@ -79,7 +79,7 @@ export async function resolveHelperPath(): Promise<string> {
       hint: `set KB_SANDBOX_HELPER to a kb-sandbox binary for ${helperArch()}, or use a kb release that embeds it`,
     });
   }
-  for (const p of [path.join(REPO, "dist", name), path.join(helperCacheDir(), name)]) if (executable(p)) return p;
+  for (const p of [path.join(REPO, "dist", name), path.join(helperCacheDir(), name)]) if (executable(p) && !olderThanSources(p)) return p;
   building ??= buildHelper(name).finally(() => { building = undefined; });
   return building;
 }
@@ -158,6 +158,17 @@ function fileSha256(p: string): string {
     closeSync(fd);
   }
   return hash.digest("hex");
+}
+
+/** From source: a built helper older than any helper source file lacks its newest commands; rebuild it. */
+function olderThanSources(p: string): boolean {
+  const dir = path.join(REPO, "src", "exec", "helper");
+  try {
+    const built = statSync(p).mtimeMs;
+    return readdirSync(dir).some((f) => f.endsWith(".c") && statSync(path.join(dir, f)).mtimeMs > built);
+  } catch {
+    return false;
+  }
 }
 
 /** True when `kb-sandbox version` starts, i.e. the filesystem allows exec. */

@@ -2,6 +2,7 @@
 
 import type { Stats } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
+import { KbError } from "../errors.ts";
 import type { TarEntry } from "../layer/tar-entry.ts";
 import type { IdMapper } from "./types.ts";
 
@@ -36,6 +37,21 @@ export function joinRel(dir: string, name: string): string {
   return dir ? `${dir}/${name}` : name;
 }
 
+/**
+ * A failure to read a path of the RUN's result as a KbError: permission problems say so (they are
+ * not a corrupt blob), anything else keeps its message. Already-KbErrors pass through.
+ */
+export function snapshotReadError(e: unknown, file: string): unknown {
+  if (e instanceof KbError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code !== "EACCES" && code !== "EPERM") return e;
+  return new KbError("SNAPSHOT", `Cannot read "${file}" to snapshot the RUN: permission denied`, {
+    cause: e,
+    hint: "kb, outside the RUN's user namespace, may not read what the RUN left there; when it runs rootless, check that " +
+      "newuidmap works for this user (kb doctor), or report this as a kb bug with the RUN that made the path",
+  });
+}
+
 const CHUNK = 64 * 1024;
 
 /** A pull-driven stream of the first `size` bytes of a file, opened on first read. */
@@ -44,7 +60,7 @@ export function fileBody(file: string, size: number): ReadableStream<Uint8Array>
   let pos = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      fh ??= await open(file, "r");
+      fh ??= await open(file, "r").catch((e) => { throw snapshotReadError(e, file); });
       const want = Math.min(CHUNK, size - pos);
       if (want <= 0) {
         await fh.close();

@@ -3,4 +3,5 @@
 export type { DiffEntry, IdMapper } from "./types.ts";
 export { diffUpperDir, type UpperDiffOptions } from "./overlay-diff.ts";
 export { diffAgainstIndex, indexTree, type StatWalkOptions, type TreeIndex } from "./stat-walk.ts";
-export { parseXattrOutput, readXattrs, type XattrMap } from "./xattrs.ts";
+export { openUpperSnapshot, type UpperSnapshot, type UpperSnapshotOptions } from "./upper-snapshot.ts";
+export { parseXattrOutput, parseXattrScan, readXattrs, scanXattrs, type XattrMap, type XattrScan } from "./xattrs.ts";

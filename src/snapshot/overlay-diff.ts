@@ -2,7 +2,7 @@
 
 import { lstat, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
-import { fileBody, joinRel, markerEntry, statToEntry } from "./_entry.ts";
+import { fileBody, joinRel, markerEntry, snapshotReadError, statToEntry } from "./_entry.ts";
 import type { DiffEntry, IdMapper } from "./types.ts";
 import { readXattrs, type XattrMap } from "./xattrs.ts";
 
@@ -16,6 +16,8 @@ export interface UpperDiffOptions {
   xattrs?: XattrMap;
   /** Helper binary for reading xattrs. @default resolveHelperPath() */
   helperPath?: string;
+  /** Relative path → the true mode of an entry whose mode was opened up to read it (unlockTree). @default none */
+  modeOverrides?: Map<string, number>;
 }
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
@@ -52,7 +54,7 @@ export async function* diffUpperDir(upperDir: string, opts: UpperDiffOptions = {
   const links = new Map<string, string>();
   const rootX = xattrs.get(".");
   if (isOpaque(rootX)) yield { entry: markerEntry(".wh..wh..opq", 0) };
-  yield* walk(upperDir, "", { idMap: opts.idMap, xattrs, skip: exclude, links });
+  yield* walk(upperDir, "", { idMap: opts.idMap, xattrs, skip: exclude, links, modes: opts.modeOverrides });
 }
 
 interface WalkState {
@@ -60,15 +62,17 @@ interface WalkState {
   xattrs: XattrMap;
   skip: Set<string>;
   links: Map<string, string>;
+  modes?: Map<string, number>;
 }
 
 async function* walk(root: string, rel: string, s: WalkState): AsyncGenerator<DiffEntry> {
-  const names = (await readdir(path.join(root, rel))).sort();
+  const dir = path.join(root, rel);
+  const names = (await readdir(dir).catch((e) => { throw snapshotReadError(e, dir); })).sort();
   for (const name of names) {
     const r = joinRel(rel, name);
     if (s.skip.has(r)) continue;
     const abs = path.join(root, r);
-    const st = await lstat(abs);
+    const st = await lstat(abs).catch((e) => { throw snapshotReadError(e, abs); });
     const x = s.xattrs.get(r);
     const mtime = Math.floor(st.mtimeMs / 1000);
     if ((st.isCharacterDevice() && st.rdev === 0) || (st.isFile() && isXattrWhiteout(x))) {
@@ -77,6 +81,8 @@ async function* walk(root: string, rel: string, s: WalkState): AsyncGenerator<Di
     }
     const entry = statToEntry(r, st, st.isSymbolicLink() ? await readlink(abs) : undefined, s.idMap);
     if (!entry) continue;
+    const trueMode = s.modes?.get(r);
+    if (trueMode !== undefined) entry.mode = trueMode & 0o7777;
     const kept = strip(x);
     if (kept) entry.xattrs = kept;
     if (!st.isDirectory() && st.nlink > 1) {

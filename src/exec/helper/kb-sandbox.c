@@ -6,7 +6,9 @@
  *
  * Usage:
  *   kb-sandbox run       config on fd 3, status lines on fd 4 (optional)
- *   kb-sandbox xattrs D  print every extended attribute under D (no symlinks followed)
+ *   kb-sandbox xattrs D  print every extended attribute under D (no symlinks followed), and mark
+ *                        what the caller cannot read (see _tree-access.c)
+ *   kb-sandbox unlock D / relock D   open up / restore what the caller cannot read (_tree-access.c)
  *   kb-sandbox version   print "kb-sandbox 1"
  *
  * Config protocol (fd 3, read to EOF): a sequence of records. A record is a key and a fixed number
@@ -48,6 +50,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <grp.h>
+#include <limits.h>
 #include <unistd.h>
 
 #define MAXV 4096
@@ -78,7 +81,10 @@ static void push(list_t *l, char *s) {
   l->v[l->n++] = s; l->v[l->n] = NULL;
 }
 
-static void read_config(int fd) {
+static void modes_add(const char *p, const char *octal);
+
+/* Reads the records; `for_run` = 1 requires what `run` needs (unlock/relock need only the id maps). */
+static void read_config(int fd, int for_run) {
   size_t cap = 65536, len = 0;
   char *buf = malloc(cap);
   for (;;) {
@@ -96,7 +102,7 @@ static void read_config(int fd) {
     char *key = buf + i;
     i += strlen(key) + 1;
     if (!strcmp(key, "uidmap") || !strcmp(key, "gidmap") || !strcmp(key, "bind")) want = 3;
-    else if (!strcmp(key, "etc") || !strcmp(key, "tmpfs")) want = 2;
+    else if (!strcmp(key, "etc") || !strcmp(key, "tmpfs") || !strcmp(key, "mode")) want = 2;
     else want = 1;
     for (; k < want; k++) {
       if (i >= len) { errno = EINVAL; die("read config: truncated record", key); }
@@ -123,8 +129,10 @@ static void read_config(int fd) {
     else if (!strcmp(key, "arg")) push(&args, f[0]);
     else if (!strcmp(key, "env")) push(&envs, f[0]);
     else if (!strcmp(key, "probe")) probe = f[0][0] == '1';
+    else if (!strcmp(key, "mode")) modes_add(f[0], f[1]);
     else { errno = EINVAL; die("read config: unknown key", key); }
   }
+  if (!for_run) return;
   if (!rootfs || !upper || !work || lowers.n == 0) { errno = EINVAL; die("read config", "(rootfs, upper, work and lower are required)"); }
   if (args.n == 0 && !probe) { errno = EINVAL; die("read config", "(no command: arg is required)"); }
 }
@@ -353,7 +361,7 @@ static void relay(int sig) { (void)sig; if (child > 0) kill(child, SIGKILL); }
 
 static int cmd_run(void) {
   if (fcntl(4, F_GETFD) >= 0) { statusfd = 4; fcntl(4, F_SETFD, FD_CLOEXEC); }
-  read_config(3);
+  read_config(3, 1);
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(125);
@@ -374,9 +382,19 @@ static int cmd_run(void) {
   return WEXITSTATUS(st);
 }
 
+#include "_tree-access.c"
+
+static void modes_add(const char *p, const char *octal) {
+  char *end;
+  long m = strtol(octal, &end, 8);
+  if (!*octal || *end || m < 0 || m > 07777) { errno = EINVAL; die("read config: bad mode for", p); }
+  modes_push(&saved, p, (mode_t)m);
+}
+
 static size_t xroot_len;
 static int print_xattrs(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-  (void)sb; (void)type; (void)ftw;
+  (void)ftw;
+  mark_unreadable(path, sb, type);
   static char names[65536], val[65536];
   ssize_t n = llistxattr(path, names, sizeof names);
   const char *rel = path[xroot_len] ? path + xroot_len + 1 : ".";
@@ -396,9 +414,17 @@ int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "xattrs")) {
     xroot_len = strlen(argv[2]);
     while (xroot_len > 1 && argv[2][xroot_len - 1] == '/') argv[2][--xroot_len] = 0;
+    root_len = xroot_len;
+    who_am_i(0);
     if (nftw(argv[2], print_xattrs, 32, FTW_PHYS) < 0) { dprintf(2, "kb-sandbox: walk %s: %s\n", argv[2], strerror(errno)); return 125; }
     return fflush(stdout) == 0 ? 0 : 125;
   }
-  dprintf(2, "usage: kb-sandbox run (config on fd 3) | kb-sandbox xattrs DIR | kb-sandbox version\n");
+  if (argc >= 3 && (!strcmp(argv[1], "unlock") || !strcmp(argv[1], "relock"))) {
+    size_t n = strlen(argv[2]);
+    while (n > 1 && argv[2][n - 1] == '/') argv[2][--n] = 0;
+    if (fcntl(3, F_GETFD) < 0) { dprintf(2, "kb-sandbox: %s: no config on fd 3\n", argv[1]); return 125; }
+    return argv[1][0] == 'u' ? cmd_unlock(argv[2]) : cmd_relock(argv[2]);
+  }
+  dprintf(2, "usage: kb-sandbox run (config on fd 3) | kb-sandbox xattrs DIR | kb-sandbox unlock|relock DIR (config on fd 3) | kb-sandbox version\n");
   return 125;
 }
