@@ -12,6 +12,8 @@ export interface EntryOptions {
   chmod?: ModeFn;
   /** Clamp mtimes to this (SOURCE_DATE_EPOCH), seconds. */
   mtimeClamp?: number;
+  /** Keep each source entry's uid/gid (COPY --from without --chown) instead of uid/gid above. */
+  keepOwners?: boolean;
 }
 
 /** A source file system entry and where it goes in the image (relative path, no leading "/"). */
@@ -32,7 +34,7 @@ export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOption
     if (o.chmod) mode = o.chmod(mode, type === "dir") & 0o7777;
     let mtime = Math.floor(e.mtimeMs / 1000);
     if (o.mtimeClamp !== undefined && mtime > o.mtimeClamp) mtime = o.mtimeClamp;
-    const base: TarEntry = { path: dest, type, mode, uid: o.uid, gid: o.gid, size: 0, mtime };
+    const base: TarEntry = { path: dest, type, mode, uid: o.keepOwners ? e.uid : o.uid, gid: o.keepOwners ? e.gid : o.gid, size: 0, mtime };
     if (type === "symlink") {
       yield { entry: { ...base, linkname: e.linkTarget ?? "" } };
     } else if (type === "dir") {

@@ -18,6 +18,7 @@ import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
 import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
 import { isStandardDir } from "./workdir.ts";
+import { isRoot } from "./trees.ts";
 import type { TarInput } from "../layer/index.ts";
 
 type CopyLike = Extract<Instruction, { kind: "COPY" | "ADD" }>;
@@ -81,6 +82,22 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   }
 }
 
+/**
+ * With --chown, the directories COPY creates on the way to the destination belong to that owner (BuildKit's
+ * MkdirAll with the chown). Only missing ones: existing parents keep theirs, so this asks the stage's layers.
+ */
+async function createdParents(env: EngineEnv, st: StageState, dir: string, owner: { uid: number; gid: number }): Promise<TarInput[]> {
+  const fs = new StageFs(env.store, st.layers, env.signal);
+  const out: TarInput[] = [];
+  const parts = dir.split("/").filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join("/");
+    if (isStandardDir(p) || st.createdDirs.has(`/${p}`) || (await fs.kind(p)) !== undefined) continue;
+    out.push({ entry: { path: p, type: "dir", mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } });
+  }
+  return out;
+}
+
 interface CopyPlan {
   resolved: ResolvedSource[];
   destIsDir: boolean;
@@ -96,8 +113,12 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
   let layer = await recall(env, st, st.key);
   const cached = !!layer;
   if (!layer) {
-    const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp };
+    // COPY --from keeps the source's owners unless --chown (Docker, moby#38599); the context's become 0:0.
+    // A rootless tree holds the caller's ids, not the image's, so only root can keep them.
+    const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown && isRoot();
+    const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
     const destRel = dest.slice(1);
+    const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
     const dirEntry = destIsDir && !isStandardDir(destRel) && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
@@ -108,13 +129,19 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
         if (extract && !isDir && (await isLocalArchive(r.entry.absPath))) continue;
         for await (const e of walkSource(r)) {
           const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
-          // The destination directory itself keeps what the base has when it is a standard one.
-          if (target === destRel && e.type === "dir" && isStandardDir(destRel)) continue;
+          // The destination directory itself keeps what the base has when it is a standard one, and is
+          // created 0755 (not with the source directory's mode) otherwise, as Docker does.
+          if (target === destRel && e.type === "dir") {
+            if (isStandardDir(destRel)) continue;
+            yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid }, dest: target };
+            continue;
+          }
           yield { entry: e, dest: target };
         }
       }
     }
     async function* all(): AsyncGenerator<TarInput> {
+      yield* parents;
       yield* dirEntry;
       yield* toTarInputs(placed(), opts);
       if (extract) for (const r of resolved) if (r.entry.type !== "dir" && (await isLocalArchive(r.entry.absPath))) yield* unpackArchiveEntries(r.entry.absPath, destRel, opts);

@@ -27,8 +27,11 @@ function clean(p: string): string {
 /** Reads a layer's tar once and indexes it. */
 export async function indexLayer(stream: ReadableStream<Uint8Array>): Promise<LayerIndex> {
   const idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {} };
+  const implied = new Set<string>();
   for await (const { entry, body } of readTar(stream)) {
     const p = clean(entry.path);
+    // Parents an entry implies exist after extraction even when the tar does not list them.
+    for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) implied.add(p.slice(0, a));
     const base = p.slice(p.lastIndexOf("/") + 1);
     const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
     if (base === OPAQUE_WHITEOUT) idx.opaques.push(dir);
@@ -41,12 +44,14 @@ export async function indexLayer(stream: ReadableStream<Uint8Array>): Promise<La
       await body.cancel();
     }
   }
+  const listed = new Set(idx.dirs);
+  for (const d of implied) if (!listed.has(d)) idx.dirs.push(d);
   return idx;
 }
 
 /** The index of a layer: from the store's cache, or by reading the layer once (and remembering it). */
 export async function layerIndex(store: Store, l: StageLayer, signal?: AbortSignal): Promise<LayerIndex> {
-  const key = cacheKey("", "layer-index-v1", l.diffId);
+  const key = cacheKey("", "layer-index-v2", l.diffId);
   const rec = await store.cache.get(key);
   if (rec && rec.kind === "layer-index") return rec.data as LayerIndex;
   const idx = await indexLayer(await l.layer.uncompressed(signal));

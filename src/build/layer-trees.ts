@@ -1,44 +1,60 @@
 // Per-layer trees for RUN: each layer extracted once (overlay whiteouts kept) and stacked as overlay lowerdirs.
-// Trees are keyed by isolation flavour and diffID, so every build and stage on this machine shares them.
+// A tree is keyed by isolation flavour and the chain id of its layer and every layer below it: directories a
+// layer only implies (its tar lists "tmp/f" but not "tmp/") take their metadata from the layers below, as
+// any extractor would show them, so an upper tree never hides a base directory's mode (/tmp stays 1777).
 
-import { mkdir, rename, stat } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, rename, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import type { EngineEnv } from "./engine-types.ts";
 import type { StageLayer } from "./stage-state.ts";
-import { extractedTree, isRoot } from "./trees.ts";
+import { chainId, extractedTree, isRoot } from "./trees.ts";
 
 /** Root-owned trees (as root) and caller-owned trees (rootless) are not interchangeable. */
 export function treeFlavour(): string {
   return isRoot() ? "root" : `u${process.getuid?.() ?? 0}`;
 }
 
-/** Where the tree of a layer lives (whether or not it exists yet). */
-export function layerTreeDir(env: EngineEnv, diffId: string): string {
-  return join(env.store.dirs.trees, `layer-${treeFlavour()}-${diffId.replace(/^sha256:/, "")}`);
+/** Where the tree of the top layer of a chain lives (whether or not it exists yet). */
+export function layerTreeDir(env: EngineEnv, chain: string): string {
+  return join(env.store.dirs.trees, `layer-${treeFlavour()}-${chain.replace(/^sha256:/, "")}`);
 }
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
-/** Returns the tree of one layer (overlay whiteouts kept), extracting it if needed. */
-export function layerTree(env: EngineEnv, l: StageLayer): Promise<string> {
-  return extractedTree(env, layerTreeDir(env, l.diffId), [l], "keep-as-overlay");
+/** Gives each implied directory the metadata the lower trees (top first) show for it, if any has it. */
+async function inheritImplicit(root: string, implicit: string[], lowers: string[]): Promise<void> {
+  for (const rel of implicit) {
+    for (const lower of lowers) {
+      const st = await lstat(join(lower, rel)).catch(() => undefined);
+      if (!st) continue;
+      if (!st.isDirectory()) break;
+      const here = join(root, rel);
+      await chmod(here, st.mode & 0o7777);
+      if (isRoot()) await lchown(here, st.uid, st.gid);
+      await utimes(here, st.atime, st.mtime);
+      break;
+    }
+  }
+}
+
+/** Returns the tree of the top layer of `layers` (overlay whiteouts kept), extracting it if needed. */
+function layerTree(env: EngineEnv, layers: StageLayer[], lowers: string[]): Promise<string> {
+  const top = layers[layers.length - 1]!;
+  const dir = layerTreeDir(env, chainId(layers.map((l) => l.diffId)));
+  return extractedTree(env, dir, [top], "keep-as-overlay", (root, implicit) => inheritImplicit(root, implicit, lowers));
 }
 
 /** Adopts a finished RUN's upperdir as the tree of the layer made from it (no second extraction). */
-export async function adoptUpperDir(env: EngineEnv, diffId: string, upperParent: string): Promise<void> {
-  const dir = layerTreeDir(env, diffId);
+export async function adoptUpperDir(env: EngineEnv, chain: string, upperParent: string): Promise<void> {
+  const dir = layerTreeDir(env, chain);
   if (await exists(join(dir, ".kb-complete"))) return;
   await mkdir(join(upperParent, ".kb-complete"), { recursive: true });
   await rename(upperParent, dir).catch(() => undefined);
 }
 
-/**
- * The overlay lowerdirs of a stage, top first. A layer that occurs twice (two `RUN true` give the same empty
- * diff) is stacked once, at its topmost place: overlayfs refuses a repeated lowerdir, and whatever the lower copy
- * shows, the upper copy shows too, from higher up.
- */
+/** The overlay lowerdirs of a stage, top first. */
 export async function lowerDirs(env: EngineEnv, layers: StageLayer[]): Promise<string[]> {
   const dirs: string[] = [];
-  for (const l of layers) dirs.push(await layerTree(env, l));
-  return [...new Set(dirs.reverse())];
+  for (let i = 0; i < layers.length; i++) dirs.unshift(await layerTree(env, layers.slice(0, i + 1), dirs));
+  return dirs;
 }

@@ -9,6 +9,7 @@ import { openUpperSnapshot } from "../snapshot/index.ts";
 import { cacheKey, envForKey } from "./cache-key.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { adoptUpperDir, lowerDirs } from "./layer-trees.ts";
+import { chainId } from "./trees.ts";
 import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import { stageShell } from "./metadata.ts";
@@ -127,7 +128,7 @@ async function execute(
     const layer = await commitLayer(env.store, entries, { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);
-    await adoptUpperDir(env, layer.diffId, upperParent);
+    await adoptUpperDir(env, chainId([...st.layers, layer].map((l) => l.diffId)), upperParent);
     return layer;
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => undefined);

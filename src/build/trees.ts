@@ -23,7 +23,10 @@ const complete = (dir: string) => stat(join(dir, ".kb-complete")).then(() => tru
  * Returns `dir/root`, filling it with `layers` extracted in order the first time (under a lock, in a temp dir
  * renamed into place only when whole, so a crash never leaves a half tree that looks done).
  */
-export async function extractedTree(env: EngineEnv, dir: string, layers: StageLayer[], whiteouts: ExtractOptions["whiteouts"]): Promise<string> {
+export async function extractedTree(
+  env: EngineEnv, dir: string, layers: StageLayer[], whiteouts: ExtractOptions["whiteouts"],
+  fixImplicit?: (root: string, implicitDirs: string[]) => Promise<void>,
+): Promise<string> {
   if (await complete(dir)) {
     await utimes(dir, new Date(), new Date()).catch(() => undefined);
     return join(dir, "root");
@@ -35,14 +38,17 @@ export async function extractedTree(env: EngineEnv, dir: string, layers: StageLa
     const tmp = env.store.tempPath("-tree");
     await mkdir(join(tmp, "root"), { recursive: true });
     try {
+      const implicit: string[] = [];
       for (const l of layers) {
         await extractTar(await l.layer.uncompressed(env.signal), join(tmp, "root"), {
           whiteouts,
           chown: isRoot(),
           devices: isRoot() ? "create" : "skip",
           onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
+          onImplicitDir: fixImplicit ? (d) => void implicit.push(d) : undefined,
         });
       }
+      await fixImplicit?.(join(tmp, "root"), implicit);
       await mkdir(join(tmp, ".kb-complete"));
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);

@@ -35,6 +35,11 @@ export interface ExtractOptions {
    * (container mode: kb's own folder, the store, /proc, mount points). Entries there are skipped.
    */
   exclude?: (relPath: string) => boolean;
+  /**
+   * Called at the end for each directory the archive did not list but that had to be made for its entries
+   * (relative path). Overlay lowerdirs need those to carry the lower layers' metadata, not 0755 root.
+   */
+  onImplicitDir?: (relPath: string) => void;
 }
 
 export interface ExtractResult {
@@ -45,6 +50,8 @@ export interface ExtractResult {
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 class Extractor {
+  /** Host paths of every directory that holds an entry (for onImplicitDir). */
+  parents = new Set<string>();
   readonly root: string;
   readonly ns: "trusted" | "user";
   readonly dirs = new Map<string, TarEntry>();
@@ -91,6 +98,7 @@ class Extractor {
     const wo = this.opts.whiteouts === "keep" ? undefined : parseWhiteout(base);
     if (wo) return this.whiteout(wo, comps, what);
     const parent = resolveParent(this.root, comps, true, what)!;
+    if (this.opts.onImplicitDir) for (let d = parent; d.length > this.root.length && !this.parents.has(d); d = path.dirname(d)) this.parents.add(d);
     const host = path.join(parent, base);
     const st = lstatOrUndefined(host);
     if (st && !(st.isDirectory() && entry.type === "dir")) rmSync(host, { recursive: true, force: true });
@@ -211,6 +219,9 @@ class Extractor {
   finish(): void {
     const dirs = [...this.dirs].sort((a, b) => b[0].length - a[0].length);
     for (const [host, e] of dirs) this.meta(host, e);
+    if (this.opts.onImplicitDir) {
+      for (const d of [...this.parents].sort()) if (!this.dirs.has(d)) this.opts.onImplicitDir(path.relative(this.root, d));
+    }
   }
 }
 
