@@ -1,0 +1,87 @@
+// End to end, rootless with an /etc/subuid range: RUNs that leave entries kb cannot read from outside the
+// user namespace (a 0700 dir owned by uid 1000, apt's partial/ cache dir) build, push and keep their modes.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { resolveHelperPath } from "../../src/exec/helper-path.ts";
+import { pushBusyboxImage } from "../kit/base-images.ts";
+import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { listTree, makeContext, must, tempDir, unpackFromRegistry } from "../kit/kb.ts";
+
+const isRoot = process.getuid?.() === 0;
+const skip = !isRoot ? "not root: the suite switches to the kbtest user" : spawnSync("unshare", ["--user", "true"]).status !== 0 ? "user namespaces are not allowed here" : undefined;
+if (skip) console.log(`rootless-private.test.ts: skipped: ${skip}`);
+
+let reg: TestRegistry;
+let base: string;
+let helper: string;
+beforeAll(async () => {
+  if (skip) return;
+  reg = await startRegistry("http");
+  base = await pushBusyboxImage(reg);
+  if (spawnSync("id", ["kbtest"]).status !== 0) must("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "kbtest"]);
+  if (!readFileSync("/etc/subuid", "utf8").includes("kbtest:")) must("usermod", ["--add-subuids", "200000-265535", "--add-subgids", "200000-265535", "kbtest"]);
+  // The helper built from this checkout's sources, where kbtest can run it.
+  const dir = tempDir("kb-helper-");
+  chmodSync(dir, 0o755);
+  helper = join(dir, "kb-sandbox");
+  copyFileSync(await resolveHelperPath(), helper);
+  chmodSync(helper, 0o755);
+});
+afterAll(() => reg?.stop());
+
+const asUser = (user: string, group: string, home: string, args: string[]) => {
+  const r = spawnSync("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "env", `HOME=${home}`, `XDG_CACHE_HOME=${home}/.cache`, `TMPDIR=${home}`,
+    `KB_SANDBOX_HELPER=${helper}`, process.execPath, join(import.meta.dir, "../../src/main.ts"), ...args], { encoding: "utf8", cwd: home });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const userHome = (owner: string) => {
+  const h = tempDir("kb-home-");
+  execFileSync("chown", [owner, h]);
+  chmodSync(h, 0o755);
+  return h;
+};
+
+function build(dockerfile: string, ref: string) {
+  const ctx = makeContext({ Dockerfile: dockerfile });
+  chmodSync(ctx, 0o755);
+  const r = asUser("kbtest", "kbtest", userHome("kbtest"), ["build", "--progress", "plain", "-t", ref, ctx]);
+  if (r.code !== 0) console.log(r.err);
+  expect(r.err).not.toContain("corrupt");
+  expect(r.code).toBe(0);
+  return r;
+}
+
+describe.skipIf(!!skip)("rootless RUN leaving entries kb cannot read", () => {
+  test("a 0700 dir of uid 1000 and its 0600 file keep modes, owner and content, and the next RUN sees them", () => {
+    const ref = `${reg.host}/rootless/private:1`;
+    build(`FROM ${base}
+RUN mkdir /d && touch /d/f && chown 1000:1000 /d && chmod 700 /d
+RUN chmod 600 /d/f && echo secret > /d/f && chown 1000:1000 /d/f
+RUN stat -c %a /d > /d.mode && stat -c '%a %u' /d/f > /f.mode
+`, ref);
+    const root = unpackFromRegistry(ref);
+    const t = listTree(root);
+    expect(t["d"]).toMatchObject({ type: "dir", mode: "0700", uid: 1000, gid: 1000 });
+    expect(t["d/f"]).toMatchObject({ type: "file", mode: "0600", uid: 1000, gid: 1000 });
+    expect(readFileSync(join(root, "d/f"), "utf8")).toBe("secret\n");
+    expect(readFileSync(join(root, "d.mode"), "utf8")).toBe("700\n");
+    expect(readFileSync(join(root, "f.mode"), "utf8")).toBe("600 1000\n");
+  });
+
+  test("an apt-like private cache dir (0700, uid 100) and a second RUN writing next to it build", () => {
+    const ref = `${reg.host}/rootless/apt-like:1`;
+    build(`FROM ${base}
+RUN mkdir -p /var/cache/x/partial && chown 100:0 /var/cache/x/partial && chmod 700 /var/cache/x/partial
+RUN echo lock > /var/cache/x/lock && touch /var/cache/x/partial/pkg.deb && stat -c '%a %u' /var/cache/x/partial > /partial.mode
+`, ref);
+    const root = unpackFromRegistry(ref);
+    const t = listTree(root);
+    expect(t["var/cache/x/partial"]).toMatchObject({ type: "dir", mode: "0700", uid: 100, gid: 0 });
+    expect(t["var/cache/x/partial/pkg.deb"]).toMatchObject({ type: "file", uid: 0 });
+    expect(readFileSync(join(root, "var/cache/x/lock"), "utf8")).toBe("lock\n");
+    expect(readFileSync(join(root, "partial.mode"), "utf8")).toBe("700 100\n");
+  });
+});
