@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { KbError } from "../errors.ts";
-import { parseXattrOutput, readXattrs } from "./xattrs.ts";
+import { parseXattrOutput, parseXattrScan, readXattrs } from "./xattrs.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -21,6 +21,14 @@ test("`parseXattrOutput()` rejects truncated output and non-hex values", () => {
   expect(() => parseXattrOutput(enc("a\0b\x0079"))).toThrow("truncated");
   expect(() => parseXattrOutput(enc("a\0b\0zz\0"))).toThrow("is not hex");
   expect(parseXattrOutput(new Uint8Array(0)).size).toBe(0);
+});
+
+test("`parseXattrScan()` lists entries marked unreadable (empty name) apart from the attributes", () => {
+  const r = parseXattrScan(enc("d\0\0\0d\0user.overlay.opaque\x0079\0d/f\0\0\0"));
+  expect(r.unreadable).toEqual(["d", "d/f"]);
+  expect(r.xattrs.get("d")).toEqual({ "user.overlay.opaque": "y" });
+  expect(r.xattrs.has("d/f")).toBe(false);
+  expect(() => parseXattrScan(enc("d\0\x0079\0"))).toThrow("carries a value");
 });
 
 test("`parseXattrOutput()` never crashes on random bytes (fixed seed, 2000 cases)", () => {
