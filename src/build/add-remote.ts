@@ -5,6 +5,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { promisify } from "node:util";
+import { FetchError, ofetch } from "ofetch";
 import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
 import { isDigest, type Digest } from "../image/types.ts";
@@ -33,11 +34,15 @@ async function fetchUrl(env: EngineEnv, url: string, checksum?: string): Promise
   if (checksum && !isDigest(checksum)) {
     throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use ADD --checksum "${checksum}": expected sha256:<64 hex>`);
   }
-  const res = await fetch(url, { signal: env.signal, redirect: "follow" }).catch((e) => {
-    throw new KbError("BUILD", `Cannot ADD "${url}": ${(e as Error).message}`, { cause: e, hint: "check the URL and the network" });
+  // ofetch retries connection errors and 408/429/5xx (twice, 500 ms apart) and throws on other statuses.
+  const res = await ofetch.raw(url, { responseType: "stream", signal: env.signal, retry: 2, retryDelay: 500 }).catch((e) => {
+    const status = e instanceof FetchError ? e.statusCode : undefined;
+    throw new KbError("BUILD", `Cannot ADD "${url}": ${status ? `the server answered ${status} ${e.statusMessage ?? ""}`.trim() : (e as Error).message}`, {
+      cause: e, hint: status === 404 ? "check the URL" : "check the URL and the network",
+    });
   });
-  if (!res.ok || !res.body) throw new KbError("BUILD", `Cannot ADD "${url}": the server answered ${res.status} ${res.statusText}`);
-  const stored = await env.store.put(res.body, { expected: checksum as Digest | undefined, signal: env.signal }).catch((e) => {
+  if (!res._data) throw new KbError("BUILD", `Cannot ADD "${url}": the server sent no body`);
+  const stored = await env.store.put(res._data as ReadableStream<Uint8Array>, { expected: checksum as Digest | undefined, signal: env.signal }).catch((e) => {
     if (e instanceof KbError && e.code === "BLOB_DIGEST_MISMATCH") e.message = `Cannot ADD "${url}": its content does not match --checksum=${checksum}`;
     throw e;
   });

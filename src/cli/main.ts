@@ -1,5 +1,7 @@
-// kb's entry: picks the command, runs it, renders errors, returns the exit code (0 ok, 1 failed, 2 usage).
+// kb's entry: picks the command (a citty command tree, each command loaded on first use), runs it, renders
+// errors, returns the exit code (0 ok, 1 failed, 2 usage). Each command parses its own flags (see flags.ts).
 
+import { defineCommand, runCommand, type CommandDef } from "citty";
 import { KbError } from "../errors.ts";
 import { suggest } from "./flags.ts";
 import { processIo, type CliIo } from "./io.ts";
@@ -35,6 +37,29 @@ export function topLevelHelp(): string {
   ].join("\n");
 }
 
+/** The citty command tree; each subcommand hands its raw arguments to kb's runner and records the exit code. */
+function commandTree(io: CliIo, result: { code: number }): CommandDef {
+  const subCommands = Object.fromEntries(
+    Object.entries(commands).map(([name, c]) => [
+      name,
+      () =>
+        defineCommand({
+          meta: { name, description: c.summary },
+          run: async ({ rawArgs }) => {
+            result.code = await (await c.load())(rawArgs, io);
+          },
+        }),
+    ]),
+  );
+  return defineCommand({ meta: { name: "kb", description: "Build OCI images from Dockerfiles, no daemon, no root" }, subCommands });
+}
+
+async function dispatch(argv: string[], io: CliIo): Promise<number> {
+  const result = { code: 0 };
+  await runCommand(commandTree(io, result), { rawArgs: argv });
+  return result.code;
+}
+
 /** Runs kb with argv (without the program name) and returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
@@ -50,7 +75,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       const s = suggest(name, Object.keys(commands));
       throw new KbError("USAGE", `Cannot run "kb ${name}": unknown command`, { hint: s ? `did you mean "kb ${s}"?` : 'run "kb --help"' });
     }
-    return await (await cmd.load())(rest, io);
+    return await dispatch(argv, io);
   } catch (err) {
     io.err(renderError(err, debug));
     return exitCodeFor(err);

@@ -13,7 +13,7 @@ describe("createReporter()", () => {
     expect(out).toContain("[build 2/3] [4/9] COPY src/ /app/");
     expect(out).toContain("CACHED COPY src/ /app/");
     expect(out).toContain("push sha256:abc 2.0 MB/2.0 MB");
-    expect(out).toContain("warning: Dockerfile:3: careful");
+    expect(out).toMatch(/warn.*Dockerfile:3: careful/);
     expect(out).toContain("image sha256:d (1.0 kB) in 1.5s → r/a:1");
   });
   test("json mode writes one JSON object per event", () => {

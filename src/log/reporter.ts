@@ -1,6 +1,7 @@
 // Reporters: turn build events into step lines (plain), JSON lines (machines), or nothing (quiet).
 
-import { createConsola, type ConsolaInstance } from "consola";
+import { createConsola as createFancy, type ConsolaInstance } from "consola";
+import { createConsola as createBasic } from "consola/basic";
 import type { EventSink, KbEvent } from "./events.ts";
 
 export type ProgressMode = "auto" | "plain" | "json" | "quiet";
@@ -35,11 +36,13 @@ export function fmtMs(ms: number): string {
 export function createReporter(opts: ReporterOptions): EventSink & { logger: ConsolaInstance } {
   const write = opts.write ?? ((t: string) => void process.stderr.write(t));
   const tty = opts.tty ?? Boolean(process.stderr.isTTY);
-  const logger = createConsola({
+  // consola formats warnings, notices and debug lines (icons and colours on a terminal); everything goes to `write`.
+  const sink = { write: (t: string) => (write(t), true) } as unknown as NodeJS.WriteStream;
+  const logger = (tty ? createFancy : createBasic)({
     level: opts.level ?? 3,
-    stdout: process.stderr,
-    stderr: process.stderr,
-    formatOptions: { date: Boolean(opts.timestamps), colors: tty },
+    stdout: sink,
+    stderr: sink,
+    formatOptions: { date: Boolean(opts.timestamps), colors: tty, compact: true },
   });
   const stamp = () => (opts.timestamps ? `${new Date().toISOString()} ` : "");
   const lastProgress = new Map<string, number>();
@@ -75,10 +78,10 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
         return;
       }
       case "warning":
-        write(`${stamp()}${tty ? "\x1b[33mwarning\x1b[0m" : "warning"}: ${ev.line ? `Dockerfile:${ev.line}: ` : ""}${ev.message}\n`);
+        logger.warn(`${ev.line ? `Dockerfile:${ev.line}: ` : ""}${ev.message}`);
         return;
       case "info":
-        if (level >= 3) write(`${stamp()}${ev.message}\n`);
+        logger.info(ev.message);
         return;
       case "result":
         write(`${stamp()}image ${ev.digest} (${fmtBytes(ev.size)}) in ${fmtMs(ev.ms)}${ev.refs.length ? ` → ${ev.refs.join(", ")}` : ""}\n`);

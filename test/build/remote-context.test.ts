@@ -1,13 +1,13 @@
 // End to end: kb build from remote contexts: a git repository (file://, git daemon, smart HTTP with Basic
 // auth from GIT_USERNAME/GIT_PASSWORD), and a tarball on a local HTTP server; bad refs, 404s and ../ entries.
 
+import { createTar } from "nanotar";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { encodeTarHeader } from "../../src/layer/index.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { cleanup, kb, tempDir, unpackFromRegistry } from "../kit/kb.ts";
@@ -23,15 +23,9 @@ const authSeen: string[] = [];
 const dirs: string[] = [];
 const files: Record<string, Uint8Array> = {};
 
+/** A small tar in memory (nanotar: fine for fixtures; layers need kb's streaming codec, see decision 030). */
 function tarOf(entries: Record<string, string>): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (const [name, body] of Object.entries(entries)) {
-    const data = Buffer.from(body);
-    blocks.push(encodeTarHeader({ path: name, type: "file", mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: 0 }));
-    blocks.push(Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]));
-  }
-  blocks.push(new Uint8Array(1024));
-  return Buffer.concat(blocks);
+  return createTar(Object.entries(entries).map(([name, data]) => ({ name, data, attrs: { mode: "644", uid: 0, gid: 0, mtime: 0 } })));
 }
 
 /** git's smart HTTP through `git http-backend` (CGI), behind Basic auth "bob:s3cret-pw". */
