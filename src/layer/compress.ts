@@ -29,9 +29,10 @@ export function detectCompression(head: Uint8Array): DetectedCompression {
   return "none";
 }
 
+/** Wraps a zlib failure; an error that came from the input stream (already a KbError) passes through as is. */
 function zlibError(action: string) {
   return (e: unknown) =>
-    new KbError("LAYER_INVALID", `Cannot ${action}: ${e instanceof Error ? e.message : String(e)}`, {
+    e instanceof KbError ? e : new KbError("LAYER_INVALID", `Cannot ${action}: ${e instanceof Error ? e.message : String(e)}`, {
       cause: e, hint: "The blob is corrupt or truncated; fetch it again",
     });
 }
