@@ -119,6 +119,7 @@ async function execute(
       stdout: onOut("stdout"),
       stderr: onOut("stderr"),
       stdin: "null",
+      scratchDir: env.store.dirs.tmp,
     }, { signal: env.signal, timeoutMs: env.opts.runTimeoutMs });
     addTiming(env, "run", performance.now() - r0);
     checkExit(res, tail);

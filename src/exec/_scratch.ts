@@ -29,8 +29,9 @@ function isDir(p: string): boolean {
  * Lays out the scratch dir. The stub lower dir sits below every image layer, so the layers win
  * for attributes and the mount points never reach the upperdir (the diff).
  */
-export function createScratch(spec: RunSpec, base = tmpdir()): Scratch {
-  const dir = mkdtempSync(path.join(base, "kb-run-"));
+export function createScratch(spec: RunSpec, base = spec.scratchDir ?? tmpdir()): Scratch {
+  // "<pid>-" first: a store's prune removes what a dead process left in its tmp/ (a SIGKILLed build).
+  const dir = mkdtempSync(path.join(base, `${process.pid}-kb-run-`));
   const rootfs = path.join(dir, "root");
   const stubs = path.join(dir, "stubs");
   mkdirSync(rootfs, { mode: 0o755 });

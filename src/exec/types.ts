@@ -45,6 +45,8 @@ export interface RunSpec {
   stdout?: (chunk: Uint8Array) => void;
   stderr?: (chunk: Uint8Array) => void;
   stdin?: "null";
+  /** Where the per-run scratch dir goes (the store's tmp/, so prune can sweep it). @default os.tmpdir() */
+  scratchDir?: string;
 }
 
 /** How a RUN ended. `timedOut` is set when `timeoutMs` elapsed and the tree was killed. */
