@@ -58,6 +58,19 @@ export function fetchForHost(host: string, o: HostOptions): typeof fetch {
   return fetchWithTls({ ca, insecureSkipVerify: isInsecure(host, o.insecure) });
 }
 
+/** How long a registry may take to start answering a request (KB_REGISTRY_TIMEOUT seconds overrides). */
+export const HEADER_TIMEOUT_MS = (Number(process.env.KB_REGISTRY_TIMEOUT) || 60) * 1000;
+
+/**
+ * A signal that also aborts when `host` has not answered within HEADER_TIMEOUT_MS; call `done()` once the
+ * response headers are in (the body may then take as long as it needs).
+ */
+export function answerDeadline(host: string, signal?: AbortSignal): { signal: AbortSignal; done(): void } {
+  const timer = new AbortController();
+  const t = setTimeout(() => timer.abort(new Error(`no answer from ${host} in ${HEADER_TIMEOUT_MS / 1000} s`)), HEADER_TIMEOUT_MS);
+  return { signal: signal ? AbortSignal.any([signal, timer.signal]) : timer.signal, done: () => clearTimeout(t) };
+}
+
 /**
  * Pings `GET /v2/` on `https://host`, falling back to `http://host` when allowed and TLS or the
  * connection fails. `explicitBase` (a mirror written with a scheme) skips the probe of the other scheme.
@@ -68,8 +81,9 @@ export async function probeHost(host: string, o: HostOptions, explicitBase?: str
   let last: unknown;
   for (const base of bases) {
     for (let attempt = 0; attempt < 2; attempt++) {
+      const deadline = answerDeadline(host, signal);
       try {
-        const res = await f(`${base}/v2/`, { headers: { "User-Agent": o.userAgent }, redirect: "follow", signal });
+        const res = await f(`${base}/v2/`, { headers: { "User-Agent": o.userAgent }, redirect: "follow", signal: deadline.signal }).finally(deadline.done);
         const www = res.headers.get("www-authenticate");
         await res.body?.cancel().catch(() => {});
         // An https server answers plain http with 400: then the TLS failure is the real story.

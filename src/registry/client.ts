@@ -3,7 +3,7 @@
 
 import { registryApiHost } from "../image/reference.ts";
 import { Authenticator } from "./_auth.ts";
-import { probeHost, type HostState } from "./_hosts.ts";
+import { answerDeadline, probeHost, type HostState } from "./_hosts.ts";
 import { backoffDelay, DEFAULT_RETRY, isRetryableNetworkError, parseRetryAfter, sleep, type RetryPolicy } from "./_retry.ts";
 import { defaultCredentials, type CredentialSource } from "./credentials.ts";
 import { isTemporaryStatus, networkError, responseError, type RequestContext } from "./errors.ts";
@@ -208,10 +208,20 @@ async function fetchFollowing(
   for (let hop = 0; hop < 10; hop++) {
     const h = { ...headers };
     if (authorization && new URL(url).origin === origin) h.Authorization = authorization;
-    const init: RequestInit & { duplex?: string } = { method: req.method, headers: h, redirect: "manual", signal: req.signal };
+    // A registry that never answers must not hang kb: without a streamed body (whose upload may take long),
+    // the response headers must come within HEADER_TIMEOUT_MS; the retry loop then tries again.
+    const streamed = req.body instanceof ReadableStream;
+    const deadline = streamed ? undefined : answerDeadline(new URL(url).host, req.signal);
+    const signal = deadline?.signal ?? req.signal;
+    const init: RequestInit & { duplex?: string } = { method: req.method, headers: h, redirect: "manual", signal };
     if (req.body != null && hop === 0) init.body = req.body as BodyInit;
-    if (req.body instanceof ReadableStream) init.duplex = "half";
-    const res = await f(url, init);
+    if (streamed) init.duplex = "half";
+    let res: Response;
+    try {
+      res = await f(url, init);
+    } finally {
+      deadline?.done();
+    }
     const loc = res.headers.get("location");
     if (![301, 302, 303, 307, 308].includes(res.status) || !loc || req.method !== "GET" && req.method !== "HEAD") return { res, url };
     await res.body?.cancel().catch(() => {});
