@@ -69,6 +69,19 @@ export function withSource(layer: Layer, sourceRepository: string | undefined): 
   return wrapped;
 }
 
+/** Downloads a blob into the store; a copy that fails its digest (corrupted on the way) is fetched again, twice at most. */
+async function downloadVerified(store: Store, layer: Layer, d: Digest, signal?: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.put(await layer.compressed(signal), { expected: d, signal });
+      return;
+    } catch (e) {
+      const corrupt = e instanceof KbError && (e.code === "BLOB_DIGEST_MISMATCH" || e.code === "BLOB_SIZE_MISMATCH");
+      if (!corrupt || attempt >= 3 || signal?.aborted) throw e;
+    }
+  }
+}
+
 /**
  * A remote layer that is downloaded into the store the first time it is read, and read from the store
  * after that (by every later step and build). Digest verification happens in the store's put.
@@ -78,7 +91,7 @@ export function storeThrough(store: Store, layer: Layer): Layer {
   const local = async (signal?: AbortSignal) => {
     const d = await layer.digest();
     if (!(await store.has(d))) {
-      fetching ??= layer.compressed(signal).then((s) => store.put(s, { expected: d, signal })).then(() => undefined);
+      fetching ??= downloadVerified(store, layer, d, signal);
       try {
         await fetching;
       } catch (e) {
