@@ -118,7 +118,18 @@ export async function pushImage(client: RegistryClient, refs: Reference[], image
     for (const ref of group) {
       if (ref.digest && ref.digest !== digest)
         throw new KbError("USAGE", `Cannot push to "${ref}": the image's digest is "${digest}"`, { hint: "Push to a tag, or to the image's own digest" });
-      await putManifest(client, ref, bytes, mediaType, digest, opts.signal);
+      // docker-registry's filesystem driver rewrites a blob link in place, so while another client pushes the
+      // same blob a manifest check can briefly see it missing (MANIFEST_BLOB_UNKNOWN): check the blobs, try again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await putManifest(client, ref, bytes, mediaType, digest, opts.signal);
+          break;
+        } catch (e) {
+          if (attempt >= 3 || !(e instanceof KbError) || !e.message.includes("MANIFEST_BLOB_UNKNOWN")) throw e;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          await pushBlobs(client, group[0], image, opts);
+        }
+      }
     }
   }
   return { digest, size: bytes.length };
