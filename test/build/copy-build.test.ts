@@ -205,3 +205,15 @@ describe("kb build bad input", () => {
     expect(u.err).toContain("did you mean --destination");
   });
 });
+
+describe("kb build -", () => {
+  test("reads a tar context from standard input (a real process)", () => {
+    const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+    const ctx = makeContext({ Dockerfile: "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "from stdin" });
+    const tar = spawnSync("tar", ["-c", "-C", ctx, "."]).stdout;
+    const out = tempDir();
+    const r = spawnSync(process.execPath, [join(import.meta.dir, "../../src/main.ts"), "build", "--no-push", "--cache-dir", tempDir(), "--output", `type=oci,dest=${out}`, "-"], { input: tar, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(unpackLayout(out, "latest"), "a.txt"), "utf8")).toBe("from stdin");
+  });
+});
