@@ -8,7 +8,7 @@ import { addCosts, measure, type Cost } from "./measure.ts";
 /** One build (+ push) of a context: total cost, push seconds, and kb's own report when the tool is kb. */
 export interface PhaseResult { cost: Cost; pushS: number; report?: KbReport }
 
-/** The parts of kb's `--report FILE.json` the bench reads. */
+/** kb's own timings of one build (from its JSON progress events). */
 export interface KbReport {
   totalMs: number;
   timings: Record<string, number>;
@@ -48,10 +48,30 @@ function fail(tool: string, what: string, output: string): never {
   throw new Error(`${tool} ${what} failed:\n${output.slice(-4000)}`);
 }
 
-/** kb: cache dir under `work`; builds with `-t REF`, so the push is part of the build (timed by kb's report). */
+/** Reads kb's `--progress json` events: step times, total build ms, and push = result time − last step end. */
+export function kbReportFromEvents(lines: string[]): KbReport {
+  const steps: KbReport["steps"] = [];
+  let totalMs = NaN;
+  let lastStepEnd = NaN;
+  let resultAt = NaN;
+  for (const l of lines) {
+    const ev = JSON.parse(l) as { type: string; time: string; stage: string; step: number; text: string; ms: number; cached: boolean };
+    const at = Date.parse(ev.time);
+    if (ev.type === "step-end") {
+      steps.push({ stage: ev.stage, step: ev.step, text: ev.text, start: 0, end: ev.ms, cached: ev.cached });
+      lastStepEnd = Number.isFinite(lastStepEnd) ? Math.max(lastStepEnd, at) : at;
+    } else if (ev.type === "result") (totalMs = ev.ms), (resultAt = at);
+  }
+  return { totalMs, timings: { output: resultAt - lastStepEnd }, steps };
+}
+
+/**
+ * kb: cache dir under `work`; builds with `-t REF`, so the push is part of the build. Progress goes out as
+ * JSON events (not `--report`, whose per-layer file listing reads every layer after the build and would be
+ * timed as build time).
+ */
 export function kbTool(cmd: string[], work: string, registryHost: string): Tool {
   const cache = path.join(work, "kb-cache");
-  const reportFile = path.join(work, "kb-report.json");
   return {
     name: "kb",
     describe: cmd.map((c) => path.basename(c)).join(" "),
@@ -59,12 +79,11 @@ export function kbTool(cmd: string[], work: string, registryHost: string): Tool 
       rmSync(cache, { recursive: true, force: true });
     },
     async build(ctx, ref) {
-      rmSync(reportFile, { force: true });
-      const args = ["build", "--cache-dir", cache, "--progress", "plain", "--insecure-registry", registryHost, "--report", reportFile, "-t", ref, ctx];
-      const m = await measure(cmd[0]!, [...cmd.slice(1), ...args]);
+      const args = ["build", "--cache-dir", cache, "--progress", "json", "--insecure-registry", registryHost, "-t", ref, ctx];
+      const m = await measure(cmd[0]!, [...cmd.slice(1), ...args], { keepLine: (l) => l.includes('"type":"step-end"') || l.includes('"type":"result"') });
       if (m.code !== 0) fail("kb", `build of ${ctx}`, m.output);
-      const report = JSON.parse(readFileSync(reportFile, "utf8")) as KbReport;
-      return { cost: m, pushS: (report.timings.output ?? NaN) / 1000, report };
+      const report = kbReportFromEvents(m.lines.map((l) => l.text));
+      return { cost: m, pushS: report.timings.output! / 1000, report };
     },
   };
 }
