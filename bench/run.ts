@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       kb: kbCmd.join(" "), commit: gitCommit(), tools: tools.map((t) => ({ name: t.name, describe: t.describe })), runs: args.runs, quick: args.quick,
       seed: args.seed, skipped, cases: [],
     };
-    const prefix = args.out ?? path.join(repo, "bench/results", result.date.slice(0, 16).replace(/[:T]/g, "-"));
+    const prefix = args.out ?? path.join(repo, "bench/results", result.date.slice(0, 19).replace(/[:T]/g, "-"));
     mkdirSync(path.dirname(prefix), { recursive: true });
     const save = () => {
       writeFileSync(`${prefix}.json`, `${JSON.stringify(result, null, 1)}\n`);
