@@ -71,12 +71,11 @@ describe("kb build --report", () => {
 
   test.skipIf(!CHROMIUM)("headless Chromium renders the HTML report: a non-trivial screenshot and a DOM with the digest and the steps", () => {
     const png = join(dir, "report.png");
-    const shot = chromium([`--screenshot=${png}`, `file://${join(dir, "out.html")}`]);
+    chromium([`--screenshot=${png}`, `file://${join(dir, "out.html")}`]);
     expect(existsSync(png)).toBe(true);
     const bytes = readFileSync(png);
     expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     expect(statSync(png).size).toBeGreaterThan(20_000);
-    expect(shot.status === 0 || existsSync(png)).toBe(true);
     if (process.env.KB_REPORT_SCREENSHOT) copyFileSync(png, process.env.KB_REPORT_SCREENSHOT);
     const dom = chromium(["--dump-dom", `file://${join(dir, "out.html")}`]);
     expect(dom.stdout).toContain(digest);
