@@ -1,5 +1,6 @@
 // Turning copy sources into layer entries: destination paths, owners, modes, mtimes, hardlinks.
 
+import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { ContextEntry } from "../context/walk.ts";
 import type { TarEntry, TarInput } from "../layer/index.ts";
@@ -20,6 +21,14 @@ export interface EntryOptions {
 export interface Placed {
   entry: ContextEntry;
   dest: string;
+}
+
+const SMALL_FILE = 256 * 1024;
+
+/** A small file's bytes; exactly `size` of them (a file that changed since the walk fails the tar's size check). */
+function readSmall(path: string, size: number): Uint8Array {
+  const b = readFileSync(path);
+  return b.length === size ? b : b.subarray(0, Math.min(b.length, size));
 }
 
 const TYPE: Record<string, TarEntry["type"] | undefined> = { file: "file", dir: "dir", symlink: "symlink" };
@@ -47,7 +56,9 @@ export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOption
         continue;
       }
       if (e.ino > 0) seenInodes.set(inoKey, dest);
-      yield { entry: { ...base, size: e.size }, body: await fileStream(e.absPath, { length: e.size }) };
+      // Small files in one read (fewer awaits per file); bigger ones streamed. Either way one file at a time.
+      const body = e.size <= SMALL_FILE ? readSmall(e.absPath, e.size) : await fileStream(e.absPath, { length: e.size });
+      yield { entry: { ...base, size: e.size }, body };
     }
   }
 }

@@ -38,7 +38,7 @@ export function lstatOrUndefined(p: string): Stats | undefined {
  * so the result is always under `root`. Missing parents are made (0755) when `create` is true,
  * else undefined is returned. A non-directory in the way is an error.
  */
-export function resolveParent(root: string, comps: string[], create: boolean, what: string): string | undefined {
+export function resolveParent(root: string, comps: string[], create: boolean, what: string, known?: Set<string>): string | undefined {
   const queue = comps.slice(0, -1);
   const cur: string[] = [];
   let links = 0;
@@ -50,6 +50,10 @@ export function resolveParent(root: string, comps: string[], create: boolean, wh
       continue;
     }
     const host = path.join(root, ...cur, c);
+    if (known?.has(host)) {
+      cur.push(c);
+      continue;
+    }
     const st = lstatOrUndefined(host);
     if (st?.isSymbolicLink()) {
       if (++links > MAX_LINKS) throw new KbError("LAYER_INVALID", `Cannot extract ${what}: too many symlinks in its path`);
@@ -64,6 +68,7 @@ export function resolveParent(root: string, comps: string[], create: boolean, wh
     } else if (!st.isDirectory()) {
       throw new KbError("LAYER_INVALID", `Cannot extract ${what}: "/${[...cur, c].join("/")}" is not a directory`);
     }
+    known?.add(host);
     cur.push(c);
   }
   return path.join(root, ...cur);

@@ -1,7 +1,6 @@
 // extractTar: safe extraction of a layer tar into a directory (never outside it), with whiteout handling.
 
-import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, symlinkSync, writeSync } from "node:fs";
 import { constants } from "node:fs";
 import path from "node:path";
 import { KbError } from "../errors.ts";
@@ -50,6 +49,8 @@ export interface ExtractResult {
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 class Extractor {
+  /** Host paths checked to be real directories (not symlinks) during this run; cleared on any removal. */
+  known = new Set<string>();
   /** Host paths of every directory that holds an entry (for onImplicitDir). */
   parents = new Set<string>();
   readonly root: string;
@@ -97,11 +98,14 @@ class Extractor {
     }
     const wo = this.opts.whiteouts === "keep" ? undefined : parseWhiteout(base);
     if (wo) return this.whiteout(wo, comps, what);
-    const parent = resolveParent(this.root, comps, true, what)!;
+    const parent = resolveParent(this.root, comps, true, what, this.known)!;
     if (this.opts.onImplicitDir) for (let d = parent; d.length > this.root.length && !this.parents.has(d); d = path.dirname(d)) this.parents.add(d);
     const host = path.join(parent, base);
     const st = lstatOrUndefined(host);
-    if (st && !(st.isDirectory() && entry.type === "dir")) rmSync(host, { recursive: true, force: true });
+    if (st && !(st.isDirectory() && entry.type === "dir")) {
+      rmSync(host, { recursive: true, force: true });
+      this.known.clear();
+    }
     switch (entry.type) {
       case "dir":
         if (!st?.isDirectory()) mkdirSync(host, { mode: 0o700 });
@@ -146,7 +150,9 @@ class Extractor {
   }
 
   async writeFile(host: string, body: ReadableStream<Uint8Array>, what: string): Promise<void> {
-    const fh = await open(host, FILE_FLAGS, 0o600);
+    // Synchronous open/write/close: per file they cost a fraction of the promise round trips (layers hold
+    // many small files); each write is one chunk of the stream, so the event loop is never held long.
+    const fd = openSync(host, FILE_FLAGS, 0o600);
     const reader = body.getReader();
     try {
       for (;;) {
@@ -160,11 +166,11 @@ class Extractor {
           });
         }
         let o = 0;
-        while (o < value.length) o += (await fh.write(value, o, value.length - o)).bytesWritten;
+        while (o < value.length) o += writeSync(fd, value, o, value.length - o);
       }
     } finally {
       reader.releaseLock();
-      await fh.close();
+      closeSync(fd);
     }
   }
 
@@ -178,16 +184,18 @@ class Extractor {
       if (overlay) return this.xattr(dir, `${this.ns}.overlay.opaque`, "y", what);
       for (const name of readdirSync(dir)) {
         const child = path.join(dir, name);
-        if (!this.created.has(child)) rmSync(child, { recursive: true, force: true });
+        if (!this.created.has(child)) (rmSync(child, { recursive: true, force: true }), this.known.clear());
       }
       return;
     }
     const target = path.join(dir, wo.target);
     rmSync(target, { recursive: true, force: true });
+    this.known.clear();
     if (!overlay) return;
     if (!mknod(target, "char", 0, 0)) return;
     // Unprivileged: the xattr whiteout form overlayfs accepts since Linux 6.7.
     rmSync(target, { force: true });
+    this.known.clear();
     closeSync(openSync(target, FILE_FLAGS, 0o644));
     this.xattr(target, `${this.ns}.overlay.whiteout`, "y", what);
     this.xattr(dir, `${this.ns}.overlay.opaque`, "x", what);
