@@ -18,7 +18,7 @@ import { prepareMounts, readSecret } from "./run-mounts.ts";
 import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { sandboxFor } from "./sandbox-choice.ts";
 import { envMap, type StageState } from "./stage-state.ts";
-import { resolveStageUser } from "./user-db.ts";
+import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
 
@@ -83,7 +83,7 @@ async function execute(
   const emulator = await checkCanRun(st.platform, { stage: st.name });
   if (emulator) env.sink.emit({ type: "info", message: `RUN via ${emulator.name} (binfmt_misc: ${emulator.interpreter})` });
   const choice = await sandboxFor(env);
-  const user = await resolveStageUser(env, st, st.config.config?.User || "0", "USER");
+  const userSpec = st.config.config?.User || "0";
   const tail: string[] = [];
   const onOut = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
     const t = new TextDecoder().decode(chunk);
@@ -92,11 +92,10 @@ async function execute(
     env.sink.emit({ type: "step-output", stage: st.name, step, stream, text: t });
   };
   const envList = [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env];
-  if (choice.mode === "container") return executeInPlace(env, st, inst, argv, envList, user, tail, onOut);
+  if (choice.mode === "container") return executeInPlace(env, st, inst, argv, envList, await resolveStageUser(env, st, userSpec, "USER"), tail, onOut);
   const { sandbox, idMap } = choice;
-  const t0 = performance.now();
-  const lowers = await lowerDirs(env, st.layers);
-  addTiming(env, "extract", performance.now() - t0);
+  const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
+  const user = await resolveUserFromTrees(lowers, userSpec);
   const work = env.store.tempPath("-run");
   const upperParent = join(work, "layer");
   const upperDir = join(upperParent, "root");
