@@ -83,7 +83,7 @@ export function kbTool(cmd: string[], work: string, registryHost: string): Tool 
       const m = await measure(cmd[0]!, [...cmd.slice(1), ...args], { keepLine: (l) => l.includes('"type":"step-end"') || l.includes('"type":"result"') });
       if (m.code !== 0) fail("kb", `build of ${ctx}`, m.output);
       const report = kbReportFromEvents(m.lines.map((l) => l.text));
-      return { cost: m, pushS: report.timings.output! / 1000, report };
+      return { cost: { wallS: m.wallS, cpuS: m.cpuS, rssMB: m.rssMB }, pushS: report.timings.output! / 1000, report };
     },
   };
 }
