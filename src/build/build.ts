@@ -19,6 +19,7 @@ import type { ReportLayer } from "./report.ts";
 import { reportLayers } from "./report-layers.ts";
 import { openHashMemo } from "./hash-memo.ts";
 import { flushRemoteCache } from "./step-cache.ts";
+import { useParallelCompression } from "../layer/parallel-compress.ts";
 import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-platform.ts";
 
 export interface BuildResult {
@@ -68,8 +69,9 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
     const hashMemo = await openHashMemo(store, context.root);
+    const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible) };
     const built = await forEachPlatform(platforms, sink, async (_platform, psink, i) => {
-      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo });
+      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer });
       const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
       return { config, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };

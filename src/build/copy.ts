@@ -149,7 +149,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
       if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
     }
     const c0 = performance.now();
-    layer = await commitLayer(env.store, all(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+    layer = await commitLayer(env.store, all(), env.layer, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
     await remember(env, st, st.key, layer);
   }

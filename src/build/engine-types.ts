@@ -25,6 +25,8 @@ export interface EngineEnv {
   created: string;
   /** File mtime clamp in seconds (SOURCE_DATE_EPOCH), when reproducible. */
   mtimeClamp?: number;
+  /** How layers are compressed (algorithm, level, parallel), resolved once per build. */
+  layer: import("./layers.ts").LayerSettings;
   /** Content hashes of context files from earlier builds. */
   hashMemo?: import("../context/index.ts").HashMemo;
   /** Timings for the report: what the time went to. */

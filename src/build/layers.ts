@@ -10,6 +10,8 @@ import type { StageLayer } from "./stage-state.ts";
 export interface LayerSettings {
   compression: "gzip" | "zstd";
   level?: number;
+  /** Compress on several cores (see useParallelCompression). */
+  parallel?: boolean;
 }
 
 /** What a cache record of kind "layer" holds. */
@@ -24,7 +26,7 @@ export interface LayerRecord {
 export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>, settings: LayerSettings, signal?: AbortSignal): Promise<StageLayer> {
   const tar = createTarStream(entries);
   let stored: { digest: Digest; size: number } | undefined;
-  const written = await writeLayer(tar, { compression: settings.compression, level: settings.level }, async (s) => {
+  const written = await writeLayer(tar, { compression: settings.compression, level: settings.level, parallel: settings.parallel }, async (s) => {
     stored = await store.put(s, { signal });
   });
   if (!stored || stored.digest !== written.digest) {

@@ -125,7 +125,7 @@ async function execute(
     const s0 = performance.now();
     // Rootless: what the RUN made private is read inside its user namespace, then made private again.
     const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude });
-    const layer = await commitLayer(env.store, entries, { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+    const layer = await commitLayer(env.store, entries, env.layer, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);
     await adoptUpperDir(env, chainId([...st.layers, layer].map((l) => l.diffId)), upperParent);
@@ -160,7 +160,7 @@ async function executeInPlace(
   addTiming(env, "run", performance.now() - r0);
   checkExit(run.res, tail);
   const s0 = performance.now();
-  const layer = await commitLayer(env.store, run.diff(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+  const layer = await commitLayer(env.store, run.diff(), env.layer, env.signal);
   addTiming(env, "snapshot+compress", performance.now() - s0);
   run.commit(layer);
   await remember(env, st, st.key, layer);

@@ -47,7 +47,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     }));
     // Only the directory itself carries USER's ownership; parents that exist keep theirs, so leave out known ones.
     const own = entries.filter((e) => !isStandardDir(e.entry.path));
-    layer = await commitLayer(env.store, (async function* () { yield* own; })(), { compression: env.opts.compression, level: env.opts.compressionLevel }, env.signal);
+    layer = await commitLayer(env.store, (async function* () { yield* own; })(), env.layer, env.signal);
     await remember(env, st, st.key, layer);
   }
   st.layers.push(layer);

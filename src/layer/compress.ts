@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import zlib from "node:zlib";
 import { KbError } from "../errors.ts";
 import { throughNode } from "./_node-stream.ts";
+import { parallelCompress } from "./parallel-compress.ts";
 
 /** Algorithms kb writes layers with. */
 export type Compression = "gzip" | "zstd" | "none";
@@ -12,6 +13,8 @@ export type DetectedCompression = "gzip" | "zstd" | "bzip2" | "xz" | "none";
 
 export interface CompressOptions {
   algorithm: Compression;
+  /** Spread the work over the cores in 4 MiB members/frames (parallel-compress.ts). @default false */
+  parallel?: boolean;
   /** gzip 1–9, zstd 1–19. @default gzip 1, zstd 3 (docs/decisions/031-compression.md) */
   level?: number;
 }
@@ -44,6 +47,7 @@ function zlibError(action: string) {
 export function compressStream(stream: ReadableStream<Uint8Array>, opts: CompressOptions): ReadableStream<Uint8Array> {
   if (opts.algorithm === "none") return stream;
   const level = opts.level ?? DEFAULT_LEVEL[opts.algorithm];
+  if (opts.parallel) return parallelCompress(stream, opts.algorithm, level);
   const t = opts.algorithm === "gzip"
     ? zlib.createGzip({ level })
     : zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });

@@ -31,6 +31,8 @@ export class HashingStream extends TransformStream<Uint8Array, Uint8Array> {
 
 export interface WriteLayerOptions {
   compression: Compression;
+  /** Compress on every core (4 MiB gzip members / zstd frames). @default false */
+  parallel?: boolean;
   /** @default gzip 1, zstd 3 */
   level?: number;
 }
@@ -62,7 +64,7 @@ export async function writeLayer(
 ): Promise<WrittenLayer> {
   const diff = new HashingStream();
   const blob = new HashingStream();
-  const compressed = compressStream(tar.pipeThrough(diff), { algorithm: opts.compression, level: opts.level });
+  const compressed = compressStream(tar.pipeThrough(diff), { algorithm: opts.compression, level: opts.level, parallel: opts.parallel });
   await sink(compressed.pipeThrough(blob));
   return { digest: blob.digest, diffId: diff.digest, size: blob.bytes, uncompressedSize: diff.bytes, mediaType: MEDIA[opts.compression] };
 }
