@@ -79,7 +79,7 @@ for (const target of targets) {
   const t0 = performance.now();
   execFileSync(
     process.execPath,
-    ["build", "--compile", "--minify", "--sourcemap=none", `--target=${target}`, ...defines, "--outfile", outfile, ...entries],
+    ["build", "--compile", "--minify", "--bytecode", "--format=esm", "--sourcemap=none", `--target=${target}`, ...defines, "--outfile", outfile, ...entries],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
   const seconds = (performance.now() - t0) / 1000;

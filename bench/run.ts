@@ -17,6 +17,7 @@ import { describeMachine } from "./lib/machine.ts";
 import { hasGnuTime } from "./lib/measure.ts";
 import type { BenchResult, CaseResult, KbPhaseDetail, Sample } from "./lib/result.ts";
 import { renderKbDetails, renderTable } from "./lib/table.ts";
+import { measureStartup, renderStartup, type BinaryFacts } from "./lib/startup.ts";
 import { availableTools, kbCommand, type PhaseResult, type Tool } from "./lib/tools.ts";
 
 const repo = path.resolve(import.meta.dir, "..");
@@ -93,6 +94,9 @@ async function main(): Promise<void> {
       kb: kbCmd.join(" "), commit: gitCommit(), tools: tools.map((t) => ({ name: t.name, describe: t.describe })), runs: args.runs, quick: args.quick,
       seed: args.seed, skipped, cases: [],
     };
+    const binary = measureStartup(kbCmd);
+    (result as BenchResult & { binary?: BinaryFacts }).binary = binary;
+    log(renderStartup(binary));
     const prefix = args.out ?? path.join(repo, "bench/results", result.date.slice(0, 19).replace(/[:T]/g, "-"));
     mkdirSync(path.dirname(prefix), { recursive: true });
     const save = () => {
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
       save(); // after every case, so an interrupted run keeps what it measured
     }
     save();
-    console.log(`\n${renderTable(result)}\n\nkb's own report (ms):\n${renderKbDetails(result)}\n`);
+    console.log(`\n${renderStartup(binary)}\n\n${renderTable(result)}\n\nkb's own report (ms):\n${renderKbDetails(result)}\n`);
     if (skipped.length) console.log(`Skipped or failed:\n${skipped.map((s) => `- ${s}`).join("\n")}\n`);
     console.log(`wrote ${prefix}.json and ${prefix}.svg`);
   } finally {
