@@ -1,7 +1,7 @@
 // RUN --mount: cache, bind, tmpfs, secret and ssh mounts turned into sandbox mounts (never into the layer).
 
 import { createHash } from "node:crypto";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { KbError } from "../errors.ts";
 import type { Mount } from "../dockerfile/index.ts";
@@ -25,6 +25,20 @@ function safeSub(root: string, rel: string): string {
   return join(root, clean);
 }
 
+/** Takes a store lock and keeps it until the returned function is called; undefined when busy past `timeoutMs`. */
+async function holdLock(env: EngineEnv, name: string, timeoutMs?: number): Promise<(() => void) | undefined> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  return new Promise((resolve, reject) => {
+    env.store
+      .withLock(name, async () => {
+        resolve(release);
+        await held;
+      }, { timeoutMs: timeoutMs ?? 600_000, signal: env.signal })
+      .catch((e) => (timeoutMs === 0 ? resolve(undefined) : reject(e)));
+  });
+}
+
 /** The bytes of `--secret id=ID` (a file or an environment variable); undefined when absent and not required. */
 export async function readSecret(env: EngineEnv, id: string, required: boolean): Promise<Uint8Array | undefined> {
   const spec = env.opts.secrets.find((s) => s.id === id);
@@ -42,6 +56,7 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
   const exclude: string[] = [];
   const keyParts: string[] = [];
   const temps: string[] = [];
+  const releases: (() => void)[] = [];
   const workdir = st.config.config?.WorkingDir || "/";
   const targetOf = (m: Mount, dflt?: string) => {
     const t = m.target ?? dflt;
@@ -55,8 +70,21 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
       case "cache": {
         const target = targetOf(m);
         const id = m.id ?? target;
-        const dir = join(env.store.dirs.root, "cache-mounts", createHash("sha256").update(`${id}\0${m.from ?? ""}`).digest("hex").slice(0, 32));
-        await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+        const name = createHash("sha256").update(`${id}\0${m.from ?? ""}`).digest("hex").slice(0, 32);
+        let dir = join(env.store.dirs.root, "cache-mounts", name);
+        if (!(await stat(dir).then(() => true, () => false))) {
+          await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+          if (process.getuid?.() === 0) await chown(dir, m.uid ?? 0, m.gid ?? 0);
+        }
+        // sharing=locked: one RUN at a time (across kb processes); private: a fresh dir when it is in use.
+        if (m.sharing === "locked" || m.sharing === "private") {
+          const held = await holdLock(env, `cache-mount-${name}`, m.sharing === "private" ? 0 : undefined);
+          if (held) releases.push(held);
+          else {
+            dir = await mkdtemp(join(env.store.dirs.tmp, `${process.pid}-cache-private-`));
+            temps.push(dir);
+          }
+        }
         out.push({ type: "bind", source: dir, target, readonly: m.readOnly });
         exclude.push(target);
         keyParts.push(`cache:${target}`);
@@ -127,6 +155,7 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
     exclude,
     key: keyParts.join("\0"),
     cleanup: async () => {
+      for (const r of releases) r();
       for (const t of temps) await rm(t, { recursive: true, force: true }).catch(() => undefined);
     },
   };

@@ -147,6 +147,19 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
     expect(existsSync(join(root, "var/cache/x/log"))).toBe(false);
   });
 
+  test("cache mounts with sharing=locked and sharing=private, with uid/gid/mode for a new cache dir", async () => {
+    const df = `FROM ${base}
+RUN --mount=type=cache,id=lk,target=/c,sharing=locked,uid=1000,gid=1000,mode=0750 stat -c '%u %g %a' /c > /locked
+RUN --mount=type=cache,id=pv,target=/p,sharing=private sh -c 'echo x > /p/f && ls /p > /private'
+`;
+    const out = tempDir();
+    const r = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--no-push", "--output", `type=oci,dest=${out}/oci`, makeContext({ Dockerfile: df })]);
+    expect(r.code).toBe(0);
+    const root = unpackLayout(`${out}/oci`, "latest");
+    expect(readFileSync(join(root, "locked"), "utf8")).toBe("1000 1000 750\n");
+    expect(readFileSync(join(root, "private"), "utf8")).toBe("f\n");
+  });
+
   test("a daemon left behind is killed, and --timeout kills a RUN that never ends", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN (sleep 300 &) ; echo started\n` });
     const r = await kb(["build", "--cache-dir", cache, "--no-push", ctx]);
