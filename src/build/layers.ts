@@ -6,6 +6,7 @@ import { isDigest, type Descriptor, type Digest } from "../image/types.ts";
 import { createTarStream, writeLayer, type TarInput } from "../layer/index.ts";
 import { blobLayer, type Store } from "../store/index.ts";
 import type { StageLayer } from "./stage-state.ts";
+import { cacheKey } from "./cache-key.ts";
 
 export interface LayerSettings {
   compression: "gzip" | "zstd";
@@ -23,8 +24,26 @@ export interface LayerRecord {
 }
 
 /** Streams entries into a compressed blob in the store and returns it as a StageLayer. */
+/** The biggest files a layer holds, noted while it is written (for the build report, without re-reading it). */
+export type BiggestFiles = { path: string; size: number }[];
+
+/** Cache key of a layer's biggest-files note. */
+export const biggestFilesKey = (digest: string) => cacheKey("", "layer-biggest-files-v1", digest);
+
+async function* noteBiggest(entries: AsyncIterable<TarInput>, top: BiggestFiles): AsyncGenerator<TarInput> {
+  for await (const e of entries) {
+    if (e.entry.type === "file" && (top.length < 5 || e.entry.size > top[top.length - 1]!.size)) {
+      top.push({ path: e.entry.path, size: e.entry.size });
+      top.sort((a, b) => b.size - a.size);
+      if (top.length > 5) top.pop();
+    }
+    yield e;
+  }
+}
+
 export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>, settings: LayerSettings, signal?: AbortSignal): Promise<StageLayer> {
-  const tar = createTarStream(entries);
+  const biggest: BiggestFiles = [];
+  const tar = createTarStream(noteBiggest(entries, biggest));
   let stored: { digest: Digest; size: number } | undefined;
   const written = await writeLayer(tar, { compression: settings.compression, level: settings.level, parallel: settings.parallel }, async (s) => {
     stored = await store.put(s, { signal });
@@ -33,6 +52,7 @@ export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>
     throw new KbError("STORE", `Cannot store layer "${written.digest}": the store saw "${stored?.digest}"`);
   }
   const descriptor: Descriptor = { mediaType: written.mediaType, digest: written.digest, size: written.size };
+  await store.cache.put(biggestFilesKey(written.digest), { kind: "layer-biggest-files", data: biggest, refs: [] }).catch(() => undefined);
   // A tar of nothing is its two zero end blocks (1024 bytes).
   return { layer: blobLayer(store, descriptor, written.diffId), diffId: written.diffId, empty: written.uncompressedSize <= 1024 };
 }

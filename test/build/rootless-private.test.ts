@@ -9,9 +9,9 @@ import { resolveHelperPath } from "../../src/exec/helper-path.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { listTree, makeContext, must, tempDir, unpackFromRegistry } from "../kit/kb.ts";
+import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot ? "not root: the suite switches to the kbtest user" : spawnSync("unshare", ["--user", "true"]).status !== 0 ? "user namespaces are not allowed here" : undefined;
+const skip = rootlessSkipReason();
 if (skip) console.log(`rootless-private.test.ts: skipped: ${skip}`);
 
 let reg: TestRegistry;
@@ -21,8 +21,7 @@ beforeAll(async () => {
   if (skip) return;
   reg = await startRegistry("http");
   base = await pushBusyboxImage(reg);
-  if (spawnSync("id", ["kbtest"]).status !== 0) must("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "kbtest"]);
-  if (!readFileSync("/etc/subuid", "utf8").includes("kbtest:")) must("usermod", ["--add-subuids", "200000-265535", "--add-subgids", "200000-265535", "kbtest"]);
+  ensureSubidUser();
   // The helper built from this checkout's sources, where kbtest can run it.
   const dir = tempDir("kb-helper-");
   chmodSync(dir, 0o755);
@@ -32,17 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => reg?.stop());
 
-const asUser = (user: string, group: string, home: string, args: string[]) => {
-  const r = spawnSync("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "env", `HOME=${home}`, `XDG_CACHE_HOME=${home}/.cache`, `TMPDIR=${home}`,
-    `KB_SANDBOX_HELPER=${helper}`, process.execPath, join(import.meta.dir, "../../src/main.ts"), ...args], { encoding: "utf8", cwd: home });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
-const userHome = (owner: string) => {
-  const h = tempDir("kb-home-");
-  execFileSync("chown", [owner, h]);
-  chmodSync(h, 0o755);
-  return h;
-};
+const asUser = (user: string, group: string, home: string, args: string[]) => kbAs(user, group, home, args, helper);
 
 function build(dockerfile: string, ref: string) {
   const ctx = makeContext({ Dockerfile: dockerfile });

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { kb, listTree, makeContext, must, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
+import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot ? "not root: the RUN suite switches users" : spawnSync("unshare", ["--user", "true"]).status !== 0 ? "user namespaces are not allowed here" : undefined;
+const skip = rootlessSkipReason();
 if (skip) console.log(`run-build.test.ts: skipped: ${skip}`);
 
 let reg: TestRegistry;
@@ -56,18 +56,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
     expect(readFileSync(join(root, "tmp/id.txt"), "utf8")).toContain("uid=1000(app)");
   });
 
-  const asUser = (user: string, group: string, home: string, args: string[]) => {
-    const helper = process.env.KB_SANDBOX_HELPER;
-    const r = spawnSync("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "env", `HOME=${home}`, `XDG_CACHE_HOME=${home}/.cache`, `TMPDIR=${home}`,
-      ...(helper ? [`KB_SANDBOX_HELPER=${helper}`] : []), process.execPath, join(import.meta.dir, "../../src/main.ts"), ...args], { encoding: "utf8", cwd: home });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
-  const userHome = (owner: string) => {
-    const h = tempDir("kb-home-");
-    execFileSync("chown", [owner, h]);
-    chmodSync(h, 0o755);
-    return h;
-  };
+  const asUser = kbAs;
 
   test("as nobody (single id): the same tree; chown to another id fails with a clear message", async () => {
     const home = userHome("nobody");
@@ -89,8 +78,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
   });
 
   test("as a user with an /etc/subuid range: chown to uid 1000 works", async () => {
-    if (spawnSync("id", ["kbtest"]).status !== 0) must("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "kbtest"]);
-    if (!readFileSync("/etc/subuid", "utf8").includes("kbtest:")) must("usermod", ["--add-subuids", "200000-265535", "--add-subgids", "200000-265535", "kbtest"]);
+    ensureSubidUser();
     const home = userHome("kbtest");
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN mkdir /owned && touch /owned/f && chown -R 1000:1000 /owned && id -u > /uid\n` });
     chmodSync(ctx, 0o755);
