@@ -1,6 +1,6 @@
 // Walking the build context: sorted, lstat-only, pruned by .dockerignore, parents of re-included files kept.
 
-import { promises as fsp, type Stats } from "node:fs";
+import { lstatSync, promises as fsp, type Stats } from "node:fs";
 import { Buffer } from "node:buffer";
 import * as path from "node:path";
 import { KbError } from "../errors.ts";
@@ -136,7 +136,9 @@ async function* walkDir(
     const abs = path.join(root, rel);
     let st: Stats;
     try {
-      st = await fsp.lstat(abs);
+      // Synchronous: one lstat per entry costs microseconds; a promise round trip per entry cost most of a
+      // warm build of a 5,000-file context.
+      st = lstatSync(abs);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while walking
       throw walkError(rel, e);
