@@ -15,12 +15,6 @@ export interface EventSink {
   emit(ev: KbEvent): void;
 }
 
-/** A sink that keeps events in memory (tests, the build report). */
-export function createMemorySink(): EventSink & { events: KbEvent[] } {
-  const events: KbEvent[] = [];
-  return { events, emit: (ev) => void events.push(ev) };
-}
-
 /** Sends each event to every sink. */
 export function fanOut(...sinks: EventSink[]): EventSink {
   return { emit: (ev) => sinks.forEach((s) => s.emit(ev)) };
