@@ -64,10 +64,11 @@ export async function rememberLayer(store: Store, key: string, l: StageLayer): P
   await store.cache.put(key, { kind: "layer", data, refs: [descriptor.digest] });
 }
 
-/** A cached layer for `key`, if the record and its blob are both in the store. */
-export async function recallLayer(store: Store, key: string): Promise<StageLayer | undefined> {
+/** A cached layer for `key`, if the record (younger than `maxAgeMs`, --cache-ttl) and its blob are in the store. */
+export async function recallLayer(store: Store, key: string, maxAgeMs?: number): Promise<StageLayer | undefined> {
   const rec = await store.cache.get(key);
   if (!rec || rec.kind !== "layer") return undefined;
+  if (maxAgeMs !== undefined && Date.now() - rec.createdAt > maxAgeMs) return undefined;
   const data = rec.data as Partial<LayerRecord>;
   const d = data.descriptor;
   if (!d || !isDigest(d.digest) || !isDigest(data.diffId) || typeof d.size !== "number") return undefined;

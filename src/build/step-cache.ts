@@ -19,7 +19,7 @@ function cacheRef(env: EngineEnv, key: string) {
 /** A cached layer for the key: from the store, else from --cache-repo. Undefined with --no-cache. */
 export async function recall(env: EngineEnv, st: StageState, key: string): Promise<StageLayer | undefined> {
   if (env.opts.noCache) return undefined;
-  const local = await recallLayer(env.store, key);
+  const local = await recallLayer(env.store, key, env.opts.cacheTtlMs);
   if (local || !env.opts.cacheRepo) return local;
   try {
     const ref = cacheRef(env, key);

@@ -87,6 +87,18 @@ CMD ["serve"]
     expect(c.err.match(/CACHED/g)?.length ?? 0).toBe(0);
   });
 
+  test("--cache-ttl ignores cache entries older than the limit", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f /f\n`, f: "ttl" });
+    const store = tempDir("kb-cache-");
+    expect((await kb(["build", "--cache-dir", store, "--no-push", ctx])).code).toBe(0);
+    const fresh = await kb(["build", "--cache-dir", store, "--no-push", "--progress", "plain", "--cache-ttl", "1h", ctx]);
+    expect(fresh.err).toContain("CACHED");
+    await new Promise((r) => setTimeout(r, 20));
+    const stale = await kb(["build", "--cache-dir", store, "--no-push", "--progress", "plain", "--cache-ttl", "10ms", ctx]);
+    expect(stale.code).toBe(0);
+    expect(stale.err).not.toContain("CACHED");
+  });
+
   test("multi-stage with --target builds only what the target needs, COPY --from a stage", async () => {
     const ctx = makeContext({
       Dockerfile: `FROM ${base} AS tools
