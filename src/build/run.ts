@@ -1,10 +1,11 @@
 // RUN: the command in the sandbox over the stage's layers; the overlay upperdir becomes the layer.
 
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
 import { checkCanRun } from "../exec/binfmt.ts";
+import { removeTree, type IdMapping } from "../exec/index.ts";
 import { openUpperSnapshot } from "../snapshot/index.ts";
 import { cacheKey, envForKey } from "./cache-key.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
@@ -131,8 +132,19 @@ async function execute(
     await adoptUpperDir(env, chainId([...st.layers, layer].map((l) => l.diffId)), upperParent);
     return layer;
   } finally {
-    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    await removeWork(work, upperDir, idMap);
   }
+}
+
+/**
+ * Removes a RUN's work dir. After a rootless RUN it may hold directories only the user namespace can enter
+ * (a failed apt-get leaves 0700 dirs of _apt): the helper removes those from inside the namespace.
+ */
+async function removeWork(work: string, upperDir: string, idMap: IdMapping | undefined): Promise<void> {
+  await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  if (!idMap || !(await stat(work).then(() => true, () => false))) return;
+  await removeTree(upperDir, idMap).catch(() => undefined);
+  await rm(work, { recursive: true, force: true }).catch(() => undefined);
 }
 
 function checkExit(res: { exitCode: number; signal?: string; timedOut?: boolean }, tail: string[]): void {

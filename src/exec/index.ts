@@ -6,4 +6,4 @@ export { helperArch, helperCacheDir, resolveHelperPath } from "./helper-path.ts"
 export { chooseIsolation, formatIsolationReport, probeIsolation, usernsAdvice, type IsolationChoice, type IsolationReport, type ProbeResult } from "./isolation.ts";
 export { hostToContainer, singleIdMapping, subidMapping } from "./ids.ts";
 export { containerSkipPaths, createContainerRun, runInContainer, type ContainerRun, type ContainerRunSpec } from "./container-mode.ts";
-export { parseUnlockOutput, relockTree, unlockTree, type ModeOverrides, type TreeAccessOptions } from "./tree-access.ts";
+export { parseUnlockOutput, relockTree, removeTree, unlockTree, type ModeOverrides, type TreeAccessOptions } from "./tree-access.ts";

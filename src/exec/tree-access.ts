@@ -87,6 +87,13 @@ export async function unlockTree(dir: string, idMap: IdMapping, opts: TreeAccess
   return parseUnlockOutput(await helperRun(opts.helperPath ?? (await resolveHelperPath()), "unlock", dir, out));
 }
 
+/** Removes `dir` and all in it from inside the user namespace (entries the caller can neither enter nor empty). */
+export async function removeTree(dir: string, idMap: IdMapping, opts: TreeAccessOptions = {}): Promise<void> {
+  const out: string[] = [];
+  idMapRecords(recordWriter(out), idMap);
+  await helperRun(opts.helperPath ?? (await resolveHelperPath()), "rmtree", dir, out);
+}
+
 /** Puts back the modes {@link unlockTree} changed (setuid, setgid and sticky bits included). */
 export async function relockTree(dir: string, idMap: IdMapping, saved: ModeOverrides, opts: TreeAccessOptions = {}): Promise<void> {
   if (saved.size === 0) return;

@@ -73,4 +73,15 @@ RUN echo lock > /var/cache/x/lock && touch /var/cache/x/partial/pkg.deb && stat 
     expect(readFileSync(join(root, "var/cache/x/lock"), "utf8")).toBe("lock\n");
     expect(readFileSync(join(root, "partial.mode"), "utf8")).toBe("700 100\n");
   });
+  test("a failing RUN that leaves a private dir leaves no work dir behind in the store", () => {
+    const home = userHome("kbtest");
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN mkdir /p && touch /p/f && chown -R 1000:1000 /p && chmod 700 /p && exit 7\n` });
+    chmodSync(ctx, 0o755);
+    const r = asUser("kbtest", "kbtest", home, ["build", "--progress", "plain", "--no-push", ctx]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("exited with code 7");
+    const leftovers = spawnSync("find", [join(home, ".cache/kb/tmp"), "-mindepth", "1"], { encoding: "utf8" }).stdout.trim();
+    if (leftovers) console.log(leftovers, spawnSync("ls", ["-laR", join(home, ".cache/kb/tmp")], { encoding: "utf8" }).stdout);
+    expect(leftovers).toBe("");
+  });
 });

@@ -13,6 +13,8 @@
  *                         Prints "PATH\0OCTAL-MODE\0" with the entry's mode before the change.
  *   kb-sandbox relock D   config on fd 3 as for unlock plus "mode PATH OCTAL" records: puts those modes
  *                         back (setuid, setgid and sticky bits included). Symlinks are never touched.
+ *   kb-sandbox rmtree D   config on fd 3 as for unlock: removes D and everything in it as the namespace's
+ *                         root (a failed rootless RUN can leave dirs the caller can neither enter nor empty)
  * PATH is relative to D ("." for D itself). Exit 0, or 125 with the failing step on stderr.
  */
 
@@ -108,5 +110,19 @@ static int cmd_relock(char *dir) {
     if (S_ISLNK(sb.st_mode)) { errno = ELOOP; die("restore the mode of", saved.paths[i]); }
     if (fchmodat(root, saved.paths[i], saved.modes[i], 0) < 0) die("restore the mode of", saved.paths[i]);
   }
+  return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+  (void)sb; (void)type; (void)ftw;
+  if (remove(path) < 0 && errno != ENOENT) die("remove", path);
+  return 0;
+}
+
+static int cmd_rmtree(char *dir) {
+  read_config(3, 0);
+  if (!userns) { errno = EINVAL; die("read config", "(rmtree needs userns 1 and the id maps)"); }
+  setup_userns();
+  if (nftw(dir, rm_entry, 32, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) die("walk", dir);
   return 0;
 }

@@ -8,7 +8,7 @@
  *   kb-sandbox run       config on fd 3, status lines on fd 4 (optional)
  *   kb-sandbox xattrs D  print every extended attribute under D (no symlinks followed), and mark
  *                        what the caller cannot read (see _tree-access.c)
- *   kb-sandbox unlock D / relock D   open up / restore what the caller cannot read (_tree-access.c)
+ *   kb-sandbox unlock D / relock D / rmtree D   open up / restore / remove what the caller cannot (_tree-access.c)
  *   kb-sandbox version   print "kb-sandbox 1"
  *
  * Config protocol (fd 3, read to EOF): a sequence of records. A record is a key and a fixed number
@@ -419,12 +419,12 @@ int main(int argc, char **argv) {
     if (nftw(argv[2], print_xattrs, 32, FTW_PHYS) < 0) { dprintf(2, "kb-sandbox: walk %s: %s\n", argv[2], strerror(errno)); return 125; }
     return fflush(stdout) == 0 ? 0 : 125;
   }
-  if (argc >= 3 && (!strcmp(argv[1], "unlock") || !strcmp(argv[1], "relock"))) {
+  if (argc >= 3 && (!strcmp(argv[1], "unlock") || !strcmp(argv[1], "relock") || !strcmp(argv[1], "rmtree"))) {
     size_t n = strlen(argv[2]);
     while (n > 1 && argv[2][n - 1] == '/') argv[2][--n] = 0;
     if (fcntl(3, F_GETFD) < 0) { dprintf(2, "kb-sandbox: %s: no config on fd 3\n", argv[1]); return 125; }
-    return argv[1][0] == 'u' ? cmd_unlock(argv[2]) : cmd_relock(argv[2]);
+    return argv[1][0] == 'u' ? cmd_unlock(argv[2]) : argv[1][0] == 'r' && argv[1][1] == 'e' ? cmd_relock(argv[2]) : cmd_rmtree(argv[2]);
   }
-  dprintf(2, "usage: kb-sandbox run (config on fd 3) | kb-sandbox xattrs DIR | kb-sandbox unlock|relock DIR (config on fd 3) | kb-sandbox version\n");
+  dprintf(2, "usage: kb-sandbox run (config on fd 3) | kb-sandbox xattrs DIR | kb-sandbox unlock|relock|rmtree DIR (config on fd 3) | kb-sandbox version\n");
   return 125;
 }
