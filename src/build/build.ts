@@ -1,6 +1,8 @@
 // runBuild: context → Dockerfile → plan → stages → image → outputs. The one entry point of the build engine.
 
 import { createReadStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { relative } from "node:path";
 import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
 import { openContext } from "../context/index.ts";
@@ -42,6 +44,17 @@ async function readNodes(file: string, display: string): Promise<{ nodes: Node[]
   return { nodes, escapeToken: parser.escapeToken, warnings: parser.warnings.map((w) => ({ message: w.message, line: w.line })) };
 }
 
+/**
+ * How errors name the Dockerfile: the path the user gave, else its path from the working directory (so the
+ * error shows the source line and an editor can open it); "Dockerfile" for a context kb unpacked into a
+ * temp dir (a tar, a URL), which is gone when the error is shown.
+ */
+function dockerfileDisplayName(given: string | undefined, real: string): string {
+  if (given) return given;
+  if (real.startsWith(`${tmpdir()}/kb-`)) return "Dockerfile";
+  return relative(process.cwd(), real) || "Dockerfile";
+}
+
 /** Builds an image as `opts` says, reporting progress to `sink`. Throws KbError on failure; pushes nothing then. */
 export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?: Record<string, string | undefined>; stdin?: ReadableStream<Uint8Array>; signal?: AbortSignal } = {}): Promise<BuildResult> {
   const started = performance.now();
@@ -51,7 +64,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   const keepGitDir = /^(1|true)$/i.test(opts.buildArgs.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR") ?? "");
   const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath, env: deps.env, keepGitDir, signal });
   try {
-    const display = opts.dockerfile ?? "Dockerfile";
+    const display = dockerfileDisplayName(opts.dockerfile, context.dockerfilePath);
     const { nodes, escapeToken, warnings } = await readNodes(context.dockerfilePath, display);
     for (const w of warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
     const parsed = parseInstructions(nodes, { file: display });

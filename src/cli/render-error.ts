@@ -25,12 +25,20 @@ function diskFull(err: unknown): KbError | undefined {
   return undefined;
 }
 
+/**
+ * Makes text from untrusted input (a tar entry name, a registry's message) safe to print on a terminal:
+ * control characters and undecodable bytes are escaped, so no escape sequence reaches the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === "\ufffd" ? "?" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+}
+
 /** Formats any thrown value; KbErrors get location, hint and cause chain, others their stack when `debug`. */
 export function renderError(err: unknown, debug = false): string {
   if (!(err instanceof KbError) || err.code === "INTERNAL") err = diskFull(err) ?? err;
   if (!(err instanceof KbError)) {
     const e = err instanceof Error ? err : new Error(String(err));
-    return `error[INTERNAL]: ${e.message}\n${debug && e.stack ? e.stack + "\n" : "hint: this is a bug in kb; rerun with --verbosity debug and report it\n"}`;
+    return `error[INTERNAL]: ${printable(e.message)}\n${debug && e.stack ? e.stack + "\n" : "hint: this is a bug in kb; rerun with --verbosity debug and report it\n"}`;
   }
   const out = [`error[${err.code}]: ${err.message}`];
   const loc = err.location;
@@ -49,7 +57,7 @@ export function renderError(err: unknown, debug = false): string {
     if (msg && !err.message.includes(msg)) out.push(`caused by: ${msg}`);
     cause = cause instanceof Error ? cause.cause : undefined;
   }
-  return out.join("\n") + "\n";
+  return printable(out.join("\n")) + "\n";
 }
 
 /** Exit code for an error: 2 for usage errors, 1 for everything else. */
