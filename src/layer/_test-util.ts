@@ -51,17 +51,8 @@ export function has(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 }
 
-/** A tiny deterministic PRNG (mulberry32) for fuzz tests. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A tiny deterministic PRNG (mulberry32) for fuzz tests: the test kit's. */
+export { prng } from "../../test/kit/random-image.ts";
 
 export function file(p: string, data: string | Uint8Array, extra: Partial<TarEntry> = {}): TarInput {
   const body = typeof data === "string" ? new TextEncoder().encode(data) : data;

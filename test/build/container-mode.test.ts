@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { makeThrowawayRoot, runInRoot } from "../dist/_throwaway-root.ts";
+import { ensureCompiledKb, makeThrowawayRoot, runInRoot } from "../dist/_throwaway-root.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { kb, listTree, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
@@ -22,7 +22,7 @@ let base: string;
 let root = "";
 beforeAll(async () => {
   if (skip) return;
-  if (!existsSync(binary)) execFileSync(process.execPath, ["build.ts"], { cwd: repo, stdio: "ignore" });
+  ensureCompiledKb();
   reg = await startRegistry("http");
   base = await pushBusyboxImage(reg);
 }, 300_000);

@@ -1,7 +1,7 @@
 // A throwaway root filesystem holding one compiled binary, exactly the shared libraries `ldd` lists for
 // it (plus the loader) and nothing else: no Node, no Bun, no shell. Run things in it with runInRoot().
 import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -71,4 +71,12 @@ export function runInRoot(dir: string, argv: string[], env: Record<string, strin
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
+}
+
+/** `dist/kb`, compiled first when it is missing (`bun build.ts`). */
+export function ensureCompiledKb(): string {
+  const repo = path.join(import.meta.dir, "../..");
+  const binary = path.join(repo, "dist/kb");
+  if (!existsSync(binary)) execFileSync(process.execPath, ["build.ts"], { cwd: repo, stdio: "ignore" });
+  return binary;
 }

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stageExecutorContext } from "../../scripts/build-executor.ts";
-import { runInRoot } from "./_throwaway-root.ts";
+import { ensureCompiledKb, runInRoot } from "./_throwaway-root.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { kb, must, skopeoConfig, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
@@ -20,7 +20,7 @@ let reg: TestRegistry;
 let base: string;
 beforeAll(async () => {
   if (skip) return;
-  if (!existsSync(binary)) execFileSync(process.execPath, ["build.ts"], { cwd: repo, stdio: "ignore" });
+  ensureCompiledKb();
   reg = await startRegistry("http");
   base = await pushBusyboxImage(reg);
 }, 300_000);
