@@ -10,7 +10,7 @@ import { toTarInputs, destPath, type Placed } from "./copy-entries.ts";
 import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./add-remote.ts";
 import { heredocSources } from "./copy-heredoc.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
-import { StageFs } from "./layer-index.ts";
+import { stageFsOf } from "./layer-index.ts";
 import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
@@ -66,7 +66,7 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   let destIsDir = destIsDirSyntax || sourceCount > 1 || resolved.some((r) => r.entry.type === "dir");
   if (!destIsDir && dest !== "/") {
     const known = [...st.createdDirs].some((d) => d === dest);
-    destIsDir = known || (await new StageFs(env.store, st.layers, env.signal).kind(dest)) === "dir";
+    destIsDir = known || (await stageFsOf(env.store, st, env.signal).kind(dest)) === "dir";
   }
   const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
@@ -87,7 +87,7 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
  * MkdirAll with the chown). Only missing ones: existing parents keep theirs, so this asks the stage's layers.
  */
 async function createdParents(env: EngineEnv, st: StageState, dir: string, owner: { uid: number; gid: number }): Promise<TarInput[]> {
-  const fs = new StageFs(env.store, st.layers, env.signal);
+  const fs = stageFsOf(env.store, st, env.signal);
   const out: TarInput[] = [];
   const parts = dir.split("/").filter(Boolean);
   for (let i = 1; i <= parts.length; i++) {

@@ -101,3 +101,17 @@ export class StageFs {
     return undefined;
   }
 }
+
+const views = new WeakMap<object, { count: number; fs: StageFs }>();
+
+/**
+ * The StageFs of a stage as it is now: one per stage and layer count, so the steps of a stage that ask
+ * (a COPY's destination, --chown parents, user names) share the layer indexes instead of re-reading them.
+ */
+export function stageFsOf(store: Store, st: { layers: StageLayer[] }, signal?: AbortSignal): StageFs {
+  const v = views.get(st);
+  if (v && v.count === st.layers.length) return v.fs;
+  const fs = new StageFs(store, [...st.layers], signal);
+  views.set(st, { count: st.layers.length, fs });
+  return fs;
+}

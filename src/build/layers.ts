@@ -132,8 +132,8 @@ export function storeThrough(store: Store, layer: Layer): Layer {
     descriptor: () => layer.descriptor(),
     compressed: async (signal) => store.open(await local(signal), signal),
     uncompressed: async (signal) => {
-      const d = await local(signal);
-      return blobLayer(store, await layer.descriptor(), await layer.diffId()).uncompressed(signal).catch(() => store.open(d, signal));
+      await local(signal);
+      return blobLayer(store, await layer.descriptor(), await layer.diffId()).uncompressed(signal);
     },
   };
   const src = (layer as { sourceRepository?: string }).sourceRepository;

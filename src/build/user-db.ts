@@ -2,7 +2,7 @@
 
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { StageFs } from "./layer-index.ts";
+import { stageFsOf } from "./layer-index.ts";
 import { parseGroup, parsePasswd, resolveUser, type UserDb } from "./passwd.ts";
 import type { EngineEnv } from "./engine-types.ts";
 import type { StageState } from "./stage-state.ts";
@@ -21,7 +21,7 @@ export async function resolveStageUser(env: EngineEnv, st: StageState, spec: str
 
 /** Reads passwd and group of the stage (from the topmost layer that has them). */
 export async function stageUserDb(env: EngineEnv, st: StageState): Promise<UserDb> {
-  const fs = new StageFs(env.store, st.layers, env.signal);
+  const fs = stageFsOf(env.store, st, env.signal);
   const [passwd, group] = await Promise.all([fs.readSmallFile("etc/passwd"), fs.readSmallFile("etc/group")]);
   return { passwd: passwd === undefined ? undefined : parsePasswd(passwd), group: group === undefined ? undefined : parseGroup(group) };
 }
