@@ -13,6 +13,7 @@ import type { TarInput } from "../layer/index.ts";
 import { walkContext, compileIgnore } from "../context/index.ts";
 import { toTarInputs, destPath, type EntryOptions, type Placed } from "./copy-entries.ts";
 import type { EngineEnv } from "./engine-types.ts";
+import { IDLE_HINT, IdleTimeoutError, idleBody } from "../registry/idle-body.ts";
 
 const run = promisify(execFile);
 
@@ -30,6 +31,25 @@ type Add = Extract<Instruction, { kind: "ADD" }>;
 
 interface Fetched { digest: Digest; size: number; name: string; mtime: number }
 
+/** Largest ADD <url> body unless --max-download / KB_MAX_DOWNLOAD say otherwise. */
+export const DEFAULT_MAX_DOWNLOAD = 10 * 2 ** 30;
+
+const tooLarge = (url: string, limit: number, what: string) =>
+  new KbError("BUILD", `Cannot ADD "${url}": ${what}, more than the download limit of ${limit} bytes`, {
+    hint: "Raise the limit with --max-download SIZE (or KB_MAX_DOWNLOAD), or check the URL",
+  });
+
+function capTransform(url: string, limit: number): TransformStream<Uint8Array, Uint8Array> {
+  let n = 0;
+  return new TransformStream({
+    transform(chunk, ctl) {
+      n += chunk.length;
+      if (n > limit) throw tooLarge(url, limit, `the server sent ${n} bytes and more`);
+      ctl.enqueue(chunk);
+    },
+  });
+}
+
 async function fetchUrl(env: EngineEnv, url: string, checksum?: string): Promise<Fetched> {
   if (checksum && !isDigest(checksum)) {
     throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use ADD --checksum "${checksum}": expected sha256:<64 hex>`);
@@ -42,8 +62,19 @@ async function fetchUrl(env: EngineEnv, url: string, checksum?: string): Promise
     });
   });
   if (!res._data) throw new KbError("BUILD", `Cannot ADD "${url}": the server sent no body`);
-  const stored = await env.store.put(res._data as ReadableStream<Uint8Array>, { expected: checksum as Digest | undefined, signal: env.signal }).catch((e) => {
+  const limit = env.opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD;
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  const body = res._data as ReadableStream<Uint8Array>;
+  if (declared > limit) {
+    await body.cancel().catch(() => {});
+    throw tooLarge(url, limit, `it declares ${declared} bytes`);
+  }
+  // Bounded in time (a byte every KB_REGISTRY_TIMEOUT) and in size: a stalled or endless body ends in an error,
+  // and store.put removes its temp file, so nothing is left in the store.
+  const guarded = idleBody(body, url).pipeThrough(capTransform(url, limit));
+  const stored = await env.store.put(guarded, { expected: checksum as Digest | undefined, signal: env.signal }).catch((e) => {
     if (e instanceof KbError && e.code === "BLOB_DIGEST_MISMATCH") e.message = `Cannot ADD "${url}": its content does not match --checksum=${checksum}`;
+    if (e instanceof IdleTimeoutError) throw new KbError("BUILD", `Cannot ADD "${url}": ${e.message}`, { hint: IDLE_HINT, temporary: true, cause: e });
     throw e;
   });
   const lm = res.headers.get("last-modified");

@@ -54,6 +54,12 @@ export interface BuildOptions {
   compression: "gzip" | "zstd";
   compressionLevel?: number;
   runTimeoutMs?: number;
+  /** Largest ADD <url> body in bytes. @default 10 GiB */
+  maxDownloadBytes?: number;
+  /** Largest value one Dockerfile word may expand to, in bytes. @default 1 MiB */
+  maxWordBytes?: number;
+  /** Store size kept by the GC after the build (0 = no GC). @default defaultStoreCap() */
+  cacheMaxBytes?: number;
   ignorePaths: string[];
   reportPath?: string;
   /** Parse and plan only; build nothing. */

@@ -4,6 +4,7 @@
 import { KbError } from "../errors.ts";
 import type { Credential, CredentialSource } from "./credentials.ts";
 import { readCapped, responseError } from "./errors.ts";
+import { withIdleBody } from "./idle-body.ts";
 import { redact } from "./redact.ts";
 import type { Challenge } from "./www-authenticate.ts";
 
@@ -94,6 +95,7 @@ export class Authenticator {
       if (signal?.aborted) throw signal.reason;
       throw new KbError("REGISTRY", redact(`Cannot get a registry token for "${host}": ${init.method} ${url} failed: ${(e as Error).message}`, this.ctx.secrets), { temporary: true, cause: e });
     }
+    res = withIdleBody(res, url.toString());
     if (!res.ok) throw await responseError(res, ctx, this.ctx.secrets);
     const text = await readCapped(res, 1024 * 1024);
     let j: { token?: unknown; access_token?: unknown; expires_in?: unknown };

@@ -7,6 +7,7 @@ import type { Layer } from "../image/image.ts";
 import type { Reference } from "../image/reference.ts";
 import type { Descriptor, Digest } from "../image/types.ts";
 import { verifyingStream } from "./_verify.ts";
+import { IDLE_HINT, IdleTimeoutError } from "./idle-body.ts";
 import type { RegistryClient } from "./client.ts";
 
 /**
@@ -71,12 +72,14 @@ function resumingBody(
           return ctl.enqueue(chunk);
         } catch (e) {
           if (signal?.aborted || e instanceof KbError) throw e;
-          if (resumes++ >= retries)
-            throw new KbError("REGISTRY", `Cannot pull blob "${subject}": the connection broke after ${done} bytes, ${retries} resumes tried`, {
-              hint: "The registry or the network drops connections; retry later",
+          if (resumes++ >= retries) {
+            const why = e instanceof IdleTimeoutError ? `${e.message} (${done} bytes of the blob in all)` : `the connection broke after ${done} bytes`;
+            throw new KbError("REGISTRY", `Cannot pull blob "${subject}": ${why}, ${retries} resumes tried`, {
+              hint: e instanceof IdleTimeoutError ? IDLE_HINT : "The registry or the network drops connections; retry later",
               temporary: true,
               cause: e,
             });
+          }
           reader.cancel().catch(() => {});
           ({ body: first.body, skip } = await open(done));
           reader = first.body.getReader();

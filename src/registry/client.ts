@@ -7,6 +7,7 @@ import { answerDeadline, probeHost, type HostState } from "./_hosts.ts";
 import { backoffDelay, DEFAULT_RETRY, isRetryableNetworkError, parseRetryAfter, sleep, type RetryPolicy } from "./_retry.ts";
 import { defaultCredentials, type CredentialSource } from "./credentials.ts";
 import { isTemporaryStatus, networkError, responseError, type RequestContext } from "./errors.ts";
+import { withIdleBody } from "./idle-body.ts";
 import { redact } from "./redact.ts";
 import { parseWwwAuthenticate } from "./www-authenticate.ts";
 
@@ -222,6 +223,8 @@ async function fetchFollowing(
     } finally {
       deadline?.done();
     }
+    // Past the headers, every body read still has KB_REGISTRY_TIMEOUT to bring a byte (a stalled body fails).
+    res = withIdleBody(res, url);
     const loc = res.headers.get("location");
     if (![301, 302, 303, 307, 308].includes(res.status) || !loc || req.method !== "GET" && req.method !== "HEAD") return { res, url };
     await res.body?.cancel().catch(() => {});

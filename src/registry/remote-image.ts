@@ -10,6 +10,7 @@ import { MANIFEST_ACCEPT, parseManifestDocument } from "./_manifest.ts";
 import { fetchBlob, RemoteLayer } from "./_remote-layer.ts";
 import { readBounded, sha256Digest } from "./_verify.ts";
 import type { RegistryClient } from "./client.ts";
+import { IDLE_HINT, IdleTimeoutError } from "./idle-body.ts";
 
 /** Largest manifest kb reads (the distribution spec's SHOULD-handle size). */
 export const MANIFEST_CAP = 4 * 1024 * 1024;
@@ -56,8 +57,8 @@ export async function fetchManifest(client: RegistryClient, ref: Reference, acce
     // The connection broke mid-body (the request itself was retried by the client): ask again, boundedly.
     if (e instanceof KbError || signal?.aborted) throw e;
     if ((attempt ?? 0) >= client.retries)
-      throw new KbError("REGISTRY", `Cannot pull manifest of "${subject}": the connection broke while reading it, ${client.retries} retries tried`, {
-        hint: "The registry or the network drops connections; retry later",
+      throw new KbError("REGISTRY", `Cannot pull manifest of "${subject}": ${e instanceof IdleTimeoutError ? e.message : "the connection broke while reading it"}, ${client.retries} retries tried`, {
+        hint: e instanceof IdleTimeoutError ? IDLE_HINT : "The registry or the network drops connections; retry later",
         temporary: true,
         cause: e,
       });

@@ -5,6 +5,7 @@ import type { BuildOptions, OutputSpec, SecretSpec } from "../../build/options.t
 import type { Platform } from "../../image/types.ts";
 import { parsePlatform } from "../../image/platform.ts";
 import { flagReader, type ParsedFlags } from "../flags.ts";
+import { parseSize } from "./cache.ts";
 
 /** Parses a Go-style duration ("10m", "1h30m", "250ms", "336h") into milliseconds. */
 export function parseDuration(s: string, what: string): number {
@@ -71,6 +72,8 @@ function intFlag(v: string | undefined, what: string, min: number, max: number):
   if (!Number.isInteger(n) || n < min || n > max) throw new KbError("USAGE", `Cannot use ${what} "${v}": expected a whole number from ${min} to ${max}`);
   return n;
 }
+
+const sizeOf = (v: string | undefined, what: string) => (v === undefined || v === "" ? undefined : parseSize(v, what));
 
 /** Resolves flags (and the environment, for bare build args and SOURCE_DATE_EPOCH) into BuildOptions. */
 export function toBuildOptions(p: ParsedFlags, env: Record<string, string | undefined>): BuildOptions {
@@ -142,6 +145,9 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     compression,
     compressionLevel: intFlag(f.str("compression-level"), "--compression-level", compression === "zstd" ? -7 : 0, compression === "zstd" ? 22 : 9),
     runTimeoutMs: f.str("timeout") ? parseDuration(f.str("timeout")!, "--timeout") : undefined,
+    maxDownloadBytes: sizeOf(f.str("max-download") ?? env.KB_MAX_DOWNLOAD, "--max-download"),
+    maxWordBytes: sizeOf(f.str("max-word-size") ?? env.KB_MAX_WORD_SIZE, "--max-word-size"),
+    cacheMaxBytes: sizeOf(f.str("cache-max-size") ?? env.KB_CACHE_MAX_SIZE, "--cache-max-size"),
     ignorePaths: f.list("ignore-path"),
     reportPath: f.str("report"),
     check: f.bool("check"),
