@@ -69,7 +69,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     for (const w of warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
     const parsed = parseInstructions(nodes, { file: display });
     for (const w of parsed.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
-    const plans = platforms.map((platform) => planBuild(parsed, { buildArgs: opts.buildArgs, target: opts.target, platform, buildPlatform: hostPlatform(), escapeToken }));
+    const plans = platforms.map((platform) => planBuild(parsed, { buildArgs: opts.buildArgs, target: opts.target, platform, buildPlatform: hostPlatform(), escapeToken, maxWord: opts.maxWordBytes }));
     const plan = plans[0]!;
     if (opts.check) {
       sink.emit({ type: "info", message: `Dockerfile OK: ${parsed.stages.length} stage(s), ${plan.order.length} needed for the target` });

@@ -1,5 +1,6 @@
 // COPY <<EOF sources: inline files written at DEST (a directory) or as DEST.
 
+import { createHash } from "node:crypto";
 import type { SourceContent } from "../dockerfile/index.ts";
 import type { TarInput } from "../layer/index.ts";
 import { destPath, type EntryOptions } from "./copy-entries.ts";
@@ -12,4 +13,12 @@ export async function* heredocSources(contents: SourceContent[], destRel: string
     const path = destIsDir ? destPath(destRel, c.path) : destRel;
     yield { entry: { path, type: "file", mode, uid: o.uid, gid: o.gid, size: body.length, mtime: o.mtimeClamp ?? Math.floor(Date.now() / 1000) }, body };
   }
+}
+
+/** The cache-key part of heredoc sources: a digest fed piece by piece (a joined copy would double the memory). */
+export function heredocDigest(contents: SourceContent[]): string {
+  if (contents.length === 0) return "";
+  const h = createHash("sha256");
+  for (const c of contents) h.update(`${Buffer.byteLength(c.path)}:${c.path}\0${Buffer.byteLength(c.data)}:`).update(c.data);
+  return h.digest("hex");
 }

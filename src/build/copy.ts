@@ -8,7 +8,7 @@ import { parseChmod, type ModeFn } from "./chmod.ts";
 import { cacheKey } from "./cache-key.ts";
 import { toTarInputs, destPath, type Placed } from "./copy-entries.ts";
 import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./add-remote.ts";
-import { heredocSources } from "./copy-heredoc.ts";
+import { heredocDigest, heredocSources } from "./copy-heredoc.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { stageFsOf } from "./layer-index.ts";
 import { commitLayer } from "./layers.ts";
@@ -71,7 +71,7 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
   const text = `${inst.kind} ${flagsText(inst)} ${[...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ")} ${dest}`.replace(/\s+/g, " ");
-  const heredocKey = inst.sourceContents.map((s) => `${s.path}\0${s.data}`).join("\0");
+  const heredocKey = heredocDigest(inst.sourceContents);
   st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
   addTiming(env, "hash sources", performance.now() - t0);
 

@@ -91,9 +91,9 @@ function checkNotTypo(word: string, stages: Stage[], inst: Instruction): void {
  */
 export function planBuild(
   parsed: { metaArgs: Instruction[]; stages: Stage[] },
-  opts: { buildArgs: Map<string, string>; target?: string; platform: Platform; buildPlatform: Platform; escapeToken: string },
+  opts: { buildArgs: Map<string, string>; target?: string; platform: Platform; buildPlatform: Platform; escapeToken: string; maxWord?: number },
 ): BuildPlan {
-  const lex = createShellLex(opts.escapeToken);
+  const lex = createShellLex(opts.escapeToken, { maxWord: opts.maxWord });
   const warnings: BuildPlan["warnings"] = [];
   const unusedArgs = new Map(opts.buildArgs);
   const globalArgs = new Map<string, string>(platformArgs(opts.platform, opts.buildPlatform));

@@ -31,8 +31,16 @@ export class Words {
     this.word += s;
     this.inWord = true;
   }
+  /** Same as addChar for each character, but appends runs between spaces in one slice. */
   addString(s: string): void {
-    for (const ch of s) this.addChar(ch);
+    let start = 0;
+    for (let i = 0; i < s.length; i++) {
+      if (!isSpace(s[i]!)) continue;
+      if (i > start) this.addRaw(s.slice(start, i));
+      this.addChar(s[i]!);
+      start = i + 1;
+    }
+    if (s.length > start) this.addRaw(start === 0 ? s : s.slice(start));
   }
   get(): string[] {
     if (this.word.length > 0) {
@@ -44,3 +52,13 @@ export class Words {
   }
 }
 
+
+/** A Words that keeps nothing, for callers that only want the expanded text (heredoc bodies, single values). */
+export class NoWords extends Words {
+  override addChar(): void {}
+  override addRaw(): void {}
+  override addString(): void {}
+  override get(): string[] {
+    return [];
+  }
+}

@@ -73,6 +73,7 @@ export class LineMachine {
   private count = 0;
   private cont: { line: string; start: number; emptyCont: boolean } | null = null;
   private pending: { node: Node; docs: Heredoc[]; doc: Heredoc } | null = null;
+  private lines: string[] | undefined;
   private contRe = /([^\\])\\[ \t]*$|^\\[ \t]*$/;
   private contEsc = "\\";
 
@@ -173,9 +174,12 @@ export class LineMachine {
     let candidate = trimNewline(raw);
     if (p.doc.chomp) candidate = candidate.replace(/^\t+/, "");
     if (candidate !== p.doc.name) {
-      p.doc.content += raw;
+      // Lines are kept in a list and joined once: appending line by line builds a rope ~6× the body's size.
+      (this.lines ??= []).push(raw);
       return [];
     }
+    if (this.lines) p.doc.content = this.lines.join("");
+    this.lines = undefined;
     p.node.heredocs.push(p.doc);
     const next = p.docs.shift();
     if (next) {

@@ -125,14 +125,26 @@ function goExpandTemplate(template: string): string {
   return out;
 }
 
-/** `${value/pattern/replacement}` (first) or `${value//pattern/replacement}` (all); unanchored and greedy. */
-export function replacePattern(pattern: string, value: string, replacement: string, all: boolean): string {
+/**
+ * `${value/pattern/replacement}` (first) or `${value//pattern/replacement}` (all); unanchored and greedy.
+ * Returns null as soon as the result would pass `maxLen` (counted while replacing, before it is built).
+ */
+export function replacePattern(pattern: string, value: string, replacement: string, all: boolean, maxLen = Infinity): string | null {
   const { re } = convertShellPatternToRegex(pattern, true, false);
   const rep = goExpandTemplate(replacement);
   if (!all) {
     const m = re.exec(value);
+    if (m && value.length - m[0].length + rep.length > maxLen) return null;
     return m ? value.slice(0, m.index) + rep + value.slice(m.index + m[0].length) : value;
   }
   const g = new RegExp(re.source, "gu");
-  return value.replace(g, () => rep);
+  let len = value.length;
+  let over = false;
+  const out = value.replace(g, (m: string) => {
+    if (over) return "";
+    len += rep.length - m.length;
+    if (len > maxLen) over = true;
+    return over ? "" : rep;
+  });
+  return over ? null : out;
 }

@@ -22,7 +22,7 @@ export interface ExpansionReport {
  */
 export function expandInstruction(inst: Instruction, lex: ShellLex, env: ShellEnv, report?: ExpansionReport): Instruction {
   const word = (w: string): string => {
-    const r = lex.processWordWithMatches(w, env);
+    const r = lex.processWordWithMatches(w, env, { words: false });
     if (report) {
       r.matched.forEach((n) => report.matched.add(n));
       r.unmatched.forEach((n) => report.unmatched.add(n));
@@ -65,7 +65,7 @@ function expand(
         dest: word(inst.dest),
         chown: opt(inst.chown),
         chmod,
-        sourceContents: inst.sourceContents.map((c) => expandContent(c, lex.escapeToken, env, report)),
+        sourceContents: inst.sourceContents.map((c) => expandContent(c, lex, env, report)),
       };
       return inst.kind === "ADD" ? { ...inst, ...common, checksum: opt(inst.checksum) } : { ...inst, ...common };
     }
@@ -104,9 +104,11 @@ function expand(
   }
 }
 
-function expandContent(c: SourceContent, esc: string, env: ShellEnv, report?: ExpansionReport): SourceContent {
+/** A heredoc body: expanded without word splitting; it may grow by at most one word cap over its own size. */
+function expandContent(c: SourceContent, lex: ShellLex, env: ShellEnv, report?: ExpansionReport): SourceContent {
   if (!c.expand) return { ...c };
-  const r = createShellLex(esc, { skipProcessQuotes: true, rawEscapes: true }).processWordWithMatches(c.data, env);
+  const body = createShellLex(lex.escapeToken, { skipProcessQuotes: true, rawEscapes: true, maxWord: lex.maxWord });
+  const r = body.processWordWithMatches(c.data, env, { words: false, maxWord: c.data.length + lex.maxWord });
   if (report) {
     r.matched.forEach((n) => report.matched.add(n));
     r.unmatched.forEach((n) => report.unmatched.add(n));

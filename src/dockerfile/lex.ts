@@ -2,7 +2,7 @@
 
 import { KbError } from "../errors.ts";
 import { isDigit, isLetter } from "./_unicode.ts";
-import { toGetter, Words } from "./_lex-words.ts";
+import { NoWords, toGetter, Words } from "./_lex-words.ts";
 import { replacePattern, trimPrefix, trimSuffix } from "./_pattern.ts";
 
 /** Variables seen by the lexer: a Map, a plain record, or any getter. */
@@ -18,7 +18,15 @@ export interface ShellLexOptions {
   skipUnsetEnv?: boolean;
   /** Treat quotes as ordinary characters. @default false */
   skipProcessQuotes?: boolean;
+  /**
+   * Longest value one word may expand to, in UTF-16 code units, checked while expanding (an ARG doubling
+   * chain or `${X//a/$X}` fails fast instead of growing without bound). @default MAX_WORD_DEFAULT (1 MiB)
+   */
+  maxWord?: number;
 }
+
+/** Default cap of one expanded word (kb build --max-word-size / KB_MAX_WORD_SIZE change it). */
+export const MAX_WORD_DEFAULT = 1 << 20;
 
 /** Result of `processWordWithMatches`: the word plus which referenced names were set or unset. */
 export interface ProcessWordResult {
@@ -33,31 +41,35 @@ export interface ProcessWordResult {
 /** A shell lexer bound to an escape token. */
 export interface ShellLex {
   readonly escapeToken: string;
+  /** The cap of one expanded word. */
+  readonly maxWord: number;
   /** Expands one word: quotes removed, variables expanded, whitespace kept. @example lex.processWord("$A-x", {A: "1"}) // "1-x" */
   processWord(word: string, env: ShellEnv): string;
   /** Expands then splits on unquoted whitespace (empty words dropped). */
   processWords(word: string, env: ShellEnv): string[];
   /** Like processWord, also reporting matched/unmatched variable names (for UndefinedVar warnings). */
-  processWordWithMatches(word: string, env: ShellEnv): ProcessWordResult;
+  processWordWithMatches(word: string, env: ShellEnv, opts?: { words?: boolean; maxWord?: number }): ProcessWordResult;
 }
 
 /** Creates BuildKit's `shell.Lex` for escape token `\` or `` ` ``. @example createShellLex("\\").processWord("'$x'", {}) */
 export function createShellLex(escapeToken: string = "\\", opts: ShellLexOptions = {}): ShellLex {
-  const run = (word: string, env: ShellEnv): ProcessWordResult => {
-    const sw = new ShellWord(word, toGetter(env), escapeToken, opts);
+  const maxWord = opts.maxWord ?? MAX_WORD_DEFAULT;
+  const run = (word: string, env: ShellEnv, wantWords = true, cap = maxWord): ProcessWordResult => {
+    const sw = new ShellWord(word, toGetter(env), escapeToken, opts, cap, wantWords);
     try {
       const [result, words] = sw.processStopOn(null, !!opts.rawEscapes);
       return { result, words, matched: sw.matched, unmatched: sw.unmatched };
     } catch (e) {
-      if (e instanceof KbError) e.message = `Cannot expand "${word}": ${e.message}`;
+      if (e instanceof KbError) e.message = `Cannot expand "${word.length > 200 ? `${word.slice(0, 200)}…` : word}": ${e.message}`;
       throw e;
     }
   };
   return {
     escapeToken,
-    processWord: (w, env) => run(w, env).result,
+    maxWord,
+    processWord: (w, env) => run(w, env, false).result,
     processWords: (w, env) => run(w, env).words,
-    processWordWithMatches: run,
+    processWordWithMatches: (w, env, o) => run(w, env, o?.words ?? true, o?.maxWord ?? maxWord),
   };
 }
 
@@ -67,28 +79,63 @@ function fail(msg: string): never {
 
 const SPECIAL_PARAMS = "@*#?-$!0";
 
+/** Characters that end a plain run in processStopOn (besides the escape token and the stop rune). */
+const SPECIAL_START = new Set(["$", "<", "'", '"']);
+
 class ShellWord {
-  private readonly runes: string[];
   private pos = 0;
   private rawEscapes: boolean;
   readonly matched = new Set<string>();
   readonly unmatched = new Set<string>();
 
+  // The word is walked in place by code point (no array of runes: a 10 MB heredoc stays ~10 MB).
   constructor(
-    word: string,
+    private readonly src: string,
     private readonly getEnv: (name: string) => string | undefined,
     private readonly esc: string,
     private readonly opts: ShellLexOptions,
+    private readonly maxWord: number,
+    private readonly wantWords: boolean,
   ) {
-    this.runes = Array.from(word);
     this.rawEscapes = !!opts.rawEscapes;
   }
 
   private peek(): string | null {
-    return this.pos < this.runes.length ? this.runes[this.pos]! : null;
+    const i = this.pos;
+    if (i >= this.src.length) return null;
+    const c = this.src.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < this.src.length) {
+      const d = this.src.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) return this.src.slice(i, i + 2);
+    }
+    return this.src[i]!;
   }
   private next(): string | null {
-    return this.pos < this.runes.length ? this.runes[this.pos++]! : null;
+    const ch = this.peek();
+    if (ch !== null) this.pos += ch.length;
+    return ch;
+  }
+
+  /** Fails once a value being built passes the cap (called after every append, so growth stops at ≤ 2× cap). */
+  private checkSize(s: string): string {
+    if (s.length > this.maxWord) this.tooLong();
+    return s;
+  }
+
+  private tooLong(): never {
+    throw new KbError("DOCKERFILE_EXPANSION", `the expanded value is longer than ${this.maxWord} characters`, {
+        hint: "a variable expands to itself repeatedly (an ARG doubling chain or ${X//a/$X}?); raise the cap with --max-word-size SIZE (KB_MAX_WORD_SIZE) if this is intended",
+    });
+  }
+
+  /** End of the plain run starting at pos: up to the next special character, escape or stop. */
+  private plainEnd(stop: string | null, quotes: boolean): number {
+    let i = this.pos;
+    for (; i < this.src.length; i++) {
+      const ch = this.src[i]!;
+      if (ch === this.esc || ch === stop || ch === "$" || ch === "<" || (quotes && (ch === "'" || ch === '"'))) break;
+    }
+    return i;
   }
 
   private lookup(name: string): string | undefined {
@@ -102,16 +149,25 @@ class ShellWord {
     this.rawEscapes = rawEscapes;
     try {
       let result = "";
-      const words = new Words();
+      const words = this.wantWords ? new Words() : new NoWords();
       const quotes = !this.opts.skipProcessQuotes;
       for (let ch = this.peek(); ch !== null; ch = this.peek()) {
         if (stop !== null && ch === stop) {
           this.next();
           return [result, words.get()];
         }
+        if (ch !== this.esc && !SPECIAL_START.has(ch)) {
+          // A run of ordinary characters is appended in one slice (per-character appends cost ~80× the text).
+          const end = Math.max(this.plainEnd(stop, quotes), this.pos + ch.length);
+          const run = this.src.slice(this.pos, end);
+          this.pos = end;
+          words.addString(run);
+          result = this.checkSize(result + run);
+          continue;
+        }
         if (ch === "$") {
           const tmp = this.processDollar();
-          result += tmp;
+          result = this.checkSize(result + tmp);
           words.addString(tmp);
         } else if (ch === "<") {
           const tmp = this.processPossibleHeredoc();
@@ -165,7 +221,7 @@ class ShellWord {
         return raw ? result + p : result;
       }
       if (p === "$") {
-        result += this.processDollar();
+        result = this.checkSize(result + this.processDollar());
         continue;
       }
       let ch = this.next()!;
@@ -284,10 +340,10 @@ class ShellWord {
     }
     const value = this.lookup(name);
     if (value === undefined && this.opts.skipUnsetEnv) return "${" + name + "/" + pattern + "/" + replacement + "}";
-    return this.patternOp(() => replacePattern(pattern, value ?? "", replacement, all));
+    return this.patternOp(() => replacePattern(pattern, value ?? "", replacement, all, this.maxWord)) ?? this.tooLong();
   }
 
-  private patternOp(fn: () => string): string {
+  private patternOp<T>(fn: () => T): T {
     try {
       return fn();
     } catch (e) {

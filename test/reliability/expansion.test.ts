@@ -1,0 +1,81 @@
+// Explosive front-end input (issue 13, item 3): a word's expansion is capped WHILE expanding (an ARG doubling
+// chain and ${X//a/$X} fail fast at their Dockerfile line with low RSS), and a heredoc costs a small multiple of
+// its size in memory (it was ~80×). Peak RSS is read from /proc/PID/status (VmHWM) of the kb process.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { cleanup, makeContext, tempDir } from "../kit/kb.ts";
+import { record } from "./_record.ts";
+import { spawnKb, type KbExit } from "./_spawn-kb.ts";
+
+const dirs: string[] = [];
+afterAll(() => cleanup(...dirs));
+
+/** Runs `kb build` on a context with `dockerfile`, returning its exit and its peak RSS in MiB. */
+async function buildWithPeak(dockerfile: string, extra: string[] = [], env: Record<string, string> = {}): Promise<KbExit & { peakMiB: number }> {
+  const ctx = makeContext({ Dockerfile: dockerfile });
+  const cache = tempDir("kb-expansion-cache-");
+  dirs.push(ctx, cache);
+  const { child, done } = spawnKb(["build", "--cache-dir", cache, "--no-push", "--progress", "plain", ...extra, ctx], env);
+  let peakKb = 0;
+  const poll = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      // exited
+    }
+  }, 5);
+  const r = await done;
+  clearInterval(poll);
+  return { ...r, peakMiB: Math.round(peakKb / 1024) };
+}
+
+const chain = (n: number) => ["FROM scratch", "ARG A0=xx", ...Array.from({ length: n }, (_, i) => `ARG A${i + 1}=\${A${i}}\${A${i}}`), "RUN true", ""].join("\n");
+
+describe("expansion is capped while expanding", () => {
+  test("an ARG doubling chain of 39 fails at the line that passes 1 MiB", async () => {
+    const r = await buildWithPeak(chain(39));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[DOCKERFILE_EXPANSION]: Cannot expand "${A19}${A19}": the expanded value is longer than 1048576 characters');
+    expect(r.err).toContain("--> Dockerfile:22");
+    expect(r.err).toContain("--max-word-size");
+    expect(r.peakMiB).toBeGreaterThan(0);
+    expect(r.peakMiB).toBeLessThan(300); // it reached 6 GB before the cap
+    record("expansion", "ARG doubling chain (39 steps)", `exit 1 at Dockerfile:22, peak RSS ${r.peakMiB} MiB`, "was 6 GB and growing after 20 s");
+  }, 60_000);
+
+  test("${X//a/$X} on 20,000 a's fails before building the result", async () => {
+    const r = await buildWithPeak(`FROM scratch\nENV X=${"a".repeat(20_000)}\nENV Y=\${X//a/$X}\nRUN true\n`);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("the expanded value is longer than 1048576 characters");
+    expect(r.err).toContain("--> Dockerfile:3");
+    expect(r.peakMiB).toBeLessThan(300); // it reached 6.6 GB before the cap
+    record("expansion", "ENV Y=${X//a/$X}, X = 20k a's", `exit 1 at Dockerfile:3, peak RSS ${r.peakMiB} MiB`, "was 6.6 GB after 15 s");
+  }, 60_000);
+
+  test("--max-word-size and KB_MAX_WORD_SIZE move the cap", async () => {
+    const flag = await buildWithPeak(chain(12), ["--max-word-size", "4KiB"]);
+    expect(flag.code).toBe(1);
+    expect(flag.err).toContain("longer than 4096 characters");
+    expect(flag.err).toContain("--> Dockerfile:14"); // A11 (line 13) is 4096 characters, A12 is the first past the cap
+    const env = await buildWithPeak(chain(12), [], { KB_MAX_WORD_SIZE: "4KiB" });
+    expect(env.code).toBe(1);
+    expect(env.err).toContain("longer than 4096 characters");
+    const ok = await buildWithPeak(chain(12).replace("RUN true\n", ""), [], { KB_MAX_WORD_SIZE: "8KiB" });
+    expect({ code: ok.code, err: ok.code ? ok.err.slice(-400) : "" }).toEqual({ code: 0, err: "" });
+  }, 60_000);
+});
+
+describe("heredocs", () => {
+  test("a 30 MB heredoc is built at a few times its size in memory, not ~80×", async () => {
+    const heredoc = (mb: number) => `FROM scratch\nCOPY <<EOF /f\n${`${"x".repeat(79)}\n`.repeat((mb * 1048576) / 80)}EOF\n`;
+    const small = await buildWithPeak(heredoc(1));
+    const big = await buildWithPeak(heredoc(30));
+    expect({ code: small.code, err: small.code ? small.err.slice(-400) : "" }).toEqual({ code: 0, err: "" });
+    expect({ code: big.code, err: big.code ? big.err.slice(-400) : "" }).toEqual({ code: 0, err: "" });
+    const perMiB = (big.peakMiB - small.peakMiB) / 29;
+    expect(perMiB).toBeLessThan(8);
+    record("expansion", "heredoc 1 MB / 30 MB (COPY <<EOF)", `peak RSS ${small.peakMiB} / ${big.peakMiB} MiB`, `${perMiB.toFixed(1)} MiB of RSS per MiB of heredoc (was ~80)`);
+  }, 120_000);
+});
