@@ -11,7 +11,7 @@ import { assembleImage } from "../image/assemble.ts";
 import { hostPlatform } from "../image/platform.ts";
 import type { EventSink } from "../log/events.ts";
 import { createRegistryClient, defaultCredentials } from "../registry/index.ts";
-import { openStore } from "../store/index.ts";
+import { openStore, takeLease, type Lease } from "../store/index.ts";
 import { runStages } from "./engine.ts";
 import type { BuildOptions } from "./options.ts";
 import { parseTags, writeOutputs } from "./outputs.ts";
@@ -62,6 +62,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   parseTags(opts);
   const platforms = targetPlatforms(opts);
   const keepGitDir = /^(1|true)$/i.test(opts.buildArgs.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR") ?? "");
+  let lease: Lease | undefined;
   const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath, env: deps.env, keepGitDir, signal });
   try {
     const display = dockerfileDisplayName(opts.dockerfile, context.dockerfilePath);
@@ -76,6 +77,9 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       return { pushed: [], plan, timings: {}, ms: performance.now() - started };
     }
     const store = await openStore(opts.cacheDir);
+    // Everything this build reads or writes in the store is pinned, so a concurrent `kb cache prune` keeps it.
+    lease = await takeLease(store.dirs.root, store.dirs.locks);
+    store.useLease(lease);
     const env = deps.env ?? process.env;
     const client = createRegistryClient(registryClientOptions(opts, env, sink));
     const sde = opts.sourceDateEpoch;
@@ -104,6 +108,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     if (signal.aborted && !(e instanceof KbError)) throw new KbError("BUILD", "Cannot finish the build: it was interrupted", { cause: e });
     throw e;
   } finally {
+    await lease?.release();
     await context.cleanup();
   }
 }

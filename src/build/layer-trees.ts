@@ -4,7 +4,7 @@
 // any extractor would show them, so an upper tree never hides a base directory's mode (/tmp stays 1777).
 
 import { chmod, lchown, lstat, mkdir, rename, stat, utimes } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { EngineEnv } from "./engine-types.ts";
 import type { StageLayer } from "./stage-state.ts";
 import { chainId, extractedTree, isRoot } from "./trees.ts";
@@ -47,6 +47,7 @@ function layerTree(env: EngineEnv, layers: StageLayer[], lowers: string[]): Prom
 /** Adopts a finished RUN's upperdir as the tree of the layer made from it (no second extraction). */
 export async function adoptUpperDir(env: EngineEnv, chain: string, upperParent: string): Promise<void> {
   const dir = layerTreeDir(env, chain);
+  await env.store.pin("tree", basename(dir)); // kept by prune and GC while this build runs (store/leases.ts)
   if (await exists(join(dir, ".kb-complete"))) return;
   await mkdir(join(upperParent, ".kb-complete"), { recursive: true });
   await rename(upperParent, dir).catch(() => undefined);

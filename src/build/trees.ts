@@ -3,7 +3,7 @@
 
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, stat, utimes } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { extractTar, type ExtractOptions } from "../layer/index.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import type { StageLayer } from "./stage-state.ts";
@@ -27,6 +27,7 @@ export async function extractedTree(
   env: EngineEnv, dir: string, layers: StageLayer[], whiteouts: ExtractOptions["whiteouts"],
   fixImplicit?: (root: string, implicitDirs: string[]) => Promise<void>,
 ): Promise<string> {
+  await env.store.pin("tree", basename(dir)); // a running build's trees are kept by prune and GC (store/leases.ts)
   if (await complete(dir)) {
     await utimes(dir, new Date(), new Date()).catch(() => undefined);
     return join(dir, "root");

@@ -10,6 +10,7 @@ import { digestMismatch, hashingTransform, sizeMismatch } from "./digest-stream.
 import { fileStream, writeStreamTo } from "./file-stream.ts";
 import { createCacheIndex, type CacheIndex } from "./cache-index.ts";
 import { withLock, type LockOptions } from "./lock.ts";
+import type { Lease, PinKind } from "./leases.ts";
 
 /** Where a store keeps each kind of thing. */
 export interface StoreDirs {
@@ -55,6 +56,13 @@ export interface Store extends BlobStore {
   withLock<T>(name: string, fn: () => Promise<T>, opts?: LockOptions): Promise<T>;
   /** A fresh temp path `tmp/<pid>-<random><suffix>` (prune removes those of dead processes). */
   tempPath(suffix?: string): string;
+  /**
+   * From now on, pins every blob, record (and tree, through pin) this store object touches in `lease`, so a
+   * concurrent prune or GC keeps them. See leases.ts.
+   */
+  useLease(lease: Lease): void;
+  /** Pins an entry in the lease, if one is in use (call before using a tree). */
+  pin(kind: PinKind, name: string): Promise<void>;
 }
 
 /**
@@ -107,6 +115,8 @@ export function openBlobDir(blobsDir: string, tmpDir: string, tmpPrefix = ""): B
 }
 
 class BlobDir implements BlobStore {
+  /** Called before a blob is used or published (a lease pins it). */
+  protected pinBlob?: (d: Digest) => Promise<void>;
   constructor(private readonly blobsDir: string, private readonly tmpDir: string, private readonly tmpPrefix: string) {}
 
   path(d: Digest): string {
@@ -118,8 +128,10 @@ class BlobDir implements BlobStore {
   }
 
   async stat(d: Digest): Promise<{ size: number } | undefined> {
+    const p = this.path(d);
+    await this.pinBlob?.(d);
     try {
-      const st = await stat(this.path(d));
+      const st = await stat(p);
       return { size: st.size };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
@@ -132,6 +144,7 @@ class BlobDir implements BlobStore {
   }
 
   async open(d: Digest, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    await this.pinBlob?.(d);
     try {
       return await fileStream(this.path(d), { signal });
     } catch (e) {
@@ -160,6 +173,7 @@ class BlobDir implements BlobStore {
       if (opts.size !== undefined && size !== opts.size) throw sizeMismatch("blob", opts.expected ?? digest, opts.size, size);
       if (opts.expected !== undefined && digest !== opts.expected) throw digestMismatch("blob", opts.expected, digest);
       const final = this.path(digest);
+      await this.pinBlob?.(digest); // before it is visible: a prune running now sees the pin
       await rename(temp, final); // atomic; a concurrent writer of the same blob wrote the same bytes
       published = true;
       return { digest, size };
@@ -192,9 +206,25 @@ class BlobDir implements BlobStore {
 
 class DiskStore extends BlobDir implements Store {
   readonly cache: CacheIndex;
+  private lease?: Lease;
   constructor(readonly dirs: StoreDirs) {
     super(dirs.blobs, dirs.tmp, "");
-    this.cache = createCacheIndex(dirs.cache, () => this.tempPath(".json"));
+    const index = createCacheIndex(dirs.cache, () => this.tempPath(".json"));
+    this.cache = {
+      get: async (key) => (await this.pin("record", key), index.get(key)),
+      put: async (key, record) => (await this.pin("record", key), index.put(key, record)),
+      delete: (key) => index.delete(key),
+      list: () => index.list(),
+    };
+  }
+
+  useLease(lease: Lease): void {
+    this.lease = lease;
+    this.pinBlob = (d) => lease.pin("blob", d);
+  }
+
+  async pin(kind: PinKind, name: string): Promise<void> {
+    await this.lease?.pin(kind, name);
   }
 
   withLock<T>(name: string, fn: () => Promise<T>, opts?: LockOptions): Promise<T> {

@@ -8,6 +8,7 @@ import type { Store } from "./blob-store.ts";
 import { pidAlive } from "./lock.ts";
 import { fileStream } from "./file-stream.ts";
 import { blobRefs } from "./_refs.ts";
+import { GC_LOCK, livePins } from "./leases.ts";
 
 /** A count of things and their bytes. */
 export interface Usage {
@@ -36,13 +37,18 @@ export interface PruneOptions {
   graceMs?: number;
 }
 
-/** What {@link prune} removed. */
+/** What {@link prune} removed, and what it kept because a running build uses it. */
 export interface PruneReport {
   tmp: number;
   records: number;
   trees: number;
   blobs: number;
   freedBytes: number;
+  /** Entries that would have gone but are pinned by a running build's lease (store/leases.ts). */
+  skipped: { records: number; trees: number; blobs: number; bytes: number };
+  /** Live leases (running builds) seen; stale leases (of dead processes) removed. */
+  leases: number;
+  staleLeases: number;
 }
 
 async function entries(dir: string): Promise<string[]> {
@@ -118,7 +124,13 @@ async function removeTree(store: Store, name: string, report: PruneReport): Prom
  * @example await prune(store, { keepStorage: 10 * 2 ** 30 })
  */
 export async function prune(store: Store, opts: PruneOptions = {}): Promise<PruneReport> {
-  const report: PruneReport = { tmp: 0, records: 0, trees: 0, blobs: 0, freedBytes: 0 };
+  // Under the gc lock no build can add a pin, so what is pinned now is all a running build may use.
+  return store.withLock(GC_LOCK, () => pruneLocked(store, opts), { timeoutMs: 3_600_000 });
+}
+
+async function pruneLocked(store: Store, opts: PruneOptions): Promise<PruneReport> {
+  const pins = await livePins(store.dirs.root);
+  const report: PruneReport = { tmp: 0, records: 0, trees: 0, blobs: 0, freedBytes: 0, skipped: { records: 0, trees: 0, blobs: 0, bytes: 0 }, leases: pins.leases, staleLeases: pins.stale };
   const now = Date.now();
   const cutoff = opts.all ? Infinity : opts.olderThan !== undefined ? now - opts.olderThan : -Infinity;
   await pruneTmp(store, report);
@@ -151,6 +163,11 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
 
   const orphaned = new Set<Digest>(); // blobs whose last record was evicted: no grace period
   const evict = async (it: Item) => {
+    if (it.kind === "record" ? pins.records.has(it.name) : pins.trees.has(it.name)) {
+      report.skipped[it.kind === "record" ? "records" : "trees"]++;
+      if (it.bytes > 0) report.skipped.bytes += it.bytes;
+      return;
+    }
     if (it.kind === "record") {
       await store.cache.delete(it.name);
       report.records++;
@@ -179,6 +196,11 @@ export async function prune(store: Store, opts: PruneOptions = {}): Promise<Prun
     if ((refCount.get(d) ?? 0) > 0) continue;
     const st = await stat(store.path(d)).catch(() => undefined);
     if (!st || (st.mtimeMs > graceCutoff && !orphaned.has(d))) continue;
+    if (pins.blobs.has(d)) {
+      report.skipped.blobs++;
+      report.skipped.bytes += size;
+      continue;
+    }
     await store.delete(d);
     report.blobs++;
     report.freedBytes += size;

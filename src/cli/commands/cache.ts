@@ -80,7 +80,13 @@ export async function runCache(argv: string[], io: CliIo): Promise<number> {
   if (sub === "prune") {
     const r = await prune(store, opts);
     if (format === "json") json(r);
-    else io.out(`removed ${r.records} records, ${r.trees} trees, ${r.blobs} blobs, ${r.tmp} temp files; freed ${formatBytes(r.freedBytes)}\n`);
+    else {
+      io.out(`removed ${r.records} records, ${r.trees} trees, ${r.blobs} blobs, ${r.tmp} temp files; freed ${formatBytes(r.freedBytes)}\n`);
+      const k = r.skipped;
+      if (k.records + k.trees + k.blobs > 0)
+        io.out(`skipped ${k.records} records, ${k.trees} trees, ${k.blobs} blobs (${formatBytes(k.bytes)}): in use by ${r.leases} running build${r.leases === 1 ? "" : "s"}\n`);
+      if (r.staleLeases > 0) io.out(`dropped ${r.staleLeases} lease${r.staleLeases === 1 ? "" : "s"} of builds that no longer run\n`);
+    }
     return 0;
   }
   const r = await verify(store);
