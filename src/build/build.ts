@@ -12,6 +12,7 @@ import { hostPlatform } from "../image/platform.ts";
 import type { EventSink } from "../log/events.ts";
 import { createRegistryClient, defaultCredentials } from "../registry/index.ts";
 import { openStore, takeLease, type Lease } from "../store/index.ts";
+import { gcAfterBuild } from "./gc-after-build.ts";
 import { runStages } from "./engine.ts";
 import type { BuildOptions } from "./options.ts";
 import { parseTags, writeOutputs } from "./outputs.ts";
@@ -103,6 +104,8 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const ms = performance.now() - started;
     sink.emit({ type: "result", digest: out.digest, size: out.size, refs: out.pushed, ms });
     const layers = opts.reportPath ? await reportLayers(image, store, config.history ?? []) : undefined;
+    await lease.release(); // this build's entries are now ordinary LRU entries for the GC
+    await gcAfterBuild(store, opts.cacheMaxBytes, sink);
     return { digest: out.digest, size: out.size, pushed: out.pushed, plan, timings: Object.fromEntries(timings), ms, layers };
   } catch (e) {
     if (signal.aborted && !(e instanceof KbError)) throw new KbError("BUILD", "Cannot finish the build: it was interrupted", { cause: e });

@@ -35,6 +35,8 @@ export interface PruneOptions {
   olderThan?: number;
   /** Unreferenced blobs younger than this survive (a running build may not have written its record yet). @default 600000 */
   graceMs?: number;
+  /** Removes a tree that rm cannot (EACCES/EPERM: rootless trees holding files of other ids), e.g. the helper's rmtree. */
+  removeTree?: (dir: string) => Promise<void>;
 }
 
 /** What {@link prune} removed, and what it kept because a running build uses it. */
@@ -101,14 +103,20 @@ async function pruneTmp(store: Store, report: PruneReport): Promise<void> {
   }
 }
 
-async function removeTree(store: Store, name: string, report: PruneReport): Promise<number> {
+async function removeTree(store: Store, name: string, report: PruneReport, fallback?: (dir: string) => Promise<void>): Promise<number> {
   const path = join(store.dirs.trees, name);
   let bytes = 0;
   try {
     // A tree in use is locked by its user ("tree-<name>"): skip it rather than wait.
     await store.withLock(`tree-${name}`, async () => {
       bytes = await treeBytes(path);
-      await rm(path, { recursive: true, force: true });
+      try {
+        await rm(path, { recursive: true, force: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (!fallback || (code !== "EACCES" && code !== "EPERM")) throw e;
+        await fallback(path);
+      }
     }, { timeoutMs: 0 });
   } catch {
     return 0;
@@ -182,7 +190,7 @@ async function pruneLocked(store: Store, opts: PruneOptions): Promise<PruneRepor
         }
       }
     } else {
-      total -= await removeTree(store, it.name, report);
+      total -= await removeTree(store, it.name, report, opts.removeTree);
     }
   };
   for (const it of items) {

@@ -1,7 +1,7 @@
 // `kb cache du|ls|prune|verify`: look after the store (blobs, build-cache records, extracted trees).
 
 import { KbError } from "../../errors.ts";
-import { du, prune, verify, type PruneOptions } from "../../store/index.ts";
+import { du, prune, storeCap, verify, type PruneOptions } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
 import { parseDuration } from "./build-options.ts";
 import { formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, storeFromFlags, type CommandHelp } from "./_common.ts";
@@ -60,10 +60,14 @@ export async function runCache(argv: string[], io: CliIo): Promise<number> {
   const json = (v: unknown) => io.out(`${JSON.stringify(v, null, 2)}\n`);
   if (sub === "du") {
     const u = await du(store);
-    if (format === "json") json({ dir: store.dirs.root, ...u });
+    const envCap = io.env.KB_CACHE_MAX_SIZE;
+    const cap = await storeCap(store, envCap ? parseSize(envCap, "KB_CACHE_MAX_SIZE") : undefined);
+    if (format === "json") json({ dir: store.dirs.root, ...u, cap: cap.bytes, capSource: cap.source });
     else {
       const rows = (["blobs", "trees", "cache", "tmp"] as const).map((k) => `${k.padEnd(7)}${String(u[k].count).padStart(8)}  ${formatBytes(u[k].bytes).padStart(9)}`);
       io.out(`${store.dirs.root}\n${"".padEnd(7)}${"entries".padStart(8)}  ${"size".padStart(9)}\n${rows.join("\n")}\n${"total".padEnd(17)}${formatBytes(u.total).padStart(9)}\n`);
+      const why = cap.source === "default" ? "default: 10% of the disk, as BuildKit's GC; change with kb build --cache-max-size or KB_CACHE_MAX_SIZE" : "KB_CACHE_MAX_SIZE";
+      io.out(`${"cap".padEnd(17)}${(cap.bytes ? formatBytes(cap.bytes) : "none").padStart(9)}  (${cap.bytes ? why : "KB_CACHE_MAX_SIZE=0: no GC after builds"})\n`);
     }
     return 0;
   }

@@ -10,7 +10,7 @@ import { parseReference, withDigest, type Reference } from "../../image/referenc
 import { isDigest, isIndexMediaType, type Descriptor, type Digest, type Index, type Platform } from "../../image/types.ts";
 import { layoutBlobSource, readOciLayout, REF_NAME, writeOciIndex, writeOciLayout } from "../../output/index.ts";
 import { pushImage, pushIndex, RemoteImage, resolveImage, resolveIndex, type RegistryClient } from "../../registry/index.ts";
-import { parseJson, putImage, readBlobBytes } from "../../store/index.ts";
+import { parseJson, putImage, readBlobBytes, takeLease } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
 import {
   formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, parseImageLocation, platformFromFlags, progressFromFlags, readFileImage,
@@ -85,8 +85,14 @@ export async function runPull(argv: string[], io: CliIo): Promise<number> {
     if (oci) digest = (await writeOciLayout(oci, img, { tag: ref.tag })).digest;
     else {
       const store = await storeFromFlags(f, io);
-      digest = await putImage(store, img);
-      await store.cache.put(pullRecordKey(ref, platform), { kind: "pulled-image", data: { ref: ref.toString(), platform: formatPlatform(platform), digest }, refs: [digest] });
+      const lease = await takeLease(store.dirs.root, store.dirs.locks); // a concurrent GC keeps what this pull wrote
+      store.useLease(lease);
+      try {
+        digest = await putImage(store, img);
+        await store.cache.put(pullRecordKey(ref, platform), { kind: "pulled-image", data: { ref: ref.toString(), platform: formatPlatform(platform), digest }, refs: [digest] });
+      } finally {
+        await lease.release();
+      }
     }
   }
   await writeDigestFile(f, io, digest);
