@@ -1,6 +1,7 @@
 // The build report: a self-contained HTML page (or JSON) with a step timeline per stage, layer sizes,
 // the biggest files each layer adds, and where the time went.
 
+import { printable } from "../log/terminal.ts";
 import { writeFile } from "node:fs/promises";
 import type { EventSink, KbEvent } from "../log/events.ts";
 import type { BuildResult } from "./build.ts";
@@ -45,7 +46,7 @@ export function stepsOf(events: TimedEvent[]): ReportStep[] {
   return out;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: string) => printable(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} MB`;
 
 /** Renders the report as one HTML page with inline SVG (no scripts, no network). */

@@ -2,6 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { KbError } from "../errors.ts";
+import { printable } from "../log/terminal.ts";
 
 function sourceLine(file: string, line: number): string | undefined {
   try {
@@ -25,13 +26,7 @@ function diskFull(err: unknown): KbError | undefined {
   return undefined;
 }
 
-/**
- * Makes text from untrusted input (a tar entry name, a registry's message) safe to print on a terminal:
- * control characters and undecodable bytes are escaped, so no escape sequence reaches the terminal.
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === "\ufffd" ? "?" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
-}
+export { printable } from "../log/terminal.ts";
 
 /** Formats any thrown value; KbErrors get location, hint and cause chain, others their stack when `debug`. */
 export function renderError(err: unknown, debug = false): string {

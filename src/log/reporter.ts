@@ -1,5 +1,6 @@
 // Reporters: turn build events into step lines (plain), JSON lines (machines), or nothing (quiet).
 
+import { printable, printableJson } from "./terminal.ts";
 import { createConsola as createFancy, type ConsolaInstance } from "consola";
 import { createConsola as createBasic } from "consola/basic";
 import type { EventSink, KbEvent } from "./events.ts";
@@ -53,11 +54,11 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
     switch (ev.type) {
       case "step-start": {
         const st = ev.stageCount > 1 ? `[${ev.stage} ${ev.stageIndex + 1}/${ev.stageCount}] ` : "";
-        write(`${stamp()}${st}[${ev.step}/${ev.stepCount}] ${ev.text}\n`);
+        write(`${stamp()}${printable(`${st}[${ev.step}/${ev.stepCount}] ${ev.text}`)}\n`);
         return;
       }
       case "step-end":
-        if (ev.cached) write(`${stamp()}  CACHED ${ev.text}\n`);
+        if (ev.cached) write(`${stamp()}  CACHED ${printable(ev.text)}\n`);
         else if (level >= 3 && ev.ms >= 100) write(`${stamp()}  done in ${fmtMs(ev.ms)}\n`);
         return;
       case "step-output":
@@ -73,22 +74,22 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
         const total = ev.total ? `/${fmtBytes(ev.total)}` : "";
         const secs = (now - firstSeen.get(ev.id)!) / 1000;
         const speed = secs > 0.05 ? ` ${fmtBytes(ev.done / secs)}/s` : "";
-        write(`${stamp()}  ${ev.action} ${ev.id.slice(0, 19)} ${fmtBytes(ev.done)}${total}${speed}${ev.finished ? " done" : ""}\n`);
+        write(`${stamp()}  ${ev.action} ${printable(ev.id.slice(0, 19))} ${fmtBytes(ev.done)}${total}${speed}${ev.finished ? " done" : ""}\n`);
         if (ev.finished) (firstSeen.delete(ev.id), lastProgress.delete(ev.id));
         return;
       }
       case "warning":
-        logger.warn(`${ev.line ? `Dockerfile:${ev.line}: ` : ""}${ev.message}`);
+        logger.warn(printable(`${ev.line ? `Dockerfile:${ev.line}: ` : ""}${ev.message}`));
         return;
       case "info":
-        logger.info(ev.message);
+        logger.info(printable(ev.message));
         return;
       case "result":
-        write(`${stamp()}image ${ev.digest} (${fmtBytes(ev.size)}) in ${fmtMs(ev.ms)}${ev.refs.length ? ` → ${ev.refs.join(", ")}` : ""}\n`);
+        write(`${stamp()}image ${ev.digest} (${fmtBytes(ev.size)}) in ${fmtMs(ev.ms)}${ev.refs.length ? ` → ${printable(ev.refs.join(", "))}` : ""}\n`);
         return;
     }
   };
-  const json = (ev: KbEvent) => write(`${JSON.stringify({ time: new Date().toISOString(), ...ev })}\n`);
+  const json = (ev: KbEvent) => write(`${printableJson({ time: new Date().toISOString(), ...ev })}\n`);
   const quiet = (ev: KbEvent) => {
     if (ev.type === "warning") plain(ev);
   };

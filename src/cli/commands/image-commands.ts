@@ -1,5 +1,6 @@
 // `kb pull`, `kb push` and `kb inspect`: move and describe images between registries, the store and files.
 
+import { printable, printableJson } from "../../log/terminal.ts";
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -211,7 +212,8 @@ export async function runInspect(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const summary = await summarize(target, image);
-  io.out(format === "json" ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
+  // Labels, Env, names come from the registry: nothing in them may drive the terminal.
+  io.out(format === "json" ? `${printableJson(summary, 2)}\n` : printable(renderSummary(summary)));
   return 0;
 }
 
