@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { KbError } from "../errors.ts";
 import { fetchWithTls } from "../runtime.ts";
-import { networkError } from "./errors.ts";
+import { networkError, responseError } from "./errors.ts";
+import { withIdleBody } from "./idle-body.ts";
 import { parseWwwAuthenticate, type Challenge } from "./www-authenticate.ts";
 
 /** What kb learnt about a host from `GET /v2/`. */
@@ -84,9 +85,12 @@ export async function probeHost(host: string, o: HostOptions, explicitBase?: str
       const deadline = answerDeadline(host, signal);
       try {
         const res = await f(`${base}/v2/`, { headers: { "User-Agent": o.userAgent }, redirect: "follow", signal: deadline.signal }).finally(deadline.done);
+        // An https server answers plain http with 400: then the TLS failure is the real story. A server that
+        // answers plain http with a 5xx is an http registry failing: say so, not "TLS handshake failed".
+        if (last !== undefined && base.startsWith("http:") && res.status >= 500)
+          throw await responseError(withIdleBody(res, `${base}/v2/`), { action: "reach registry", subject: host, method: "GET", url: `${base}/v2/`, host });
         const www = res.headers.get("www-authenticate");
         await res.body?.cancel().catch(() => {});
-        // An https server answers plain http with 400: then the TLS failure is the real story.
         if (last !== undefined && base.startsWith("http:") && ![200, 401, 404].includes(res.status)) break;
         const challenge = res.status === 401 && www ? parseWwwAuthenticate(www)[0] : undefined;
         return { base, challenge, fetch: f };
