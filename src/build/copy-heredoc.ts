@@ -5,13 +5,39 @@ import type { SourceContent } from "../dockerfile/index.ts";
 import type { TarInput } from "../layer/index.ts";
 import { destPath, type EntryOptions } from "./copy-entries.ts";
 
+const PIECE = 1 << 20;
+
+/** A string in pieces of about 1 Mi code units, never splitting a surrogate pair. */
+function* pieces(s: string): Generator<string> {
+  for (let i = 0; i < s.length; ) {
+    let end = Math.min(s.length, i + PIECE);
+    const last = s.charCodeAt(end - 1);
+    if (end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield s.slice(i, end);
+    i = end;
+  }
+}
+
+/** The UTF-8 bytes of a heredoc, encoded piece by piece as the tar writer reads (not one whole copy). */
+function utf8Stream(s: string): ReadableStream<Uint8Array> {
+  const it = pieces(s);
+  const enc = new TextEncoder();
+  return new ReadableStream({
+    pull(ctl) {
+      const n = it.next();
+      if (n.done) ctl.close();
+      else ctl.enqueue(enc.encode(n.value));
+    },
+  });
+}
+
 /** Tar inputs for heredoc sources (mode 0644 before --chmod, as BuildKit writes them). */
 export async function* heredocSources(contents: SourceContent[], destRel: string, destIsDir: boolean, o: EntryOptions): AsyncGenerator<TarInput> {
   for (const c of contents) {
-    const body = new TextEncoder().encode(c.data);
+    const body = utf8Stream(c.data);
     const mode = o.chmod ? o.chmod(0o644, false) & 0o7777 : 0o644;
     const path = destIsDir ? destPath(destRel, c.path) : destRel;
-    yield { entry: { path, type: "file", mode, uid: o.uid, gid: o.gid, size: body.length, mtime: o.mtimeClamp ?? Math.floor(Date.now() / 1000) }, body };
+    yield { entry: { path, type: "file", mode, uid: o.uid, gid: o.gid, size: Buffer.byteLength(c.data), mtime: o.mtimeClamp ?? Math.floor(Date.now() / 1000) }, body };
   }
 }
 
@@ -19,6 +45,9 @@ export async function* heredocSources(contents: SourceContent[], destRel: string
 export function heredocDigest(contents: SourceContent[]): string {
   if (contents.length === 0) return "";
   const h = createHash("sha256");
-  for (const c of contents) h.update(`${Buffer.byteLength(c.path)}:${c.path}\0${Buffer.byteLength(c.data)}:`).update(c.data);
+  for (const c of contents) {
+    h.update(`${Buffer.byteLength(c.path)}:${c.path}\0${Buffer.byteLength(c.data)}:`);
+    for (const piece of pieces(c.data)) h.update(piece);
+  }
   return h.digest("hex");
 }

@@ -2,6 +2,8 @@
 // (inputs tried, faults injected, builds run, what was lost: nothing) plus the pass/fail summary.
 // Usage: bun test/reliability/report.ts            (default counts)
 //        KB_FUZZ_ITERATIONS=100000 bun test/reliability/report.ts   (long mode)
+//        bun test/reliability/report.ts test/reliability/stalls.test.ts …   (only those files: their sections
+//        are replaced or added, every other section of docs/reliability.md is kept as it was)
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +14,8 @@ import type { Figure } from "./_record.ts";
 const ROOT = path.resolve(import.meta.dir, "../..");
 const out = mkdtempSync(path.join(tmpdir(), "kb-reliability-"));
 const started = Date.now();
-const run = spawnSync(path.join(ROOT, "node_modules/.bin/bun"), ["test", "test/reliability"], {
+const only = process.argv.slice(2);
+const run = spawnSync(path.join(ROOT, "node_modules/.bin/bun"), ["test", ...(only.length ? only : ["test/reliability"])], {
   cwd: ROOT, env: { ...process.env, KB_RELIABILITY_OUT: out }, encoding: "utf8", maxBuffer: 256 << 20,
 });
 const seconds = Math.round((Date.now() - started) / 1000);
@@ -35,6 +38,12 @@ const TITLES: Record<string, string> = {
   interrupt: "Interrupted builds (SIGINT, SIGTERM, SIGKILL)",
   secrets: "Secrets",
   limits: "Resource limits",
+  stalls: "Stalled and endless bodies (KB_REGISTRY_TIMEOUT, --max-download)",
+  expansion: "Front-end limits: expansion cap and heredoc memory",
+  prune: "Prune during a running build (leases)",
+  gc: "Store garbage collection after each build",
+  "hostile ADD": "ADD of a hostile local archive",
+  terminal: "Terminal escaping",
 };
 const esc = (s: string | number) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");
 const lines = [
@@ -56,6 +65,15 @@ for (const suite of [...Object.keys(TITLES), ...new Set(figures.map((f) => f.sui
   for (const f of rows) lines.push(`| ${esc(f.what)} | ${esc(f.value)} | ${esc(f.note ?? "")} |`);
   lines.push("");
 }
-writeFileSync(path.join(ROOT, "docs/reliability.md"), lines.join("\n"));
+if (only.length) {
+  // Partial run: keep the header and the sections of suites this run did not touch.
+  const doc = path.join(ROOT, "docs/reliability.md");
+  const old = readFileSync(doc, "utf8").split(/\n(?=## )/);
+  const ran = new Set(figures.map((f) => TITLES[f.suite] ?? f.suite));
+  const kept = old.filter((sec, i) => i === 0 || !ran.has(sec.slice(3, sec.indexOf("\n"))));
+  const fresh = lines.join("\n").split(/\n(?=## )/).slice(1);
+  const note = `- Partial run (${only.join(", ")}) at \`${commit}\`: ${pass} passed, ${fail} failed; its sections replaced below.`;
+  writeFileSync(doc, `${[kept[0]!.trimEnd() + "\n" + note + "\n", ...kept.slice(1).map((x) => x.trimEnd() + "\n"), ...fresh.map((x) => x.trimEnd() + "\n")].join("\n")}`);
+} else writeFileSync(path.join(ROOT, "docs/reliability.md"), lines.join("\n"));
 console.log(`docs/reliability.md: ${figures.length} figures, ${pass} pass, ${fail} fail, ${seconds} s`);
 process.exit(run.status ?? 1);
