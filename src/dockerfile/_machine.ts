@@ -74,6 +74,8 @@ export class LineMachine {
   private cont: { line: string; start: number; emptyCont: boolean } | null = null;
   private pending: { node: Node; docs: Heredoc[]; doc: Heredoc } | null = null;
   private lines: string[] | undefined;
+  private pieces: string[] | undefined;
+  private linesLength = 0;
   private contRe = /([^\\])\\[ \t]*$|^\\[ \t]*$/;
   private contEsc = "\\";
 
@@ -174,12 +176,21 @@ export class LineMachine {
     let candidate = trimNewline(raw);
     if (p.doc.chomp) candidate = candidate.replace(/^\t+/, "");
     if (candidate !== p.doc.name) {
-      // Lines are kept in a list and joined once: appending line by line builds a rope ~6× the body's size.
+      // Lines are gathered and joined in ~1 MiB pieces, then once: appending line by line builds a rope ~6× the
+      // body's size, and keeping every line (a slice of its input chunk) keeps every chunk alive too.
       (this.lines ??= []).push(raw);
+      this.linesLength += raw.length;
+      if (this.linesLength >= 1 << 20) {
+        (this.pieces ??= []).push(this.lines.join(""));
+        this.lines = [];
+        this.linesLength = 0;
+      }
       return [];
     }
-    if (this.lines) p.doc.content = this.lines.join("");
+    if (this.lines || this.pieces) p.doc.content = [...(this.pieces ?? []), ...(this.lines ?? [])].join("");
     this.lines = undefined;
+    this.pieces = undefined;
+    this.linesLength = 0;
     p.node.heredocs.push(p.doc);
     const next = p.docs.shift();
     if (next) {
