@@ -8,4 +8,4 @@ export { digestMismatch, hashingTransform, sha256Digest, sizeMismatch, verifying
 export { fileStream, readAllBytes, writeStreamTo, type FileStreamOptions } from "./file-stream.ts";
 export { blobLayer, checkManifest, imageFromBlobs, parseJson, putImage, readBlobBytes, storeImage, type BlobSource } from "./store-image.ts";
 export { GC_LOCK, leaseAlive, livePins, takeLease, type Lease, type LivePins, type PinKind } from "./leases.ts";
-export { collectGarbage, defaultStoreCap, storeCap, FALLBACK_CAP, type GcOptions, type GcReport } from "./gc.ts";
+export { collectGarbage, defaultStoreCap, storeBytes, storeCap, FALLBACK_CAP, type GcOptions, type GcReport } from "./gc.ts";

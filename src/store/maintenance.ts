@@ -58,7 +58,7 @@ async function entries(dir: string): Promise<string[]> {
 }
 
 /** Bytes under a path (lstat walk; hard links counted once per link). */
-async function treeBytes(path: string): Promise<number> {
+export async function treeBytes(path: string): Promise<number> {
   const st = await lstat(path).catch(() => undefined);
   if (!st) return 0;
   if (!st.isDirectory()) return st.size;
@@ -67,7 +67,7 @@ async function treeBytes(path: string): Promise<number> {
   return n;
 }
 
-async function usageOf(dir: string, deep: boolean): Promise<Usage> {
+export async function usageOf(dir: string, deep: boolean): Promise<Usage> {
   const names = await entries(dir);
   let bytes = 0;
   for (const name of names) bytes += deep ? await treeBytes(join(dir, name)) : ((await lstat(join(dir, name)).catch(() => undefined))?.size ?? 0);
