@@ -53,4 +53,17 @@ describe.skipIf(!!skip)("rootless store GC", () => {
     expect(second.err).not.toContain("store GC skipped");
     expect(readdirSync(trees).filter((n) => private0700.includes(n))).toEqual([]);
   }, 180_000);
+
+  test("kb cache prune --all removes such a tree too", () => {
+    const home = userHome("kbtest");
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN mkdir -p /p/q && echo y > /p/q/f && chown -R 1000:1000 /p && chmod 700 /p /p/q\n` });
+    chmodSync(ctx, 0o755);
+    const b = kbAs("kbtest", "kbtest", home, ["build", "--progress", "plain", "--no-push", "--cache-max-size", "0", ctx], helper);
+    expect({ code: b.code, err: b.code ? b.err.slice(-1500) : "" }).toEqual({ code: 0, err: "" });
+    const trees = join(home, ".cache/kb/trees");
+    expect(readdirSync(trees).some((n) => spawnSync("find", [join(trees, n), "-maxdepth", "3", "-uid", "200999"], { encoding: "utf8" }).stdout.trim())).toBe(true);
+    const p = kbAs("kbtest", "kbtest", home, ["cache", "prune", "--all"], helper);
+    expect({ code: p.code, err: p.err }).toEqual({ code: 0, err: "" });
+    expect(readdirSync(trees)).toEqual([]);
+  }, 180_000);
 });

@@ -3,6 +3,7 @@
 import { KbError } from "../../errors.ts";
 import { du, prune, storeCap, verify, type PruneOptions } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
+import { userNamespaceRemover } from "../../build/gc-after-build.ts";
 import { parseDuration } from "./build-options.ts";
 import { formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, storeFromFlags, type CommandHelp } from "./_common.ts";
 
@@ -52,7 +53,8 @@ export async function runCache(argv: string[], io: CliIo): Promise<number> {
   const format = formatFromFlags(f);
   const pruneOnly = ["all", "keep-storage", "older-than"].filter((n) => f.has(n));
   if (sub !== "prune" && pruneOnly.length) throw new KbError("USAGE", `Cannot use --${pruneOnly[0]} with "kb cache ${sub}"`, { hint: "it belongs to kb cache prune" });
-  const opts: PruneOptions = { all: f.bool("all") };
+  // Rootless trees holding files of sub-ids are removed through the sandbox helper (probed on first need).
+  const opts: PruneOptions = { all: f.bool("all"), removeTree: userNamespaceRemover() };
   if (f.str("keep-storage") !== undefined) opts.keepStorage = parseSize(f.str("keep-storage")!, "--keep-storage");
   if (f.str("older-than") !== undefined) opts.olderThan = parseAge(f.str("older-than")!, "--older-than");
 
