@@ -1,9 +1,8 @@
 // runBuild: context → Dockerfile → plan → stages → image → outputs. The one entry point of the build engine.
 
-import { createReadStream } from "node:fs";
+import { openAsBlob } from "node:fs";
 import { tmpdir } from "node:os";
 import { relative } from "node:path";
-import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
 import { openContext } from "../context/index.ts";
 import { parseInstructions, DockerfileParser, type Node } from "../dockerfile/index.ts";
@@ -38,7 +37,7 @@ export interface BuildResult {
 }
 
 async function readNodes(file: string, display: string): Promise<{ nodes: Node[]; escapeToken: string; warnings: { message: string; line?: number }[] }> {
-  const stream = Readable.toWeb(createReadStream(file)) as unknown as ReadableStream<Uint8Array>;
+  const stream = (await openAsBlob(file)).stream() as ReadableStream<Uint8Array>;
   const parser = new DockerfileParser(stream, { file: display });
   const nodes: Node[] = [];
   for await (const n of parser) nodes.push(n);
