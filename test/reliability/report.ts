@@ -73,6 +73,7 @@ if (only.length) {
   const kept = old.filter((sec, i) => i === 0 || !ran.has(sec.slice(3, sec.indexOf("\n"))));
   const fresh = lines.join("\n").split(/\n(?=## )/).slice(1);
   const note = `- Partial run (${only.join(", ")}) at \`${commit}\`: ${pass} passed, ${fail} failed; its sections replaced below.`;
+  // Earlier partial-run notes stay: each says which sections it produced.
   writeFileSync(doc, `${[kept[0]!.trimEnd() + "\n" + note + "\n", ...kept.slice(1).map((x) => x.trimEnd() + "\n"), ...fresh.map((x) => x.trimEnd() + "\n")].join("\n")}`);
 } else writeFileSync(path.join(ROOT, "docs/reliability.md"), lines.join("\n"));
 console.log(`docs/reliability.md: ${figures.length} figures, ${pass} pass, ${fail} fail, ${seconds} s`);
