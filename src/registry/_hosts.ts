@@ -87,6 +87,11 @@ export async function probeHost(host: string, o: HostOptions, explicitBase?: str
         const res = await f(`${base}/v2/`, { headers: { "User-Agent": o.userAgent }, redirect: "follow", signal: deadline.signal }).finally(deadline.done);
         // An https server answers plain http with 400: then the TLS failure is the real story. A server that
         // answers plain http with a 5xx is an http registry failing: say so, not "TLS handshake failed".
+        if (last !== undefined && base.startsWith("http:") && res.status >= 500 && attempt === 0) {
+          await res.body?.cancel().catch(() => {});
+          await new Promise((r) => setTimeout(r, 300)); // one more try: a 5xx is often temporary
+          continue;
+        }
         if (last !== undefined && base.startsWith("http:") && res.status >= 500)
           throw await responseError(withIdleBody(res, `${base}/v2/`), { action: "reach registry", subject: host, method: "GET", url: `${base}/v2/`, host });
         const www = res.headers.get("www-authenticate");

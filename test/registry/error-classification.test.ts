@@ -40,3 +40,25 @@ test("a real TLS failure (a registry whose CA kb does not know) still gets the c
     await reg.stop();
   }
 });
+
+test("one 503 on /v2/ is retried: the next answer decides", async () => {
+  let probes = 0;
+  const server = createServer((req, res) => {
+    if (req.url === "/v2/" && probes++ === 0) {
+      res.writeHead(503).end();
+      return;
+    }
+    if (req.url === "/v2/") return void res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const r = await kb(["inspect", "--insecure-registry", host, `${host}/x/y:1`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("error[REGISTRY_NOT_FOUND]");
+    expect(probes).toBe(2);
+  } finally {
+    server.close();
+  }
+});
