@@ -1,5 +1,6 @@
 // Helpers of the shell lexer: env lookup and BuildKit's word accumulator (wordsStruct).
 
+import { KbError } from "../errors.ts";
 import { isSpace } from "./_unicode.ts";
 import type { ShellEnv } from "./lex.ts";
 
@@ -61,4 +62,35 @@ export class NoWords extends Words {
   override get(): string[] {
     return [];
   }
+}
+
+/** Characters that end a plain run in processStopOn (besides the escape token and the stop rune). */
+export const SPECIAL_START = new Set(["$", "<", "'", '"']);
+
+/** The code point at index `i` of `s` as a string (a surrogate pair whole), or null past the end. */
+export function runeAt(s: string, i: number): string | null {
+  if (i >= s.length) return null;
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return s.slice(i, i + 2);
+  }
+  return s[i]!;
+}
+
+/** End of the plain run of `s` starting at `from`: up to the next `$`, `<`, quote (when processed), escape or stop. */
+export function plainEnd(s: string, from: number, esc: string, stop: string | null, quotes: boolean): number {
+  let i = from;
+  for (; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === esc || ch === stop || ch === "$" || ch === "<" || (quotes && (ch === "'" || ch === '"'))) break;
+  }
+  return i;
+}
+
+/** The error of a word that expands past the cap (ShellLexOptions.maxWord). */
+export function wordTooLong(maxWord: number): KbError {
+  return new KbError("DOCKERFILE_EXPANSION", `the expanded value is longer than ${maxWord} characters`, {
+    hint: "a variable expands to itself repeatedly (an ARG doubling chain or ${X//a/$X}?); raise the cap with --max-word-size SIZE (KB_MAX_WORD_SIZE) if this is intended",
+  });
 }

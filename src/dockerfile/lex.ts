@@ -2,7 +2,7 @@
 
 import { KbError } from "../errors.ts";
 import { isDigit, isLetter } from "./_unicode.ts";
-import { NoWords, toGetter, Words } from "./_lex-words.ts";
+import { NoWords, plainEnd, runeAt, SPECIAL_START, toGetter, wordTooLong, Words } from "./_lex-words.ts";
 import { replacePattern, trimPrefix, trimSuffix } from "./_pattern.ts";
 
 /** Variables seen by the lexer: a Map, a plain record, or any getter. */
@@ -79,8 +79,6 @@ function fail(msg: string): never {
 
 const SPECIAL_PARAMS = "@*#?-$!0";
 
-/** Characters that end a plain run in processStopOn (besides the escape token and the stop rune). */
-const SPECIAL_START = new Set(["$", "<", "'", '"']);
 
 class ShellWord {
   private pos = 0;
@@ -101,14 +99,7 @@ class ShellWord {
   }
 
   private peek(): string | null {
-    const i = this.pos;
-    if (i >= this.src.length) return null;
-    const c = this.src.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < this.src.length) {
-      const d = this.src.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) return this.src.slice(i, i + 2);
-    }
-    return this.src[i]!;
+    return runeAt(this.src, this.pos);
   }
   private next(): string | null {
     const ch = this.peek();
@@ -123,19 +114,7 @@ class ShellWord {
   }
 
   private tooLong(): never {
-    throw new KbError("DOCKERFILE_EXPANSION", `the expanded value is longer than ${this.maxWord} characters`, {
-        hint: "a variable expands to itself repeatedly (an ARG doubling chain or ${X//a/$X}?); raise the cap with --max-word-size SIZE (KB_MAX_WORD_SIZE) if this is intended",
-    });
-  }
-
-  /** End of the plain run starting at pos: up to the next special character, escape or stop. */
-  private plainEnd(stop: string | null, quotes: boolean): number {
-    let i = this.pos;
-    for (; i < this.src.length; i++) {
-      const ch = this.src[i]!;
-      if (ch === this.esc || ch === stop || ch === "$" || ch === "<" || (quotes && (ch === "'" || ch === '"'))) break;
-    }
-    return i;
+    throw wordTooLong(this.maxWord);
   }
 
   private lookup(name: string): string | undefined {
@@ -158,7 +137,7 @@ class ShellWord {
         }
         if (ch !== this.esc && !SPECIAL_START.has(ch)) {
           // A run of ordinary characters is appended in one slice (per-character appends cost ~80× the text).
-          const end = Math.max(this.plainEnd(stop, quotes), this.pos + ch.length);
+          const end = Math.max(plainEnd(this.src, this.pos, this.esc, stop, quotes), this.pos + ch.length);
           const run = this.src.slice(this.pos, end);
           this.pos = end;
           words.addString(run);
