@@ -1,0 +1,48 @@
+// Python distributions: *.dist-info/METADATA (wheels) and *.egg-info/PKG-INFO or *.egg-info files (core metadata).
+
+import { readCapped } from "./layer-walk.ts";
+import type { FoundPackage, Scanner } from "./package.ts";
+
+const META = /(^|\/)[^/]+\.dist-info\/METADATA$|(^|\/)[^/]+\.egg-info\/PKG-INFO$|(^|\/)[^/]+\.egg-info$/;
+
+/** PEP 503 normalised name, as purl's pypi type wants it. */
+export const normalizePyName = (n: string) => n.toLowerCase().replace(/[-_.]+/g, "-");
+
+/** The license a core-metadata header block declares: License-Expression, License, else the classifiers. */
+function licenseOf(h: Map<string, string[]>): string | undefined {
+  const expr = h.get("license-expression")?.[0];
+  if (expr) return expr;
+  const lic = h.get("license")?.[0];
+  if (lic && lic.length < 100 && lic !== "UNKNOWN") return lic;
+  const cls = (h.get("classifier") ?? []).filter((c) => c.startsWith("License ::")).map((c) => c.split("::").pop()!.trim());
+  return cls.length ? cls.join(" AND ") : undefined;
+}
+
+/** Scanner of Python package metadata. */
+export function pythonScanner(): Scanner {
+  const found = new Map<string, FoundPackage>();
+  return {
+    name: "python",
+    wants: (path) => META.test(path),
+    async read(file, body) {
+      const bytes = await readCapped(body, 4 << 20);
+      if (!bytes) return;
+      const h = new Map<string, string[]>();
+      for (const line of new TextDecoder().decode(bytes).split("\n")) {
+        if (line.trim() === "") break; // the body (description) follows the first blank line
+        const i = line.indexOf(":");
+        if (i <= 0 || line[0] === " " || line[0] === "\t") continue;
+        const k = line.slice(0, i).toLowerCase();
+        h.set(k, [...(h.get(k) ?? []), line.slice(i + 1).trim()]);
+      }
+      const name = h.get("name")?.[0];
+      const version = h.get("version")?.[0];
+      if (!name || !version) return;
+      const key = `${normalizePyName(name)}@${version}`;
+      const known = found.get(key);
+      if (!known) found.set(key, { type: "pypi", name: normalizePyName(name), version, license: licenseOf(h), path: file.path, layer: file.layer });
+      else if (file.layer < known.layer) known.layer = file.layer;
+    },
+    packages: () => [...found.values()],
+  };
+}
