@@ -23,6 +23,9 @@ import { openHashMemo } from "./hash-memo.ts";
 import { flushRemoteCache } from "./step-cache.ts";
 import { useParallelCompression } from "../layer/parallel-compress.ts";
 import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-platform.ts";
+import { attachAttestations, checkAttestationOutputs } from "../attest/attach.ts";
+import { wantsAttestations } from "../attest/options.ts";
+import type { StageState } from "./stage-state.ts";
 
 export interface BuildResult {
   digest?: string;
@@ -61,6 +64,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   const signal = deps.signal ?? new AbortController().signal;
   parseTags(opts);
   const platforms = targetPlatforms(opts);
+  checkAttestationOutputs(opts.attest, opts.outputs);
   const keepGitDir = /^(1|true)$/i.test(opts.buildArgs.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR") ?? "");
   const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath, env: deps.env, keepGitDir, signal });
   try {
@@ -83,18 +87,29 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const timings = new Map<string, number>();
     const hashMemo = await openHashMemo(store, context.root);
     const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible) };
-    const built = await forEachPlatform(platforms, sink, async (_platform, psink, i) => {
-      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer });
+    const built = await forEachPlatform(platforms, sink, async (platform, psink, i) => {
+      const stages: StageState[] = [];
+      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, onStage: (st) => stages.push(st) });
       const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
-      return { config, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
+      return { config, platform, target: state, stages, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
     });
     await hashMemo.save().catch(() => undefined);
     await flushRemoteCache({ opts });
     for (const w of plan.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
     const { config, image } = built[0]!;
     const p0 = performance.now();
-    const out = built.length === 1 ? await writeOutputs(image, opts, client, sink, signal) : await writeIndexOutputs(built.map((b) => b.image), opts, client, sink, signal);
+    let out;
+    if (wantsAttestations(opts.attest)) {
+      const att = await attachAttestations(built, {
+        attest: opts.attest!, name: opts.tags[0] ?? "image", dockerfile: { given: opts.dockerfile ?? "Dockerfile", real: context.dockerfilePath }, contextSpec: opts.context,
+        target: opts.target, buildArgs: opts.buildArgs, secretIds: opts.secrets.map((x) => x.id), startedOn: new Date(Date.now() - (performance.now() - started)),
+        sourceDateEpoch: opts.reproducible ? sde : undefined, reproducible: opts.reproducible, sink, timings, env, signal,
+      });
+      out = await writeIndexOutputs(att.images, opts, client, sink, signal, att.annotations);
+    } else {
+      out = built.length === 1 ? await writeOutputs(image, opts, client, sink, signal) : await writeIndexOutputs(built.map((b) => b.image), opts, client, sink, signal);
+    }
     timings.set("output", performance.now() - p0);
     const ms = performance.now() - started;
     sink.emit({ type: "result", digest: out.digest, size: out.size, refs: out.pushed, ms });

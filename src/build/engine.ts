@@ -167,7 +167,9 @@ export async function runStages(base: Omit<EngineEnv, "stageResult">): Promise<S
       await Promise.all(ps.deps.map((d) => results.get(d)));
       await sem.acquire();
       try {
-        return await buildStage(stageEnv, ps, plan.order.length, pos);
+        const st = await buildStage(stageEnv, ps, plan.order.length, pos);
+        base.onStage?.(st);
+        return st;
       } finally {
         sem.release();
       }

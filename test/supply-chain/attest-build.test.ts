@@ -1,0 +1,133 @@
+// End to end: kb build --sbom --provenance on a real busybox base, pushed to the real registry and written as
+// an OCI layout; the index and attestation manifest read back with skopeo and umoci; no secret value anywhere.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { join } from "node:path";
+import { pushBusyboxImage } from "../kit/base-images.ts";
+import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { cleanup, kb, makeContext, must, skopeoRaw, tempDir } from "../kit/kb.ts";
+
+const isRoot = process.getuid?.() === 0;
+const SECRET = "kb-secret-Zq81-never-in-output";
+let reg: TestRegistry;
+let base = "";
+const dirs: string[] = [];
+beforeAll(async () => {
+  reg = await startRegistry("http");
+  base = await pushBusyboxImage(reg);
+});
+afterAll(async () => {
+  await reg?.stop();
+  cleanup(...dirs);
+});
+
+const CONTEXT = (from: string) => ({
+  Dockerfile: `FROM ${from}\nARG VERSION=0\nCOPY app /app\n${isRoot ? "RUN --mount=type=secret,id=tok test -s /run/secrets/tok && echo $VERSION > /version\n" : ""}`,
+  "app/package-lock.json": JSON.stringify({ name: "app", lockfileVersion: 3, packages: { "": { name: "app" }, "node_modules/express": { version: "4.18.2", license: "MIT" }, "node_modules/@babel/core": { version: "7.23.0", license: "MIT" } } }),
+  "app/node_modules/express/package.json": JSON.stringify({ name: "express", version: "4.18.2", license: "MIT" }),
+  "app/node_modules/@babel/core/package.json": JSON.stringify({ name: "@babel/core", version: "7.23.0", license: "MIT" }),
+  "app/node_modules/express/lib/package.json": JSON.stringify({ name: "not-a-package-root", version: "0" }),
+  "app/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache-2.0\n",
+  "app/lib/python3.11/site-packages/PyYAML-6.0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0.1\nLicense: MIT\n",
+});
+
+const blob = (layout: string, d: string) => readFileSync(join(layout, "blobs", "sha256", d.replace("sha256:", "")));
+const json = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b));
+
+function grepTree(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const b = readFileSync(p);
+        let plain: Buffer | undefined;
+        try {
+          plain = b[0] === 0x1f && b[1] === 0x8b ? gunzipSync(b) : undefined;
+        } catch {}
+        if (b.includes(needle) || plain?.includes(needle)) hits.push(p);
+      }
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+describe("kb build --sbom --provenance", () => {
+  test("pushes and writes an index with the image and a BuildKit-style attestation manifest", async () => {
+    const ctx = makeContext(CONTEXT(base));
+    const layout = join(tempDir("kb-oci-"), "layout");
+    const cache = tempDir("kb-cache-");
+    const inputs = tempDir("kb-sc-in-"); // the secret's own file: not searched
+    const secretFile = join(inputs, "tok");
+    writeFileSync(secretFile, SECRET);
+    dirs.push(ctx, layout, cache, inputs);
+    const ref = `${reg.host}/sc/app:1`;
+    const r = await kb(["build", ctx, "-t", ref, "--sbom", "--provenance=mode=max", "--oci-layout-path", layout, "--cache-dir", cache, "--insecure-registry", reg.host, "--build-arg", "VERSION=1.2.3", "--secret", `id=tok,src=${secretFile}`, "--progress", "plain"]);
+    expect(r.err + r.out).not.toContain(SECRET);
+    if (r.code !== 0) console.error(r.err);
+    expect(r.code).toBe(0);
+    expect(r.err + r.out).toMatch(/SBOM of linux\/amd64: \d+ packages/);
+
+    // skopeo reads the index kb pushed: the image and the attestation manifest.
+    const index = skopeoRaw(ref) as { mediaType: string; manifests: { digest: string; platform: { os: string; architecture: string }; annotations?: Record<string, string> }[] };
+    expect(index.mediaType).toBe("application/vnd.oci.image.index.v1+json");
+    expect(index.manifests).toHaveLength(2);
+    const [img, att] = index.manifests as [typeof index.manifests[0], typeof index.manifests[0]];
+    expect(img.platform.os).toBe("linux");
+    expect(att.platform).toEqual({ architecture: "unknown", os: "unknown" });
+    expect(att.annotations).toEqual({ "vnd.docker.reference.digest": img.digest, "vnd.docker.reference.type": "attestation-manifest" });
+    const attManifest = skopeoRaw(`${reg.host}/sc/app@${att.digest}`) as { layers: { mediaType: string; digest: string; annotations: Record<string, string> }[] };
+    expect(attManifest.layers.map((l) => [l.mediaType, l.annotations["in-toto.io/predicate-type"]])).toEqual([
+      ["application/vnd.in-toto+json", "https://spdx.dev/Document"],
+      ["application/vnd.in-toto+json", "https://slsa.dev/provenance/v1"],
+    ]);
+
+    // The layout holds the same index, byte for byte.
+    const top = json(readFileSync(join(layout, "index.json"))).manifests[0];
+    expect(top.digest).toBe(`sha256:${new Bun.CryptoHasher("sha256").update(JSON.stringify(index)).digest("hex")}`);
+    const sbom = json(blob(layout, attManifest.layers[0]!.digest));
+    expect(sbom.subject[0].digest.sha256).toBe(img.digest.replace("sha256:", ""));
+    const purls = sbom.predicate.packages.flatMap((p: any) => (p.externalRefs ?? []).map((e: any) => e.referenceLocator)).sort();
+    expect(purls).toEqual(expect.arrayContaining(["pkg:npm/%40babel/core@7.23.0", "pkg:npm/express@4.18.2", "pkg:pypi/pyyaml@6.0.1", "pkg:pypi/requests@2.31.0"]));
+    expect(purls.filter((p: string) => p.startsWith("pkg:npm/"))).toHaveLength(2);
+    const baseDigest = JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", `docker://${base}`])).Digest as string;
+    expect(sbom.predicate.packages.find((p: any) => p.SPDXID === "SPDXRef-base-image").versionInfo).toBe(baseDigest);
+
+    const prov = json(blob(layout, attManifest.layers[1]!.digest));
+    expect(prov.predicate.buildDefinition.resolvedDependencies.map((d: any) => `sha256:${d.digest.sha256}`)).toContain(baseDigest);
+    expect(prov.predicate.buildDefinition.externalParameters.request.args["build-arg:VERSION"]).toBe("1.2.3");
+    expect(prov.predicate.buildDefinition.externalParameters.configSource.digest.sha256).toBe(new Bun.CryptoHasher("sha256").update(readFileSync(join(ctx, "Dockerfile"))).digest("hex"));
+
+    // skopeo copies the whole index; umoci unpacks the image skopeo selects from kb's layout. (umoci 0.4.7 itself
+    // calls any tag whose index reaches two manifests "ambiguous", BuildKit's layouts with attestations included.)
+    const copy = tempDir("kb-copy-");
+    dirs.push(copy);
+    must("skopeo", ["copy", "--all", "--src-tls-verify=false", `docker://${ref}`, `oci:${copy}/l:1`]);
+    expect(json(readFileSync(join(copy, "l", "index.json"))).manifests).toHaveLength(1);
+    const bundle = join(tempDir("kb-umoci-"), "b");
+    dirs.push(bundle);
+    const umociErr = Bun.spawnSync(["umoci", "unpack", "--rootless", "--image", `${layout}:1`, bundle]).stderr.toString();
+    expect(umociErr).toContain("ambiguous");
+    must("skopeo", ["copy", `oci:${layout}:1`, `oci:${copy}/host:1`]);
+    must("umoci", ["unpack", "--rootless", "--image", `${copy}/host:1`, bundle]);
+    expect(readFileSync(join(bundle, "rootfs", "app", "node_modules", "express", "package.json"), "utf8")).toContain("4.18.2");
+
+    // No secret value in any blob kb wrote, in the layout or the registry.
+    expect(grepTree(layout, SECRET)).toEqual([]);
+    expect(grepTree(reg.dataDir, SECRET)).toEqual([]);
+    expect(grepTree(cache, SECRET)).toEqual([]);
+  }, 120_000);
+
+  test("a docker archive output with attestations fails before building, saying why", async () => {
+    const ctx = makeContext(CONTEXT(base));
+    dirs.push(ctx);
+    const r = await kb(["build", ctx, "--sbom", "--tar-path", join(ctx, "out.tar"), "--insecure-registry", reg.host]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("a docker archive holds one image per tag and no index");
+    expect(r.err).toContain("--oci-layout-path");
+  });
+});
