@@ -26,6 +26,7 @@ import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-pla
 import { attachAttestations, checkAttestationOutputs } from "../attest/attach.ts";
 import { wantsAttestations } from "../attest/options.ts";
 import type { StageState } from "./stage-state.ts";
+import { loadBuildSigningKey, signPushed } from "../sign/build-signing.ts";
 
 export interface BuildResult {
   digest?: string;
@@ -79,8 +80,9 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       sink.emit({ type: "info", message: `Dockerfile OK: ${parsed.stages.length} stage(s), ${plan.order.length} needed for the target` });
       return { pushed: [], plan, timings: {}, ms: performance.now() - started };
     }
-    const store = await openStore(opts.cacheDir);
     const env = deps.env ?? process.env;
+    const signKey = opts.attest?.signKey ? await loadBuildSigningKey(opts.attest.signKey, env, opts.tags.length > 0 && !opts.noPush) : undefined;
+    const store = await openStore(opts.cacheDir);
     const client = createRegistryClient(registryClientOptions(opts, env, sink));
     const sde = opts.sourceDateEpoch;
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -111,6 +113,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       out = built.length === 1 ? await writeOutputs(image, opts, client, sink, signal) : await writeIndexOutputs(built.map((b) => b.image), opts, client, sink, signal);
     }
     timings.set("output", performance.now() - p0);
+    if (signKey) await signPushed(client, out.pushed, out.digest as `sha256:${string}`, signKey, sink, signal);
     const ms = performance.now() - started;
     sink.emit({ type: "result", digest: out.digest, size: out.size, refs: out.pushed, ms });
     const layers = opts.reportPath ? await reportLayers(image, store, config.history ?? []) : undefined;

@@ -122,6 +122,37 @@ describe("kb build --sbom --provenance", () => {
     expect(grepTree(cache, SECRET)).toEqual([]);
   }, 120_000);
 
+  test("--sbom=all-stages, --attest type=provenance, --reproducible and --sign-key; kb inspect --attestations lists them", async () => {
+    const ctx = makeContext({
+      ...CONTEXT(base),
+      Dockerfile: `FROM ${base} AS deps\nCOPY app/node_modules /deps/node_modules\nFROM ${base}\nCOPY --from=deps /deps/node_modules/express /app/node_modules/express\n`,
+    });
+    const work = tempDir("kb-sc2-");
+    dirs.push(ctx, work);
+    expect((await kb(["key", "generate", "--output-key-prefix", join(work, "cosign")], { COSIGN_PASSWORD: "pw" })).code).toBe(0);
+    const ref = `${reg.host}/sc/stages:1`;
+    const r = await kb(["build", ctx, "-t", ref, "--sbom=all-stages", "--attest", "type=provenance,mode=min", "--reproducible", "--sign-key", join(work, "cosign.key"), "--cache-dir", join(work, "cache"), "--insecure-registry", reg.host], { COSIGN_PASSWORD: "pw", SOURCE_DATE_EPOCH: "1700000000" });
+    if (r.code !== 0) console.error(r.err);
+    expect(r.code).toBe(0);
+    expect((await kb(["verify", ref, "--key", join(work, "cosign.pub"), "--insecure-registry", reg.host])).code).toBe(0);
+
+    const ins = await kb(["inspect", ref, "--attestations", "--insecure-registry", reg.host]);
+    expect(ins.code).toBe(0);
+    expect(ins.out).toContain("https://spdx.dev/Document");
+    expect(ins.out).toContain("https://slsa.dev/provenance/v1");
+    const list = JSON.parse((await kb(["inspect", ref, "--attestations", "--format", "json", "--insecure-registry", reg.host])).out) as any[];
+    expect(list.map((a) => a.predicateType)).toEqual(["https://spdx.dev/Document", "https://spdx.dev/Document", "https://slsa.dev/provenance/v1"]);
+    const [finalSbom, stageSbom, prov] = list.map((a) => a.statement);
+    const npm = (doc: any) => doc.predicate.packages.filter((p: any) => p.externalRefs?.[0]?.referenceLocator.startsWith("pkg:npm/")).map((p: any) => p.name).sort();
+    expect(npm(finalSbom)).toEqual(["express"]);
+    expect(npm(stageSbom)).toEqual(["@babel/core", "express"]);
+    expect(stageSbom.predicate.name).toBe("sbom-stage deps");
+    expect(prov.predicate.runDetails.metadata.startedOn).toBe("2023-11-14T22:13:20Z");
+    expect(prov.predicate.runDetails.metadata.finishedOn).toBe("2023-11-14T22:13:20Z");
+    expect(finalSbom.predicate.creationInfo.created).toBe("2023-11-14T22:13:20Z");
+    expect(prov.predicate.runDetails.byproducts).toBeUndefined();
+  }, 120_000);
+
   test("a docker archive output with attestations fails before building, saying why", async () => {
     const ctx = makeContext(CONTEXT(base));
     dirs.push(ctx);

@@ -49,6 +49,7 @@ const INSPECT: CommandHelp = {
   specs: [
     { name: "raw", type: "boolean", description: "Print the manifest (or index) bytes exactly as stored" },
     { name: "config", type: "boolean", description: "Print the image config JSON" },
+    { name: "attestations", type: "boolean", description: "List the SBOM and provenance statements attached (JSON: with the statements)" },
     FORMAT_FLAG,
     PLATFORM_FLAG, ...REGISTRY_FLAGS,
   ],
@@ -118,6 +119,8 @@ interface Target {
   image(platform?: Platform): Promise<Image>;
   /** Every image of an index (for pushing it whole). */
   images(): Promise<Image[]>;
+  /** A manifest of the index by its descriptor (attestation manifests included). */
+  open?(d: Descriptor): Promise<Image>;
 }
 
 /** The index.json entry of an OCI layout named by tag, digest, or being the only one. */
@@ -141,6 +144,7 @@ async function openTarget(loc: ImageLocation, client: () => RegistryClient): Pro
     return {
       name: loc.ref.toString(), raw: top.bytes, mediaType: top.mediaType, digest: top.digest, index: top.index,
       image: async (pl) => (top.index ? byDigest(pickPlatform(top.index, pl ?? hostPlatform(), `"${loc.ref}"`)) : new RemoteImage(c, loc.ref, top)),
+      open: byDigest,
       images: async () => (top.index ? Promise.all(imageDescriptors(top.index).map(byDigest)) : [new RemoteImage(c, loc.ref, top)]),
     };
   }
@@ -154,6 +158,7 @@ async function openTarget(loc: ImageLocation, client: () => RegistryClient): Pro
     return {
       name, raw, mediaType: doc.mediaType ?? entry.mediaType, digest: entry.digest, index,
       image: async (pl) => (index ? byDigest(pickPlatform(index, pl ?? hostPlatform(), name)) : readOciLayout(loc.dir, entry.digest)),
+      open: byDigest,
       images: async () => (index ? Promise.all(imageDescriptors(index).map(byDigest)) : [await readOciLayout(loc.dir, entry.digest)]),
     };
   }
@@ -197,6 +202,12 @@ export async function runInspect(argv: string[], io: CliIo): Promise<number> {
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   if (f.bool("raw")) {
     io.out(decode(target.raw));
+    return 0;
+  }
+  if (f.bool("attestations")) {
+    const { listAttestations, renderAttestations } = await import("./attestations.ts");
+    const list = target.open ? await listAttestations(target.index, target.open, format === "json") : [];
+    io.out(format === "json" ? `${JSON.stringify(list, null, 2)}\n` : renderAttestations(target.name, list));
     return 0;
   }
   const image = await target.image(platformFromFlags(f));
