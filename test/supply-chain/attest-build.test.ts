@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
@@ -96,6 +97,21 @@ describe("kb build --sbom --provenance", () => {
     expect(purls.filter((p: string) => p.startsWith("pkg:npm/"))).toHaveLength(2);
     const baseDigest = JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", `docker://${base}`])).Digest as string;
     expect(sbom.predicate.packages.find((p: any) => p.SPDXID === "SPDXRef-base-image").versionInfo).toBe(baseDigest);
+
+    // The SPDX 2.3 checks of _spdx-check.py (license-expression + spec clauses) pass, and fail on a broken copy.
+    const docDir = tempDir("kb-sc-doc-");
+    dirs.push(docDir);
+    writeFileSync(join(docDir, "ok.json"), JSON.stringify(sbom.predicate));
+    const checkDoc = (f: string) => spawnSync("/usr/bin/python3", [join(import.meta.dir, "_spdx-check.py"), join(docDir, f)], { encoding: "utf8" });
+    expect(checkDoc("ok.json").stdout).toStartWith("OK ");
+    const broken = structuredClone(sbom.predicate);
+    broken.packages[2].licenseDeclared = "MIT License";
+    broken.relationships.push({ spdxElementId: "SPDXRef-image", relationshipType: "CONTAINS", relatedSpdxElement: "SPDXRef-nowhere" });
+    writeFileSync(join(docDir, "broken.json"), JSON.stringify(broken));
+    const bad = checkDoc("broken.json");
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain("MIT License");
+    expect(bad.stdout).toContain("SPDXRef-nowhere");
 
     const prov = json(blob(layout, attManifest.layers[1]!.digest));
     expect(prov.predicate.buildDefinition.resolvedDependencies.map((d: any) => `sha256:${d.digest.sha256}`)).toContain(baseDigest);
