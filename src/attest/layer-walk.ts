@@ -32,7 +32,8 @@ const norm = (p: string) => p.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
  * paths that were wanted: not the file list, so a 100k-file image costs what its interesting files cost.
  * @example await walkVisibleFiles(await img.layers(), { wants: (p) => p === "etc/os-release", read: async (f, b) => console.log(await new Response(b).text()) })
  */
-export async function walkVisibleFiles(layers: Layer[], visitor: FileVisitor, signal?: AbortSignal): Promise<void> {
+export async function walkVisibleFiles(layers: Layer[], visitor: FileVisitor, signal?: AbortSignal): Promise<WalkStats> {
+  const stats: WalkStats = { entries: 0, remembered: 0 };
   /** Paths hidden, with their subtrees, from lower layers: whiteouts, wanted files taken, upper non-directories. */
   const hidden = new Set<string>();
   /** Directories made opaque above: their lower children are hidden. */
@@ -50,6 +51,7 @@ export async function walkVisibleFiles(layers: Layer[], visitor: FileVisitor, si
     const newHidden: string[] = [];
     const newOpaque: string[] = [];
     for await (const { entry, body } of readTar(await layers[li]!.uncompressed(signal))) {
+      stats.entries++;
       const path = norm(entry.path);
       const wh = parseWhiteout(path);
       if (wh) {
@@ -75,6 +77,14 @@ export async function walkVisibleFiles(layers: Layer[], visitor: FileVisitor, si
     for (const p of newHidden) hidden.add(p);
     for (const p of newOpaque) opaque.add(p);
   }
+  stats.remembered = hidden.size + opaque.size;
+  return stats;
+}
+
+/** What a walk read: tar entries seen, and paths it had to remember (its memory, besides the files read). */
+export interface WalkStats {
+  entries: number;
+  remembered: number;
 }
 
 /** Reads a body into text, at most `max` bytes (the rest is cancelled); undefined when larger. */

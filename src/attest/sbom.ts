@@ -23,6 +23,8 @@ export interface ScanResult {
   distro?: { id: string; versionId?: string };
   /** Files read (the walk skips the rest without reading their bytes). */
   filesRead: number;
+  /** Tar entries walked and paths remembered (the walk's memory). */
+  walk: { entries: number; remembered: number };
 }
 
 /**
@@ -32,7 +34,7 @@ export interface ScanResult {
 export async function scanImage(img: Image, signal?: AbortSignal, scanners: Scanner[] = defaultScanners()): Promise<ScanResult> {
   let distro: ScanResult["distro"];
   let filesRead = 0;
-  await walkVisibleFiles(
+  const walk = await walkVisibleFiles(
     await img.layers(),
     {
       wants: (path, e) => OS_RELEASE.has(path) || scanners.some((s) => s.wants(path, e)),
@@ -52,7 +54,7 @@ export async function scanImage(img: Image, signal?: AbortSignal, scanners: Scan
     },
     signal,
   );
-  return { packages: scanners.flatMap((s) => s.packages(distro)), distro, filesRead };
+  return { packages: scanners.flatMap((s) => s.packages(distro)), distro, filesRead, walk };
 }
 
 /** Options of {@link imageSbom}. */

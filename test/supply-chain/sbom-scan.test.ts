@@ -118,3 +118,30 @@ test("spdxDocument() is deterministic for the same input", () => {
   const b = spdxDocument({ name: "x", digest: `sha256:${"b".repeat(64)}`, layers: [] }, [], { created: "2024-01-01T00:00:00Z", tool: "kb" });
   expect(JSON.stringify(a)).toBe(JSON.stringify(b));
 });
+
+describe("scanImage() on a 100k-file image", () => {
+  test("remembers only what matters (whiteouts, package files), not the file list", async () => {
+    const { createTarStream } = await import("../../src/layer/index.ts");
+    const { bytesLayer } = await import("../../src/attest/in-toto.ts");
+    const N = 100_000;
+    const file = (path: string, body = new Uint8Array(0)) => ({ entry: { path, type: "file" as const, mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: 0 }, body });
+    /** A layer whose tar is generated as it is read: nothing of it is held. */
+    const streamedLayer = (gen: () => AsyncGenerator<any>) => {
+      const l = bytesLayer(new Uint8Array(0), "application/vnd.oci.image.layer.v1.tar");
+      return { ...l, uncompressed: async () => createTarStream(gen()) };
+    };
+    const big = streamedLayer(async function* () {
+      for (let i = 0; i < N; i++) yield file(`usr/share/many/d${i % 100}/f${i}`);
+      for (let i = 0; i < 50; i++) yield file(`app/node_modules/p${i}/package.json`, new TextEncoder().encode(JSON.stringify({ name: `p${i}`, version: "1.0.0" })));
+    });
+    const upper = streamedLayer(async function* () {
+      yield file("app/node_modules/.wh.p0");
+      yield file("usr/share/many/.wh..wh..opq");
+    });
+    const img = assembleImage({ config: { architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [] } }, layers: [big, upper] as any, mediaTypes: "oci" });
+    const r = await scanImage(img);
+    expect(r.walk.entries).toBe(N + 52);
+    expect(r.packages.map((p) => p.name).sort()).toEqual(Array.from({ length: 49 }, (_, i) => `p${i + 1}`).sort());
+    expect(r.walk.remembered).toBeLessThan(100);
+  }, 120_000);
+});
