@@ -11,6 +11,7 @@ import { attestationDescriptorAnnotations, attestationManifest, SLSA_V1_PREDICAT
 import type { AttestOptions } from "./options.ts";
 import { provenancePredicate } from "./provenance.ts";
 import { imageSbom } from "./sbom.ts";
+import type { LayerScanCache } from "./layer-walk.ts";
 
 /** A finished stage as the attestations need it (a subset of the engine's StageState). */
 export interface StageView {
@@ -47,6 +48,8 @@ export interface AttestContext {
   sink: EventSink;
   timings: Map<string, number>;
   env: Record<string, string | undefined>;
+  /** Layer scans from earlier builds (see storeScanCache). */
+  scanCache?: LayerScanCache;
   signal?: AbortSignal;
 }
 
@@ -76,21 +79,23 @@ export async function attachAttestations(built: BuiltPlatform[], ctx: AttestCont
     const atts: Attestation[] = [];
     if (ctx.attest.sbom) {
       const t0 = performance.now();
-      const doc = await imageSbom(b.image, { name: ctx.name, base: b.target.baseImage, created, tool: `kb-${v.version}`, signal: ctx.signal });
+      const { doc, walk } = await imageSbom(b.image, { name: ctx.name, base: b.target.baseImage, created, tool: `kb-${v.version}`, signal: ctx.signal, cache: ctx.scanCache });
+      let read = walk.layersRead;
       atts.push({ predicateType: SPDX_PREDICATE, statement: statement(SPDX_PREDICATE, subject, doc) });
       let n = (doc.packages as unknown[]).length;
       if (ctx.attest.sbom.allStages) {
         for (const st of b.stages) {
           if (st.index === b.target.index) continue;
           const img = assembleImage({ config: st.config, layers: st.layers.map((l) => l.layer), mediaTypes: "oci" });
-          const sdoc = await imageSbom(img, { name: `stage ${st.name}`, base: st.baseImage, created, tool: `kb-${v.version}`, signal: ctx.signal });
+          const { doc: sdoc, walk: sw } = await imageSbom(img, { name: `stage ${st.name}`, base: st.baseImage, created, tool: `kb-${v.version}`, signal: ctx.signal, cache: ctx.scanCache });
+          read += sw.layersRead;
           n += (sdoc.packages as unknown[]).length;
           atts.push({ predicateType: SPDX_PREDICATE, statement: statement(SPDX_PREDICATE, subject, sdoc) });
         }
       }
       const ms = performance.now() - t0;
       ctx.timings.set("sbom", (ctx.timings.get("sbom") ?? 0) + ms);
-      ctx.sink.emit({ type: "info", message: `SBOM of ${platformName(b.platform)}: ${n} packages in ${(ms / 1000).toFixed(2)}s` });
+      ctx.sink.emit({ type: "info", message: `SBOM of ${platformName(b.platform)}: ${n} packages in ${(ms / 1000).toFixed(2)}s (${read} layer(s) read, the rest from earlier scans)` });
     }
     if (ctx.attest.provenance) {
       const t0 = performance.now();

@@ -1,93 +1,120 @@
-// Reads the files an image's final filesystem shows, streaming its layers top-down: later layers win, whiteouts hide.
+// Reads the files an image's final filesystem shows: each layer scanned once (and remembered by diffID), then the
+// scans applied top-down: later layers win, whiteouts and opaque directories hide what lies below.
 
 import type { Layer } from "../image/image.ts";
 import { readTar, parseWhiteout, type TarEntry } from "../layer/index.ts";
 
-/** A file an image shows, as a scanner sees it. */
-export interface VisibleFile {
-  path: string;
-  entry: TarEntry;
-  /** Index of the layer that holds it (0 = base-most). */
-  layer: number;
-  /** True for a lower copy that an upper layer replaced or deleted (only for paths `wantsHidden` accepts). */
-  hidden?: boolean;
+/**
+ * What a scanner does with files: `wants` picks regular files by path and header; `parse` turns one into JSON data
+ * (consuming or cancelling the body) with no view of other layers; `add` receives the data of each visible file,
+ * top layer first, and of lower copies too (`hidden`) when `keepsHidden` (package databases, to date packages).
+ */
+export interface FileScanner {
+  readonly name: string;
+  readonly keepsHidden?: boolean;
+  wants(path: string, entry: TarEntry): boolean;
+  parse(path: string, entry: TarEntry, body: ReadableStream<Uint8Array>): Promise<unknown>;
+  add(path: string, data: unknown, layer: number, hidden: boolean): void;
 }
 
-/**
- * What a scanner wants from the walk. `wants` is asked for every visible regular file (path without a leading
- * "/"); a file it wants is handed to `read` with its body, which `read` must consume or cancel.
- */
-export interface FileVisitor {
-  wants(path: string, entry: TarEntry): boolean;
-  /** Lower copies of these paths are handed over too, marked hidden (package databases, to date each package). */
-  wantsHidden?(path: string): boolean;
-  read(file: VisibleFile, body: ReadableStream<Uint8Array>): Promise<void>;
+/** One layer's scan: parsed wanted files, and what the layer hides below it. JSON, cached by diffID. */
+export interface LayerScan {
+  files: { path: string; scanner: string; data: unknown }[];
+  /** Whiteout targets and non-directory, non-file entries (a symlink may replace a directory). */
+  hides: string[];
+  /** Directories made opaque. */
+  opaques: string[];
+  /** Tar entries in the layer. */
+  entries: number;
+}
+
+/** Where layer scans are kept between builds (kb's store cache), keyed by layer diffID. */
+export interface LayerScanCache {
+  get(diffId: string): Promise<LayerScan | undefined>;
+  put(diffId: string, scan: LayerScan): Promise<void>;
+}
+
+/** What a walk did: tar entries covered, layers read (not cached), paths it had to remember. */
+export interface WalkStats {
+  entries: number;
+  layersRead: number;
+  remembered: number;
 }
 
 const norm = (p: string) => p.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
 
+/** Scans one layer's tar: every wanted file parsed by the first scanner that wants it. */
+export async function scanLayerTar(layer: Layer, scanners: FileScanner[], signal?: AbortSignal): Promise<LayerScan> {
+  const scan: LayerScan = { files: [], hides: [], opaques: [], entries: 0 };
+  for await (const { entry, body } of readTar(await layer.uncompressed(signal))) {
+    scan.entries++;
+    const path = norm(entry.path);
+    const wh = parseWhiteout(path);
+    if (wh) {
+      await body.cancel();
+      if (wh.kind === "opaque") scan.opaques.push(norm(wh.dir));
+      else if (wh.kind === "delete") scan.hides.push(norm(`${wh.dir}/${wh.target}`));
+      continue;
+    }
+    const s = path && entry.type === "file" ? scanners.find((x) => x.wants(path, entry)) : undefined;
+    if (s) {
+      const data = await s.parse(path, entry, body);
+      if (data !== undefined) scan.files.push({ path, scanner: s.name, data });
+      else scan.hides.push(path);
+      continue;
+    }
+    await body.cancel();
+    if (path && entry.type !== "dir" && entry.type !== "file") scan.hides.push(path);
+  }
+  return scan;
+}
+
 /**
- * Walks `layers` from the top layer down and hands each visible wanted file to `visitor`, once, from the layer
- * that wins. Memory holds whiteouts, non-directory non-file entries (symlinks may replace a directory) and the
- * paths that were wanted: not the file list, so a 100k-file image costs what its interesting files cost.
- * @example await walkVisibleFiles(await img.layers(), { wants: (p) => p === "etc/os-release", read: async (f, b) => console.log(await new Response(b).text()) })
+ * Applies every layer's scan from the top layer down, handing each scanner the data of the files it wanted,
+ * visible ones once (from the layer that wins). Memory holds what the scans hold (package files, whiteouts,
+ * symlinks), never the list of a layer's files: a 100k-file image costs what its interesting files cost.
+ * @example await walkLayers(await img.layers(), [myScanner], { cache })
  */
-export async function walkVisibleFiles(layers: Layer[], visitor: FileVisitor, signal?: AbortSignal): Promise<WalkStats> {
-  const stats: WalkStats = { entries: 0, remembered: 0 };
-  /** Paths hidden, with their subtrees, from lower layers: whiteouts, wanted files taken, upper non-directories. */
+export async function walkLayers(layers: Layer[], scanners: FileScanner[], opts: { cache?: LayerScanCache; signal?: AbortSignal } = {}): Promise<WalkStats> {
+  const stats: WalkStats = { entries: 0, layersRead: 0, remembered: 0 };
   const hidden = new Set<string>();
-  /** Directories made opaque above: their lower children are hidden. */
   const opaque = new Set<string>();
   const isHidden = (p: string): boolean => {
-    if (hidden.has(p)) return true;
+    if (hidden.has(p) || opaque.has("")) return true;
     for (let i = p.lastIndexOf("/"); i > 0; i = p.lastIndexOf("/", i - 1)) {
       const dir = p.slice(0, i);
       if (hidden.has(dir) || opaque.has(dir)) return true;
     }
-    return opaque.has("");
+    return false;
   };
+  const byName = new Map(scanners.map((s) => [s.name, s]));
   for (let li = layers.length - 1; li >= 0; li--) {
-    signal?.throwIfAborted();
-    const newHidden: string[] = [];
-    const newOpaque: string[] = [];
-    for await (const { entry, body } of readTar(await layers[li]!.uncompressed(signal))) {
-      stats.entries++;
-      const path = norm(entry.path);
-      const wh = parseWhiteout(path);
-      if (wh) {
-        await body.cancel();
-        if (wh.kind === "opaque") newOpaque.push(norm(wh.dir));
-        else if (wh.kind === "delete") newHidden.push(norm(`${wh.dir}/${wh.target}`));
-        continue;
-      }
-      if (!path || isHidden(path)) {
-        if (path && entry.type === "file" && visitor.wantsHidden?.(path)) await visitor.read({ path, entry, layer: li, hidden: true }, body);
-        else await body.cancel();
-        continue;
-      }
-      if (entry.type === "file" && visitor.wants(path, entry)) {
-        newHidden.push(path);
-        await visitor.read({ path, entry, layer: li }, body);
-        continue;
-      }
-      await body.cancel();
-      if (entry.type !== "dir" && entry.type !== "file") newHidden.push(path);
+    opts.signal?.throwIfAborted();
+    const layer = layers[li]!;
+    const diffId = await layer.diffId();
+    let scan = await opts.cache?.get(diffId).catch(() => undefined);
+    if (!scan) {
+      scan = await scanLayerTar(layer, scanners, opts.signal);
+      stats.layersRead++;
+      await opts.cache?.put(diffId, scan).catch(() => undefined);
     }
-    // A layer's whiteouts and entries hide what lies below it, never its own siblings.
-    for (const p of newHidden) hidden.add(p);
-    for (const p of newOpaque) opaque.add(p);
+    stats.entries += scan.entries;
+    for (const f of scan.files) {
+      const s = byName.get(f.scanner);
+      if (!s) continue;
+      const h = isHidden(f.path);
+      if (!h || s.keepsHidden) s.add(f.path, f.data, li, h);
+    }
+    // A layer's entries hide what lies below it, never its own siblings.
+    for (const f of scan.files) hidden.add(f.path);
+    for (const p of scan.hides) hidden.add(p);
+    for (const p of scan.opaques) opaque.add(p);
   }
   stats.remembered = hidden.size + opaque.size;
   return stats;
 }
 
-/** What a walk read: tar entries seen, and paths it had to remember (its memory, besides the files read). */
-export interface WalkStats {
-  entries: number;
-  remembered: number;
-}
-
-/** Reads a body into text, at most `max` bytes (the rest is cancelled); undefined when larger. */
+/** Reads a body into bytes, at most `max` (the rest is cancelled); undefined when larger. */
 export async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | undefined> {
   const parts: Uint8Array[] = [];
   let n = 0;
@@ -106,4 +133,10 @@ export async function readCapped(body: ReadableStream<Uint8Array>, max: number):
   let o = 0;
   for (const p of parts) (out.set(p, o), (o += p.length));
   return out;
+}
+
+/** Reads a body as UTF-8 text of at most `max` bytes. */
+export async function readText(body: ReadableStream<Uint8Array>, max: number): Promise<string | undefined> {
+  const b = await readCapped(body, max);
+  return b && new TextDecoder().decode(b);
 }

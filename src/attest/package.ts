@@ -1,6 +1,6 @@
 // The package record every SBOM scanner produces, and the purl spelling (https://github.com/package-url/purl-spec).
 
-import type { FileVisitor } from "./layer-walk.ts";
+import type { FileScanner } from "./layer-walk.ts";
 
 /** One package found in an image. */
 export interface FoundPackage {
@@ -22,9 +22,8 @@ export interface FoundPackage {
   source?: string;
 }
 
-/** A scanner: a file visitor that accumulates packages, one ecosystem each. */
-export interface Scanner extends FileVisitor {
-  readonly name: string;
+/** A scanner: parses the files of one ecosystem and accumulates its packages. */
+export interface Scanner extends FileScanner {
   /** What the walk found (called after the walk; `distro` from /etc/os-release). */
   packages(distro?: { id: string; versionId?: string }): FoundPackage[];
 }

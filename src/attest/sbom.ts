@@ -1,7 +1,8 @@
-// The SBOM of an image: one streaming walk of its layers with every scanner, then an SPDX 2.3 document.
+// The SBOM of an image: every layer scanned once (or its scan reused by diffID), applied top-down, then SPDX 2.3.
 
+import { createHash } from "node:crypto";
 import type { Image } from "../image/image.ts";
-import { readCapped, walkVisibleFiles } from "./layer-walk.ts";
+import { readText, walkLayers, type LayerScan, type LayerScanCache, type WalkStats } from "./layer-walk.ts";
 import type { FoundPackage, Scanner } from "./package.ts";
 import { apkScanner } from "./scan-apk.ts";
 import { dpkgScanner } from "./scan-dpkg.ts";
@@ -11,6 +12,8 @@ import { pythonScanner } from "./scan-python.ts";
 import { spdxDocument, type SpdxOptions } from "./spdx.ts";
 
 const OS_RELEASE = new Set(["etc/os-release", "usr/lib/os-release"]);
+/** Bump when a scanner's parse output changes: cached layer scans of older versions are then not used. */
+export const SCAN_VERSION = "kb-sbom-layer-scan-v1";
 
 /** The scanners kb runs, in the order they are offered a file. */
 export function defaultScanners(): Scanner[] {
@@ -21,56 +24,69 @@ export function defaultScanners(): Scanner[] {
 export interface ScanResult {
   packages: FoundPackage[];
   distro?: { id: string; versionId?: string };
-  /** Files read (the walk skips the rest without reading their bytes). */
-  filesRead: number;
-  /** Tar entries walked and paths remembered (the walk's memory). */
-  walk: { entries: number; remembered: number };
+  walk: WalkStats;
+}
+
+/** Options of {@link scanImage} and {@link imageSbom}. */
+export interface ScanOptions {
+  cache?: LayerScanCache;
+  signal?: AbortSignal;
+  scanners?: Scanner[];
 }
 
 /**
- * Scans an image's visible files with every scanner, in one pass over its layers (top first).
+ * Scans an image's visible files with every scanner (one streaming read per layer not in `cache`).
  * @example const { packages } = await scanImage(img)
  */
-export async function scanImage(img: Image, signal?: AbortSignal, scanners: Scanner[] = defaultScanners()): Promise<ScanResult> {
+export async function scanImage(img: Image, opts: ScanOptions = {}): Promise<ScanResult> {
+  const scanners = opts.scanners ?? defaultScanners();
   let distro: ScanResult["distro"];
-  let filesRead = 0;
-  const walk = await walkVisibleFiles(
-    await img.layers(),
-    {
-      wants: (path, e) => OS_RELEASE.has(path) || scanners.some((s) => s.wants(path, e)),
-      wantsHidden: (path) => scanners.some((s) => s.wantsHidden?.(path)),
-      async read(file, body) {
-        filesRead++;
-        if (OS_RELEASE.has(file.path)) {
-          const b = await readCapped(body, 64 << 10);
-          if (!b || distro) return;
-          const kv = new Map([...new TextDecoder().decode(b).matchAll(/^([A-Z_]+)=("?)(.*)\2$/gm)].map((m) => [m[1]!, m[3]!]));
-          if (kv.get("ID")) distro = { id: kv.get("ID")!, versionId: kv.get("VERSION_ID") };
-          return;
-        }
-        const s = scanners.find((x) => (file.hidden ? x.wantsHidden?.(file.path) : x.wants(file.path, file.entry)))!;
-        await s.read(file, body);
-      },
+  const os = {
+    name: "os-release",
+    wants: (path: string) => OS_RELEASE.has(path),
+    async parse(_p: string, _e: unknown, body: ReadableStream<Uint8Array>) {
+      const text = await readText(body, 64 << 10);
+      const kv = new Map([...(text ?? "").matchAll(/^([A-Z_]+)=("?)(.*)\2$/gm)].map((m) => [m[1]!, m[3]!]));
+      return kv.get("ID") ? { id: kv.get("ID")!, versionId: kv.get("VERSION_ID") } : undefined;
     },
-    signal,
-  );
-  return { packages: scanners.flatMap((s) => s.packages(distro)), distro, filesRead, walk };
+    add(_p: string, data: unknown) {
+      distro ??= data as ScanResult["distro"];
+    },
+  };
+  const walk = await walkLayers(await img.layers(), [os, ...scanners], { cache: opts.cache, signal: opts.signal });
+  return { packages: scanners.flatMap((s) => s.packages(distro)), distro, walk };
+}
+
+/**
+ * Layer scans kept in kb's store cache (records of kind "sbom-layer-scan"), so a base layer is read once.
+ * @example const cache = storeScanCache(store.cache)
+ */
+export function storeScanCache(index: { get(key: string): Promise<{ kind: string; data: unknown } | undefined>; put(key: string, r: { kind: string; data: unknown; refs: [] }): Promise<unknown> }): LayerScanCache {
+  const key = (d: string) => createHash("sha256").update(`${SCAN_VERSION}\0${d}`).digest("hex");
+  return {
+    async get(d) {
+      const r = await index.get(key(d));
+      return r?.kind === "sbom-layer-scan" ? (r.data as LayerScan) : undefined;
+    },
+    async put(d, scan) {
+      await index.put(key(d), { kind: "sbom-layer-scan", data: scan, refs: [] });
+    },
+  };
 }
 
 /** Options of {@link imageSbom}. */
-export interface ImageSbomOptions extends SpdxOptions {
+export interface ImageSbomOptions extends SpdxOptions, ScanOptions {
   name: string;
   base?: { ref: string; digest: string };
-  signal?: AbortSignal;
 }
 
 /**
  * The SPDX 2.3 document of an image (packages from its layers; the base image as a package with its digest).
  * @example const doc = await imageSbom(img, { name: "app:1", created, tool: "kb-0.3.0" })
  */
-export async function imageSbom(img: Image, opts: ImageSbomOptions): Promise<Record<string, unknown>> {
-  const scan = await scanImage(img, opts.signal);
+export async function imageSbom(img: Image, opts: ImageSbomOptions): Promise<{ doc: Record<string, unknown>; walk: WalkStats }> {
+  const scan = await scanImage(img, opts);
   const config = await img.config();
   const layers = config.rootfs?.diff_ids ?? [];
-  return spdxDocument({ name: opts.name, digest: await img.digest(), layers, base: opts.base }, scan.packages, opts);
+  return { doc: spdxDocument({ name: opts.name, digest: await img.digest(), layers, base: opts.base }, scan.packages, opts), walk: scan.walk };
 }

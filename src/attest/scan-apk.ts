@@ -1,34 +1,38 @@
 // Alpine packages: /lib/apk/db/installed (blank-line separated records of one-letter keys).
 
-import { readCapped } from "./layer-walk.ts";
+import { readText } from "./layer-walk.ts";
 import type { FoundPackage, Scanner } from "./package.ts";
 
 const DB = "lib/apk/db/installed";
+type Rec = [name: string, version: string, arch: string, license: string, origin: string];
 
 /** Scanner of the apk database. */
 export function apkScanner(): Scanner {
   const visible = new Map<string, FoundPackage>();
   return {
     name: "apk",
+    keepsHidden: true,
     wants: (path) => path === DB,
-    wantsHidden: (path) => path === DB,
-    async read(file, body) {
-      const bytes = await readCapped(body, 64 << 20);
-      if (!bytes) return;
-      for (const rec of new TextDecoder().decode(bytes).split(/\n\s*\n/)) {
+    async parse(_path, _e, body) {
+      const text = await readText(body, 64 << 20);
+      if (text === undefined) return undefined;
+      const out: Rec[] = [];
+      for (const rec of text.split(/\n\s*\n/)) {
         const f = new Map<string, string>();
         for (const line of rec.split("\n")) if (line[1] === ":") f.set(line[0]!, line.slice(2));
-        const name = f.get("P");
-        const version = f.get("V");
-        if (!name || !version) continue;
+        if (f.get("P") && f.get("V")) out.push([f.get("P")!, f.get("V")!, f.get("A") ?? "", f.get("L") ?? "", f.get("o") ?? ""]);
+      }
+      return out;
+    },
+    add(path, data, layer, hidden) {
+      for (const [name, version, arch, license, origin] of data as Rec[]) {
         const known = visible.get(name);
         if (known) {
-          if (known.version === version && file.layer < known.layer) known.layer = file.layer;
+          if (known.version === version && layer < known.layer) known.layer = layer;
           continue;
         }
-        if (file.hidden) continue;
-        const arch = f.get("A");
-        visible.set(name, { type: "apk", name, version, license: f.get("L"), path: file.path, layer: file.layer, qualifiers: arch ? { arch } : undefined, source: f.get("o") });
+        if (hidden) continue;
+        visible.set(name, { type: "apk", name, version, license: license || undefined, path, layer, qualifiers: arch ? { arch } : undefined, source: origin || undefined });
       }
     },
     packages(distro) {

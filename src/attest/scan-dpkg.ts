@@ -1,7 +1,6 @@
 // Debian/Ubuntu packages: /var/lib/dpkg/status and distroless status.d/ files (RFC 822-style paragraphs).
 
-import type { TarEntry } from "../layer/index.ts";
-import { readCapped, type VisibleFile } from "./layer-walk.ts";
+import { readText } from "./layer-walk.ts";
 import type { FoundPackage, Scanner } from "./package.ts";
 
 const STATUS = "var/lib/dpkg/status";
@@ -24,32 +23,38 @@ export function* parseControlParagraphs(text: string): Generator<Map<string, str
   if (cur.size) yield cur;
 }
 
+type Rec = [name: string, version: string, arch: string, source: string];
+
 /** Scanner of dpkg databases. A package's layer is the lowest layer whose database lists the same version. */
 export function dpkgScanner(): Scanner {
   const visible = new Map<string, FoundPackage>();
   return {
     name: "dpkg",
-    wants: (path: string, _e: TarEntry) => path === STATUS || (STATUS_D.test(path) && !path.endsWith(".md5sums")),
-    wantsHidden: (path: string) => path === STATUS || STATUS_D.test(path),
-    async read(file: VisibleFile, body) {
-      const bytes = await readCapped(body, MAX);
-      if (!bytes) return;
-      for (const p of parseControlParagraphs(new TextDecoder().decode(bytes))) {
+    keepsHidden: true,
+    wants: (path) => path === STATUS || (STATUS_D.test(path) && !path.endsWith(".md5sums")),
+    async parse(path, _e, body) {
+      const text = await readText(body, MAX);
+      if (text === undefined) return undefined;
+      const out: Rec[] = [];
+      for (const p of parseControlParagraphs(text)) {
         const name = p.get("package");
         const version = p.get("version");
-        const status = p.get("status");
         if (!name || !version) continue;
-        if (file.path === STATUS && !(status ?? "").split(/\s+/).includes("installed")) continue;
-        const arch = p.get("architecture");
-        const key = `${name}:${arch ?? ""}`;
+        if (path === STATUS && !(p.get("status") ?? "").split(/\s+/).includes("installed")) continue;
+        out.push([name, version, p.get("architecture") ?? "", p.get("source")?.split(" ")[0] ?? ""]);
+      }
+      return out;
+    },
+    add(path, data, layer, hidden) {
+      for (const [name, version, arch, source] of data as Rec[]) {
+        const key = `${name}:${arch}`;
         const known = visible.get(key);
         if (known) {
-          if (known.version === version && file.layer < known.layer) known.layer = file.layer;
+          if (known.version === version && layer < known.layer) known.layer = layer;
           continue;
         }
-        if (file.hidden) continue;
-        const source = p.get("source")?.split(" ")[0];
-        visible.set(key, { type: "deb", name, version, path: file.path, layer: file.layer, qualifiers: arch ? { arch } : undefined, source });
+        if (hidden) continue;
+        visible.set(key, { type: "deb", name, version, path, layer, qualifiers: arch ? { arch } : undefined, source: source || undefined });
       }
     },
     packages(distro) {

@@ -91,14 +91,22 @@ export function goScanner(): Scanner {
   return {
     name: "go",
     wants: (_path, e) => (e.mode & 0o111) !== 0 && e.size >= MIN_SIZE,
-    async read(file, body) {
+    async parse(_path, _e, body) {
       const info = await readGoBuildInfo(body);
-      if (!info) return;
+      if (!info) return null; // not Go: nothing to keep, but the path still hides lower copies
+      const mods: [string, string][] = [];
       for (const line of info.modinfo.split("\n")) {
         const [kind, mod, version] = line.split("\t");
-        if ((kind !== "mod" && kind !== "dep") || !mod || !version) continue;
+        if ((kind === "mod" || kind === "dep") && mod && version) mods.push([mod, version]);
+      }
+      return { go: info.goVersion, mods };
+    },
+    add(path, data, layer) {
+      if (!data) return;
+      const d = data as { go: string; mods: [string, string][] };
+      for (const [mod, version] of d.mods) {
         const key = `${mod}@${version}`;
-        if (!found.has(key)) found.set(key, { type: "golang", name: mod, version, path: file.path, layer: file.layer, source: info.goVersion });
+        if (!found.has(key)) found.set(key, { type: "golang", name: mod, version, path, layer, source: d.go });
       }
     },
     packages: () => [...found.values()],

@@ -1,16 +1,17 @@
 // npm packages: node_modules/<name>/package.json (installed) and package-lock.json v2/v3 (locked, when not installed).
 
-import { readCapped } from "./layer-walk.ts";
+import { readText } from "./layer-walk.ts";
 import type { FoundPackage, Scanner } from "./package.ts";
 
 const INSTALLED = /(^|\/)node_modules\/((?:@[^/]+\/)?[^/@][^/]*)\/package\.json$/;
 const LOCK = /(^|\/)package-lock\.json$/;
+type Rec = [name: string, version: string, license: string];
 
-function licenseOf(v: unknown): string | undefined {
+function licenseOf(v: unknown): string {
   if (typeof v === "string") return v;
+  if (Array.isArray(v)) return v.map(licenseOf).filter(Boolean).join(" OR ");
   if (v && typeof v === "object" && typeof (v as { type?: unknown }).type === "string") return (v as { type: string }).type;
-  if (Array.isArray(v)) return v.map(licenseOf).filter(Boolean).join(" OR ") || undefined;
-  return undefined;
+  return "";
 }
 
 function split(full: string): { namespace?: string; name: string } {
@@ -25,32 +26,33 @@ export function npmScanner(): Scanner {
   return {
     name: "npm",
     wants: (path) => INSTALLED.test(path) || (LOCK.test(path) && !path.includes("node_modules/")),
-    async read(file, body) {
-      const bytes = await readCapped(body, 64 << 20);
-      if (!bytes) return;
+    async parse(path, _e, body) {
+      const text = await readText(body, 64 << 20);
       let doc: Record<string, unknown>;
       try {
-        doc = JSON.parse(new TextDecoder().decode(bytes));
+        doc = JSON.parse(text ?? "");
       } catch {
-        return;
+        return undefined;
       }
-      if (LOCK.test(file.path) && !INSTALLED.test(file.path)) {
-        const pkgs = doc.packages as Record<string, { version?: string; license?: unknown; name?: string }> | undefined;
-        for (const [where, p] of Object.entries(pkgs ?? {})) {
-          const m = /node_modules\/((?:@[^/]+\/)?[^/]+)$/.exec(where);
-          const full = p.name ?? m?.[1];
-          if (!full || !p.version || !where) continue;
-          const key = `${full}@${p.version}`;
-          if (!locked.has(key)) locked.set(key, { type: "npm", ...split(full), version: p.version, license: licenseOf(p.license), path: file.path, layer: file.layer });
+      if (!INSTALLED.test(path)) {
+        const out: Rec[] = [];
+        for (const [where, p] of Object.entries((doc.packages ?? {}) as Record<string, { version?: string; license?: unknown; name?: string }>)) {
+          const full = p?.name ?? /node_modules\/((?:@[^/]+\/)?[^/]+)$/.exec(where)?.[1];
+          if (full && p.version && where) out.push([full, p.version, licenseOf(p.license)]);
         }
-        return;
+        return { lock: out };
       }
-      const name = typeof doc.name === "string" ? doc.name : undefined;
-      const version = typeof doc.version === "string" ? doc.version : undefined;
-      if (!name || !version) return;
-      const key = `${name}@${version}`;
-      const known = installed.get(key);
-      if (!known || file.layer < known.layer) installed.set(key, { type: "npm", ...split(name), version, license: licenseOf(doc.license ?? doc.licenses), path: file.path, layer: known ? Math.min(known.layer, file.layer) : file.layer });
+      return typeof doc.name === "string" && typeof doc.version === "string" ? { pkg: [doc.name, doc.version, licenseOf(doc.license ?? doc.licenses)] } : undefined;
+    },
+    add(path, data, layer) {
+      const d = data as { lock?: Rec[]; pkg?: Rec };
+      for (const [name, version, license] of d.lock ?? (d.pkg ? [d.pkg] : [])) {
+        const key = `${name}@${version}`;
+        const into = d.pkg ? installed : locked;
+        const known = into.get(key);
+        if (!known) into.set(key, { type: "npm", ...split(name), version, license: license || undefined, path, layer });
+        else if (layer < known.layer) known.layer = layer;
+      }
     },
     packages() {
       return [...installed.values(), ...[...locked.entries()].filter(([k]) => !installed.has(k)).map(([, p]) => p)];

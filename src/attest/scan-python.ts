@@ -1,6 +1,6 @@
 // Python distributions: *.dist-info/METADATA (wheels) and *.egg-info/PKG-INFO or *.egg-info files (core metadata).
 
-import { readCapped } from "./layer-walk.ts";
+import { readText } from "./layer-walk.ts";
 import type { FoundPackage, Scanner } from "./package.ts";
 
 const META = /(^|\/)[^/]+\.dist-info\/METADATA$|(^|\/)[^/]+\.egg-info\/PKG-INFO$|(^|\/)[^/]+\.egg-info$/;
@@ -9,13 +9,12 @@ const META = /(^|\/)[^/]+\.dist-info\/METADATA$|(^|\/)[^/]+\.egg-info\/PKG-INFO$
 export const normalizePyName = (n: string) => n.toLowerCase().replace(/[-_.]+/g, "-");
 
 /** The license a core-metadata header block declares: License-Expression, License, else the classifiers. */
-function licenseOf(h: Map<string, string[]>): string | undefined {
+function licenseOf(h: Map<string, string[]>): string {
   const expr = h.get("license-expression")?.[0];
   if (expr) return expr;
   const lic = h.get("license")?.[0];
   if (lic && lic.length < 100 && lic !== "UNKNOWN") return lic;
-  const cls = (h.get("classifier") ?? []).filter((c) => c.startsWith("License ::")).map((c) => c.split("::").pop()!.trim());
-  return cls.length ? cls.join(" AND ") : undefined;
+  return (h.get("classifier") ?? []).filter((c) => c.startsWith("License ::")).map((c) => c.split("::").pop()!.trim()).join(" AND ");
 }
 
 /** Scanner of Python package metadata. */
@@ -24,12 +23,12 @@ export function pythonScanner(): Scanner {
   return {
     name: "python",
     wants: (path) => META.test(path),
-    async read(file, body) {
-      const bytes = await readCapped(body, 4 << 20);
-      if (!bytes) return;
+    async parse(_path, _e, body) {
+      const text = await readText(body, 4 << 20);
+      if (text === undefined) return undefined;
       const h = new Map<string, string[]>();
-      for (const line of new TextDecoder().decode(bytes).split("\n")) {
-        if (line.trim() === "") break; // the body (description) follows the first blank line
+      for (const line of text.split("\n")) {
+        if (line.trim() === "") break; // the description follows the first blank line
         const i = line.indexOf(":");
         if (i <= 0 || line[0] === " " || line[0] === "\t") continue;
         const k = line.slice(0, i).toLowerCase();
@@ -37,11 +36,14 @@ export function pythonScanner(): Scanner {
       }
       const name = h.get("name")?.[0];
       const version = h.get("version")?.[0];
-      if (!name || !version) return;
-      const key = `${normalizePyName(name)}@${version}`;
+      return name && version ? [normalizePyName(name), version, licenseOf(h)] : undefined;
+    },
+    add(path, data, layer) {
+      const [name, version, license] = data as [string, string, string];
+      const key = `${name}@${version}`;
       const known = found.get(key);
-      if (!known) found.set(key, { type: "pypi", name: normalizePyName(name), version, license: licenseOf(h), path: file.path, layer: file.layer });
-      else if (file.layer < known.layer) known.layer = file.layer;
+      if (!known) found.set(key, { type: "pypi", name, version, license: license || undefined, path, layer });
+      else if (layer < known.layer) known.layer = layer;
     },
     packages: () => [...found.values()],
   };

@@ -25,6 +25,7 @@ import { useParallelCompression } from "../layer/parallel-compress.ts";
 import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-platform.ts";
 import { attachAttestations, checkAttestationOutputs } from "../attest/attach.ts";
 import { wantsAttestations } from "../attest/options.ts";
+import { storeScanCache } from "../attest/sbom.ts";
 import type { StageState } from "./stage-state.ts";
 import { loadBuildSigningKey, signPushed } from "../sign/build-signing.ts";
 
@@ -106,7 +107,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       const att = await attachAttestations(built, {
         attest: opts.attest!, name: opts.tags[0] ?? "image", dockerfile: { given: opts.dockerfile ?? "Dockerfile", real: context.dockerfilePath }, contextSpec: opts.context,
         target: opts.target, buildArgs: opts.buildArgs, secretIds: opts.secrets.map((x) => x.id), startedOn: new Date(Date.now() - (performance.now() - started)),
-        sourceDateEpoch: opts.reproducible ? sde : undefined, reproducible: opts.reproducible, sink, timings, env, signal,
+        sourceDateEpoch: opts.reproducible ? sde : undefined, reproducible: opts.reproducible, sink, timings, env, signal, scanCache: storeScanCache(store.cache),
       });
       out = await writeIndexOutputs(att.images, opts, client, sink, signal, att.annotations);
     } else {

@@ -78,6 +78,17 @@ describe("scanImage()", () => {
     expect(r.distro).toEqual({ id: "debian", versionId: "12" });
   });
 
+  test("a layer scanned once is not read again: the cache gives the same packages", async () => {
+    const mem = new Map<string, unknown>();
+    const cache = { get: async (d: string) => structuredClone(mem.get(d)) as any, put: async (d: string, s: unknown) => void mem.set(d, structuredClone(s)) };
+    const first = await scanImage(image([base, upper]), { cache });
+    const second = await scanImage(image([base, upper]), { cache });
+    expect(first.walk.layersRead).toBe(2);
+    expect(second.walk.layersRead).toBe(0);
+    expect(second.packages).toEqual(first.packages);
+    expect(second.distro).toEqual(first.distro);
+  });
+
   test("an opaque directory hides the lower layer's packages", async () => {
     const r = await scanImage(image([base, [{ name: "app/node_modules/.wh..wh..opq" }]]));
     expect(r.packages.filter((p) => p.type === "npm")).toEqual([]);
@@ -85,7 +96,7 @@ describe("scanImage()", () => {
 
   test("an SPDX 2.3 document names purls, licenses, layers and the base image", async () => {
     const img = image([base, upper]);
-    const doc = (await imageSbom(img, { name: "app:1", created: "2024-01-01T00:00:00Z", tool: "kb-test", base: { ref: "localhost:5000/library/debian:bookworm", digest: `sha256:${"a".repeat(64)}` } })) as any;
+    const { doc } = (await imageSbom(img, { name: "app:1", created: "2024-01-01T00:00:00Z", tool: "kb-test", base: { ref: "localhost:5000/library/debian:bookworm", digest: `sha256:${"a".repeat(64)}` } })) as any;
     expect(doc.spdxVersion).toBe("SPDX-2.3");
     const pkgs = doc.packages as any[];
     const node = pkgs.find((p) => p.name === "@types/node");
