@@ -2,7 +2,8 @@
 
 import { createHash } from "node:crypto";
 import type { Image } from "../image/image.ts";
-import { readText, walkLayers, type LayerScan, type LayerScanCache, type WalkStats } from "./layer-walk.ts";
+import type { Layer } from "../image/image.ts";
+import { readText, scanLayerTar, walkLayers, type FileScanner, type LayerScan, type LayerScanCache, type WalkStats } from "./layer-walk.ts";
 import type { FoundPackage, Scanner } from "./package.ts";
 import { apkScanner } from "./scan-apk.ts";
 import { dpkgScanner } from "./scan-dpkg.ts";
@@ -18,6 +19,62 @@ export const SCAN_VERSION = "kb-sbom-layer-scan-v1";
 /** The scanners kb runs, in the order they are offered a file. */
 export function defaultScanners(): Scanner[] {
   return [dpkgScanner(), apkScanner(), npmScanner(), pythonScanner(), goScanner()];
+}
+
+/** /etc/os-release: the distro id and version, for purls. */
+function osReleaseScanner(onDistro: (d: { id: string; versionId?: string }) => void): FileScanner {
+  return {
+    name: "os-release",
+    wants: (path: string) => OS_RELEASE.has(path),
+    async parse(_p, _e, body) {
+      const text = await readText(body, 64 << 10);
+      const kv = new Map([...(text ?? "").matchAll(/^([A-Z_]+)=("?)(.*)\2$/gm)].map((m) => [m[1]!, m[3]!]));
+      return kv.get("ID") ? { id: kv.get("ID")!, versionId: kv.get("VERSION_ID") } : undefined;
+    },
+    add: (_p, data) => onDistro(data as { id: string; versionId?: string }),
+  };
+}
+
+/**
+ * A scan cache that can read layers ahead: `prescan` scans layers in the background (while the build runs) and
+ * `get` waits for a scan in flight instead of reading the layer a second time.
+ */
+export function prefetchingScanCache(base: LayerScanCache): LayerScanCache & { prescan(layers: Layer[], signal?: AbortSignal): void } {
+  const pending = new Map<string, Promise<LayerScan | undefined>>();
+  const parsers = [osReleaseScanner(() => {}), ...defaultScanners()];
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    async get(d) {
+      return (await pending.get(d)) ?? base.get(d);
+    },
+    put: (d, s) => base.put(d, s),
+    prescan(layers, signal) {
+      // Layers are scanned one after another (two cores: the build needs the other); each diffID gets its
+      // pending entry at once, so a walk that comes early waits for the scan rather than repeating it.
+      chain = chain.then(async () => {
+        const jobs: [string, Layer, (s: LayerScan | undefined) => void][] = [];
+        for (const l of layers) {
+          const d = await l.diffId();
+          if (pending.has(d)) continue;
+          let done!: (s: LayerScan | undefined) => void;
+          pending.set(d, new Promise((r) => (done = r)));
+          jobs.push([d, l, done]);
+        }
+        for (const [d, l, done] of jobs) {
+          try {
+            if (await base.get(d).catch(() => undefined)) done(undefined);
+            else {
+              const scan = await scanLayerTar(l, parsers, signal);
+              await base.put(d, scan).catch(() => undefined);
+              done(scan);
+            }
+          } catch {
+            done(undefined);
+          }
+        }
+      }).catch(() => undefined);
+    },
+  };
 }
 
 /** What a scan found. */
@@ -41,18 +98,7 @@ export interface ScanOptions {
 export async function scanImage(img: Image, opts: ScanOptions = {}): Promise<ScanResult> {
   const scanners = opts.scanners ?? defaultScanners();
   let distro: ScanResult["distro"];
-  const os = {
-    name: "os-release",
-    wants: (path: string) => OS_RELEASE.has(path),
-    async parse(_p: string, _e: unknown, body: ReadableStream<Uint8Array>) {
-      const text = await readText(body, 64 << 10);
-      const kv = new Map([...(text ?? "").matchAll(/^([A-Z_]+)=("?)(.*)\2$/gm)].map((m) => [m[1]!, m[3]!]));
-      return kv.get("ID") ? { id: kv.get("ID")!, versionId: kv.get("VERSION_ID") } : undefined;
-    },
-    add(_p: string, data: unknown) {
-      distro ??= data as ScanResult["distro"];
-    },
-  };
+  const os = osReleaseScanner((d) => (distro ??= d));
   const walk = await walkLayers(await img.layers(), [os, ...scanners], { cache: opts.cache, signal: opts.signal });
   return { packages: scanners.flatMap((s) => s.packages(distro)), distro, walk };
 }

@@ -25,7 +25,7 @@ import { useParallelCompression } from "../layer/parallel-compress.ts";
 import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-platform.ts";
 import { attachAttestations, checkAttestationOutputs } from "../attest/attach.ts";
 import { wantsAttestations } from "../attest/options.ts";
-import { storeScanCache } from "../attest/sbom.ts";
+import { prefetchingScanCache, storeScanCache } from "../attest/sbom.ts";
 import type { StageState } from "./stage-state.ts";
 import { loadBuildSigningKey, signPushed } from "../sign/build-signing.ts";
 
@@ -89,10 +89,12 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
     const hashMemo = await openHashMemo(store, context.root);
+    const scanCache = opts.attest?.sbom ? prefetchingScanCache(storeScanCache(store.cache)) : undefined;
     const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible) };
     const built = await forEachPlatform(platforms, sink, async (platform, psink, i) => {
       const stages: StageState[] = [];
-      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, onStage: (st) => stages.push(st) });
+      const onBase = scanCache ? (st: StageState) => st.baseImage && st.layers.length && scanCache.prescan(st.layers.map((l) => l.layer), signal) : undefined;
+      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, onStage: (st) => stages.push(st), onBase });
       const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
       return { config, platform, target: state, stages, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
@@ -107,7 +109,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       const att = await attachAttestations(built, {
         attest: opts.attest!, name: opts.tags[0] ?? "image", dockerfile: { given: opts.dockerfile ?? "Dockerfile", real: context.dockerfilePath }, contextSpec: opts.context,
         target: opts.target, buildArgs: opts.buildArgs, secretIds: opts.secrets.map((x) => x.id), startedOn: new Date(Date.now() - (performance.now() - started)),
-        sourceDateEpoch: opts.reproducible ? sde : undefined, reproducible: opts.reproducible, sink, timings, env, signal, scanCache: storeScanCache(store.cache),
+        sourceDateEpoch: opts.reproducible ? sde : undefined, reproducible: opts.reproducible, sink, timings, env, signal, scanCache,
       });
       out = await writeIndexOutputs(att.images, opts, client, sink, signal, att.annotations);
     } else {

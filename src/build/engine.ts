@@ -120,6 +120,7 @@ async function buildStage(env: EngineEnv, ps: PlannedStage, stageCount: number, 
     throw withLocation(e, locOf(ps.stage.from));
   });
   addTiming(env, "resolve base", performance.now() - t0);
+  env.onBase?.(st);
   const insts = [...triggers(ps, onbuild, env.lex.escapeToken), ...ps.stage.instructions];
   const total = insts.length + 1;
   const stageLabel = ps.display;
