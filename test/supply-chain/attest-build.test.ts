@@ -169,6 +169,31 @@ describe("kb build --sbom --provenance", () => {
     expect(prov.predicate.runDetails.byproducts).toBeUndefined();
   }, 120_000);
 
+  test("a multi-platform build carries one attestation manifest per platform, each naming its image", async () => {
+    const ctx = makeContext({ ...CONTEXT(base), Dockerfile: "FROM scratch\nCOPY app /app\n" });
+    const layout = join(tempDir("kb-oci-mp-"), "layout");
+    dirs.push(ctx, layout);
+    const ref = `${reg.host}/sc/multi:1`;
+    const r = await kb(["build", ctx, "-t", ref, "--platform", "linux/amd64,linux/arm64", "--sbom", "--provenance", "--oci-layout-path", layout, "--cache-dir", join(layout, "..", "cache"), "--insecure-registry", reg.host]);
+    if (r.code !== 0) console.error(r.err);
+    expect(r.code).toBe(0);
+    const index = skopeoRaw(ref) as { manifests: { digest: string; platform: { os: string; architecture: string }; annotations?: Record<string, string> }[] };
+    expect(index.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`)).toEqual(["linux/amd64", "unknown/unknown", "linux/arm64", "unknown/unknown"]);
+    expect(index.manifests[1]!.annotations!["vnd.docker.reference.digest"]).toBe(index.manifests[0]!.digest);
+    expect(index.manifests[3]!.annotations!["vnd.docker.reference.digest"]).toBe(index.manifests[2]!.digest);
+    const list = JSON.parse((await kb(["inspect", `oci:${layout}:1`, "--attestations", "--format", "json"])).out) as any[];
+    expect(list.map((a) => `${a.platform} ${a.predicateType}`)).toEqual([
+      "linux/amd64 https://spdx.dev/Document", "linux/amd64 https://slsa.dev/provenance/v1",
+      "linux/arm64 https://spdx.dev/Document", "linux/arm64 https://slsa.dev/provenance/v1",
+    ]);
+    const arm = list[3].statement;
+    expect(arm.subject[0].name).toBe(`pkg:docker/${reg.host}/sc/multi@1?platform=linux%2Farm64`);
+    expect(arm.predicate.buildDefinition.externalParameters.request.args.platform).toBe("linux/arm64");
+    const copy = tempDir("kb-copy-mp-");
+    dirs.push(copy);
+    must("skopeo", ["copy", "--all", "--src-tls-verify=false", `docker://${ref}`, `oci:${copy}/l:1`]);
+  }, 120_000);
+
   test("a docker archive output with attestations fails before building, saying why", async () => {
     const ctx = makeContext(CONTEXT(base));
     dirs.push(ctx);
