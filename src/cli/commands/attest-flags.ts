@@ -25,7 +25,7 @@ export function toAttestOptions(f: Reader): AttestOptions | undefined {
   if (f.has("sbom") && (f.bool("sbom") || f.str("sbom") === "all-stages")) out.sbom = { allStages: f.str("sbom") === "all-stages" };
   if (f.has("provenance") && (f.bool("provenance") || f.str("provenance"))) out.provenance = { mode: f.str("provenance") === "mode=max" ? "max" : "min" };
   for (const a of f.list("attest")) {
-    const kv = new Map(a.split(",").map((p) => [p.slice(0, p.indexOf("=") >>> 0), p.slice(p.indexOf("=") + 1)] as [string, string]));
+    const kv = new Map(a.split(",").map((p): [string, string] => (p.includes("=") ? [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)] : [p, ""])));
     const type = kv.get("type");
     const off = kv.get("disabled") === "true";
     if (type === "sbom") out.sbom = off ? undefined : { allStages: out.sbom?.allStages || kv.get("scan-stage") === "true" };
