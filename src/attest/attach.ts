@@ -95,6 +95,8 @@ export async function attachAttestations(built: BuiltPlatform[], ctx: AttestCont
       }
       const ms = performance.now() - t0;
       ctx.timings.set("sbom", (ctx.timings.get("sbom") ?? 0) + ms);
+      const bg = ctx.scanCache?.backgroundMs?.() ?? 0;
+      if (bg) ctx.timings.set("sbom: base layers scanned during the build", bg);
       ctx.sink.emit({ type: "info", message: `SBOM of ${platformName(b.platform)}: ${n} packages in ${(ms / 1000).toFixed(2)}s (${read} layer(s) read, the rest from earlier scans)` });
     }
     if (ctx.attest.provenance) {

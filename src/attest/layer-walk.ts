@@ -32,6 +32,8 @@ export interface LayerScan {
 export interface LayerScanCache {
   get(diffId: string): Promise<LayerScan | undefined>;
   put(diffId: string, scan: LayerScan): Promise<void>;
+  /** Time spent scanning ahead in the background, when the cache does that (for the build report). */
+  backgroundMs?(): number;
 }
 
 /** What a walk did: tar entries covered, layers read (not cached), paths it had to remember. */

@@ -39,8 +39,9 @@ function osReleaseScanner(onDistro: (d: { id: string; versionId?: string }) => v
  * A scan cache that can read layers ahead: `prescan` scans layers in the background (while the build runs) and
  * `get` waits for a scan in flight instead of reading the layer a second time.
  */
-export function prefetchingScanCache(base: LayerScanCache): LayerScanCache & { prescan(layers: Layer[], signal?: AbortSignal): void } {
+export function prefetchingScanCache(base: LayerScanCache): LayerScanCache & { prescan(layers: Layer[], signal?: AbortSignal): void; backgroundMs(): number } {
   const pending = new Map<string, Promise<LayerScan | undefined>>();
+  let background = 0;
   const parsers = [osReleaseScanner(() => {}), ...defaultScanners()];
   let chain: Promise<unknown> = Promise.resolve();
   return {
@@ -48,6 +49,7 @@ export function prefetchingScanCache(base: LayerScanCache): LayerScanCache & { p
       return (await pending.get(d)) ?? base.get(d);
     },
     put: (d, s) => base.put(d, s),
+    backgroundMs: () => background,
     prescan(layers, signal) {
       // Layers are scanned one after another (two cores: the build needs the other); each diffID gets its
       // pending entry at once, so a walk that comes early waits for the scan rather than repeating it.
@@ -64,7 +66,9 @@ export function prefetchingScanCache(base: LayerScanCache): LayerScanCache & { p
           try {
             if (await base.get(d).catch(() => undefined)) done(undefined);
             else {
+              const t0 = performance.now();
               const scan = await scanLayerTar(l, parsers, signal);
+              background += performance.now() - t0;
               await base.put(d, scan).catch(() => undefined);
               done(scan);
             }

@@ -67,11 +67,16 @@ describe("kb build --sbom --provenance", () => {
     writeFileSync(secretFile, SECRET);
     dirs.push(ctx, layout, cache, inputs);
     const ref = `${reg.host}/sc/app:1`;
-    const r = await kb(["build", ctx, "-t", ref, "--sbom", "--provenance=mode=max", "--oci-layout-path", layout, "--cache-dir", cache, "--insecure-registry", reg.host, "--build-arg", "VERSION=1.2.3", "--secret", `id=tok,src=${secretFile}`, "--progress", "plain"]);
+    const r = await kb(["build", ctx, "-t", ref, "--sbom", "--provenance=mode=max", "--oci-layout-path", layout, "--cache-dir", cache, "--insecure-registry", reg.host, "--build-arg", "VERSION=1.2.3", "--secret", `id=tok,src=${secretFile}`, "--progress", "plain", "--report", join(cache, "report.json")]);
     expect(r.err + r.out).not.toContain(SECRET);
     if (r.code !== 0) console.error(r.err);
     expect(r.code).toBe(0);
     expect(r.err + r.out).toMatch(/SBOM of linux\/amd64: \d+ packages/);
+    // The cost is in the build report: the wait at the end, and the base layers scanned while the build ran.
+    const timings = JSON.parse(readFileSync(join(cache, "report.json"), "utf8")).timings;
+    expect(timings.sbom).toBeGreaterThanOrEqual(0);
+    expect(timings["sbom: base layers scanned during the build"]).toBeGreaterThan(0);
+    expect(timings.provenance).toBeGreaterThanOrEqual(0);
 
     // skopeo reads the index kb pushed: the image and the attestation manifest.
     const index = skopeoRaw(ref) as { mediaType: string; manifests: { digest: string; platform: { os: string; architecture: string }; annotations?: Record<string, string> }[] };

@@ -89,6 +89,19 @@ describe("scanImage()", () => {
     expect(second.distro).toEqual(first.distro);
   });
 
+  test("reads Alpine's apk database and distroless dpkg status.d files", async () => {
+    const r = await scanImage(image([[
+      { name: "etc/os-release", content: 'ID=alpine\nVERSION_ID=3.19.0\n' },
+      { name: "lib/apk/db/installed", content: "C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\no:musl\n\nC:Q1def=\nP:busybox\nV:1.36.1-r15\nA:x86_64\nL:GPL-2.0-only\n\n" },
+      { name: "var/lib/dpkg/status.d/tzdata", content: "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n" },
+      { name: "var/lib/dpkg/status.d/tzdata.md5sums", content: "abc  usr/share/zoneinfo/UTC\n" },
+    ]]));
+    const purls = r.packages.map((p) => (p.type === "apk" || p.type === "deb" ? `${p.type}:${p.name}@${p.version}:${p.license ?? ""}` : "")).sort();
+    expect(purls).toEqual(["apk:busybox@1.36.1-r15:GPL-2.0-only", "apk:musl@1.2.4-r2:MIT", "deb:tzdata@2024a-0+deb12u1:"]);
+    const { purlOf } = await import("../../src/attest/index.ts");
+    expect(purlOf(r.packages.find((p) => p.name === "musl")!)).toBe("pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.0");
+  });
+
   test("an opaque directory hides the lower layer's packages", async () => {
     const r = await scanImage(image([base, [{ name: "app/node_modules/.wh..wh..opq" }]]));
     expect(r.packages.filter((p) => p.type === "npm")).toEqual([]);
