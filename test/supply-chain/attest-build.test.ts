@@ -199,6 +199,21 @@ describe("kb build --sbom --provenance", () => {
     must("skopeo", ["copy", "--all", "--src-tls-verify=false", `docker://${ref}`, `oci:${copy}/l:1`]);
   }, 120_000);
 
+  test("kb push of an attested OCI layout carries the attestation manifests too", async () => {
+    const ctx = makeContext({ ...CONTEXT(base), Dockerfile: `FROM ${base}\nCOPY app/package-lock.json /app/\n` });
+    const layout = join(tempDir("kb-oci-push-"), "layout");
+    dirs.push(ctx, layout);
+    const r = await kb(["build", ctx, "--sbom", "--oci-layout-path", layout, "-t", "app:1", "--no-push", "--cache-dir", join(layout, "..", "cache"), "--insecure-registry", reg.host]);
+    expect(r.code).toBe(0);
+    const dest = `${reg.host}/sc/pushed:1`;
+    const p = await kb(["push", `oci:${layout}:1`, dest, "--insecure-registry", reg.host]);
+    expect(p.err).not.toContain("error");
+    expect(p.code).toBe(0);
+    const list = JSON.parse((await kb(["inspect", dest, "--attestations", "--format", "json", "--insecure-registry", reg.host])).out) as any[];
+    expect(list.map((a) => a.predicateType)).toEqual(["https://spdx.dev/Document"]);
+    expect(list[0].summary).toContain("npm 2");
+  }, 60_000);
+
   test("a docker archive output with attestations fails before building, saying why", async () => {
     const ctx = makeContext(CONTEXT(base));
     dirs.push(ctx);

@@ -24,7 +24,7 @@ function mutate(seed: string): Uint8Array {
   if (mode === 1) return b.slice(0, at);
   return Uint8Array.from([...b, ...b, ...bytes(8)]);
 }
-const stream = (b: Uint8Array) => new Blob([b]).stream();
+const stream = (b: Uint8Array) => new Blob([Buffer.from(b)]).stream();
 const PATHS = ["var/lib/dpkg/status", "lib/apk/db/installed", "app/node_modules/a/package.json", "app/package-lock.json", "x/a-1.dist-info/METADATA", "usr/bin/app"];
 
 describe("supply-chain parsers on 3000 fixed-seed inputs", () => {

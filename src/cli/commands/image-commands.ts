@@ -100,6 +100,11 @@ function imageDescriptors(index: Index): Descriptor[] {
   return index.manifests.filter((d) => !isIndexMediaType(d.mediaType) && d.platform?.os !== "unknown");
 }
 
+/** Every manifest an index pushed whole must carry: images and attestation manifests (nested indexes left out). */
+function pushedDescriptors(index: Index): Descriptor[] {
+  return index.manifests.filter((d) => !isIndexMediaType(d.mediaType));
+}
+
 /** The descriptor of an index to show or push for `want`: the first match, else the first image. */
 function pickPlatform(index: Index, want: Platform, where: string): Descriptor {
   const images = imageDescriptors(index);
@@ -117,7 +122,7 @@ interface Target {
   index?: Index;
   /** The single-platform image (for an index: the chosen platform's). */
   image(platform?: Platform): Promise<Image>;
-  /** Every image of an index (for pushing it whole). */
+  /** Every manifest of an index, attestation manifests included (for pushing it whole). */
   images(): Promise<Image[]>;
   /** A manifest of the index by its descriptor (attestation manifests included). */
   open?(d: Descriptor): Promise<Image>;
@@ -145,7 +150,7 @@ async function openTarget(loc: ImageLocation, client: () => RegistryClient): Pro
       name: loc.ref.toString(), raw: top.bytes, mediaType: top.mediaType, digest: top.digest, index: top.index,
       image: async (pl) => (top.index ? byDigest(pickPlatform(top.index, pl ?? hostPlatform(), `"${loc.ref}"`)) : new RemoteImage(c, loc.ref, top)),
       open: byDigest,
-      images: async () => (top.index ? Promise.all(imageDescriptors(top.index).map(byDigest)) : [new RemoteImage(c, loc.ref, top)]),
+      images: async () => (top.index ? Promise.all(pushedDescriptors(top.index).map(byDigest)) : [new RemoteImage(c, loc.ref, top)]),
     };
   }
   if (loc.kind === "oci") {
@@ -159,7 +164,7 @@ async function openTarget(loc: ImageLocation, client: () => RegistryClient): Pro
       name, raw, mediaType: doc.mediaType ?? entry.mediaType, digest: entry.digest, index,
       image: async (pl) => (index ? byDigest(pickPlatform(index, pl ?? hostPlatform(), name)) : readOciLayout(loc.dir, entry.digest)),
       open: byDigest,
-      images: async () => (index ? Promise.all(imageDescriptors(index).map(byDigest)) : [await readOciLayout(loc.dir, entry.digest)]),
+      images: async () => (index ? Promise.all(pushedDescriptors(index).map(byDigest)) : [await readOciLayout(loc.dir, entry.digest)]),
     };
   }
   const img = await readFileImage(loc);
