@@ -212,6 +212,11 @@ describe("kb build --sbom --provenance", () => {
     const list = JSON.parse((await kb(["inspect", dest, "--attestations", "--format", "json", "--insecure-registry", reg.host])).out) as any[];
     expect(list.map((a) => a.predicateType)).toEqual(["https://spdx.dev/Document"]);
     expect(list[0].summary).toContain("npm 2");
+    const pulled = join(tempDir("kb-oci-pull-"), "l");
+    dirs.push(pulled);
+    expect((await kb(["pull", dest, "--platform", "all", "--oci", pulled, "--insecure-registry", reg.host])).code).toBe(0);
+    const again = JSON.parse((await kb(["inspect", `oci:${pulled}:1`, "--attestations", "--format", "json"])).out) as any[];
+    expect(again.map((a) => [a.predicateType, a.for])).toEqual(list.map((a) => [a.predicateType, a.for]));
   }, 60_000);
 
   test("a docker archive output with attestations fails before building, saying why", async () => {

@@ -78,8 +78,11 @@ export async function runPull(argv: string[], io: CliIo): Promise<number> {
   if (f.str("platform") === "all") {
     if (!oci) throw new KbError("USAGE", 'Cannot pull "--platform all" into the store: only an OCI layout keeps every platform', { hint: "add --oci DIR" });
     const top = await resolveIndex(client, ref);
-    const images = top.index ? await Promise.all(imageDescriptors(top.index).map((d) => resolveImage(client, withDigest(ref, d.digest)))) : [new RemoteImage(client, ref, top)];
-    digest = top.index ? (await writeOciIndex(oci, images, { tag: ref.tag })).digest : (await writeOciLayout(oci, images[0]!, { tag: ref.tag })).digest;
+    // Attestation manifests come along, with the annotations that tie each to its image.
+    const descs = top.index ? pushedDescriptors(top.index) : [];
+    const images = top.index ? await Promise.all(descs.map((d) => resolveImage(client, withDigest(ref, d.digest)))) : [new RemoteImage(client, ref, top)];
+    const annotations = descs.map((d) => (d.platform?.os === "unknown" ? d.annotations : undefined));
+    digest = top.index ? (await writeOciIndex(oci, images, { tag: ref.tag, annotations })).digest : (await writeOciLayout(oci, images[0]!, { tag: ref.tag })).digest;
   } else {
     const platform = platformFromFlags(f) ?? hostPlatform();
     const img = await resolveImage(client, ref, platform);
