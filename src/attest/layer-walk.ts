@@ -48,9 +48,19 @@ const norm = (p: string) => p.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
 /** Scans one layer's tar: every wanted file parsed by the first scanner that wants it. */
 export async function scanLayerTar(layer: Layer, scanners: FileScanner[], signal?: AbortSignal): Promise<LayerScan> {
   const scan: LayerScan = { files: [], hides: [], opaques: [], entries: 0 };
+  /** Files parsed in this layer, for hardlinks to them later in the same tar. */
+  const parsed = new Map<string, LayerScan["files"][number]>();
   for await (const { entry, body } of readTar(await layer.uncompressed(signal))) {
     scan.entries++;
     const path = norm(entry.path);
+    const target = entry.type === "hardlink" && entry.linkname !== undefined ? parsed.get(norm(entry.linkname)) : undefined;
+    if (target) {
+      await body.cancel();
+      const f = { path, scanner: target.scanner, data: target.data };
+      scan.files.push(f);
+      parsed.set(path, f);
+      continue;
+    }
     const wh = parseWhiteout(path);
     if (wh) {
       await body.cancel();
@@ -61,8 +71,11 @@ export async function scanLayerTar(layer: Layer, scanners: FileScanner[], signal
     const s = path && entry.type === "file" ? scanners.find((x) => x.wants(path, entry)) : undefined;
     if (s) {
       const data = await s.parse(path, entry, body);
-      if (data !== undefined) scan.files.push({ path, scanner: s.name, data });
-      else scan.hides.push(path);
+      if (data !== undefined) {
+        const f = { path, scanner: s.name, data };
+        scan.files.push(f);
+        parsed.set(path, f);
+      } else scan.hides.push(path);
       continue;
     }
     await body.cancel();

@@ -14,7 +14,7 @@ import { spdxDocument, type SpdxOptions } from "./spdx.ts";
 
 const OS_RELEASE = new Set(["etc/os-release", "usr/lib/os-release"]);
 /** Bump when a scanner's parse output changes: cached layer scans of older versions are then not used. */
-export const SCAN_VERSION = "kb-sbom-layer-scan-v1";
+export const SCAN_VERSION = "kb-sbom-layer-scan-v2";
 
 /** The scanners kb runs, in the order they are offered a file. */
 export function defaultScanners(): Scanner[] {

@@ -102,6 +102,14 @@ describe("scanImage()", () => {
     expect(purlOf(r.packages.find((p) => p.name === "musl")!)).toBe("pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.0");
   });
 
+  test("a hardlink to a package file in the same layer counts as that file", async () => {
+    const r = await scanImage(image([[
+      { name: "a/node_modules/x/package.json", content: JSON.stringify({ name: "x", version: "1.0.0" }) },
+      { name: "b/node_modules/x/package.json", type: "1", link: "a/node_modules/x/package.json" },
+    ], [{ name: "a/.wh.node_modules" }]]));
+    expect(r.packages.map((p) => `${p.name}@${p.version} /${p.path}`)).toEqual(["x@1.0.0 /b/node_modules/x/package.json"]);
+  });
+
   test("an opaque directory hides the lower layer's packages", async () => {
     const r = await scanImage(image([base, [{ name: "app/node_modules/.wh..wh..opq" }]]));
     expect(r.packages.filter((p) => p.type === "npm")).toEqual([]);
