@@ -27,6 +27,7 @@ export type KbErrorCode =
   | "SNAPSHOT"
   | "OUTPUT"
   | "CREDENTIALS"
+  | "SIGNATURE_INVALID"
   | "INTERNAL";
 
 /** A position in a source file; lines and columns are 1-based. */

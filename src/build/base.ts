@@ -63,6 +63,7 @@ export async function baseState(ps: PlannedStage, client: RegistryClient, store:
     const st = fresh(ps, config, stageRootKey(`stage:${depState.key}`, plat), `stage ${depState.name}`);
     st.layers = [...depState.layers];
     st.history = [...depState.history];
+    st.baseImage = depState.baseImage;
     return { state: st, onbuild: [] };
   }
   const ref = parseReference(ps.base.ref);
@@ -80,6 +81,7 @@ export async function baseState(ps: PlannedStage, client: RegistryClient, store:
   stampPlatform(config, ps);
   const st = fresh(ps, config, stageRootKey(digest, plat), `${ref.toString()}@${digest.slice(0, 19)}`);
   const repo = sourceRepositoryOf(image)?.name() ?? ref.name();
+  st.baseImage = { ref: ref.toString(), digest };
   st.layers = layers.map((layer, i) => ({ layer: storeThrough(store, withSource(layer, repo)), diffId: diffIds[i]!, sourceRepository: repo }));
   return { state: st, onbuild };
 }

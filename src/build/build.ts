@@ -23,6 +23,11 @@ import { openHashMemo } from "./hash-memo.ts";
 import { flushRemoteCache } from "./step-cache.ts";
 import { useParallelCompression } from "../layer/parallel-compress.ts";
 import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-platform.ts";
+import { attachAttestations, checkAttestationOutputs } from "../attest/attach.ts";
+import { wantsAttestations } from "../attest/options.ts";
+import { prefetchingScanCache, storeScanCache } from "../attest/sbom.ts";
+import type { StageState } from "./stage-state.ts";
+import { loadBuildSigningKey, signPushed } from "../sign/build-signing.ts";
 
 export interface BuildResult {
   digest?: string;
@@ -61,6 +66,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   const signal = deps.signal ?? new AbortController().signal;
   parseTags(opts);
   const platforms = targetPlatforms(opts);
+  checkAttestationOutputs(opts.attest, opts.outputs);
   const keepGitDir = /^(1|true)$/i.test(opts.buildArgs.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR") ?? "");
   let lease: Lease | undefined;
   const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath, env: deps.env, keepGitDir, signal });
@@ -76,30 +82,45 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       sink.emit({ type: "info", message: `Dockerfile OK: ${parsed.stages.length} stage(s), ${plan.order.length} needed for the target` });
       return { pushed: [], plan, timings: {}, ms: performance.now() - started };
     }
+    const env = deps.env ?? process.env;
+    const signKey = opts.attest?.signKey ? await loadBuildSigningKey(opts.attest.signKey, env, opts.tags.length > 0 && !opts.noPush) : undefined;
     const store = await openStore(opts.cacheDir);
     // Everything this build reads or writes in the store is pinned, so a concurrent `kb cache prune` keeps it.
     lease = await takeLease(store.dirs.root, store.dirs.locks);
     store.useLease(lease);
-    const env = deps.env ?? process.env;
     const client = createRegistryClient(registryClientOptions(opts, env, sink));
     const sde = opts.sourceDateEpoch;
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
     const hashMemo = await openHashMemo(store, context.root);
+    const scanCache = opts.attest?.sbom ? prefetchingScanCache(storeScanCache(store.cache)) : undefined;
     const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible) };
-    const built = await forEachPlatform(platforms, sink, async (_platform, psink, i) => {
-      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer });
+    const built = await forEachPlatform(platforms, sink, async (platform, psink, i) => {
+      const stages: StageState[] = [];
+      const onBase = scanCache ? (st: StageState) => st.baseImage && st.layers.length && scanCache.prescan(st.layers.map((l) => l.layer), signal) : undefined;
+      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, onStage: (st) => stages.push(st), onBase });
       const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
-      return { config, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
+      return { config, platform, target: state, stages, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
     });
     await hashMemo.save().catch(() => undefined);
     await flushRemoteCache({ opts });
     for (const w of plan.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
     const { config, image } = built[0]!;
     const p0 = performance.now();
-    const out = built.length === 1 ? await writeOutputs(image, opts, client, sink, signal) : await writeIndexOutputs(built.map((b) => b.image), opts, client, sink, signal);
+    let out;
+    if (wantsAttestations(opts.attest)) {
+      const att = await attachAttestations(built, {
+        attest: opts.attest!, name: opts.tags[0] ?? "image", dockerfile: { given: opts.dockerfile ?? "Dockerfile", real: context.dockerfilePath }, contextSpec: opts.context,
+        target: opts.target, buildArgs: opts.buildArgs, secretIds: opts.secrets.map((x) => x.id), startedOn: new Date(Date.now() - (performance.now() - started)),
+        sourceDateEpoch: opts.reproducible ? sde : undefined, reproducible: opts.reproducible, sink, timings, env, signal, scanCache,
+      });
+      out = await writeIndexOutputs(att.images, opts, client, sink, signal, att.annotations);
+    } else {
+      out = built.length === 1 ? await writeOutputs(image, opts, client, sink, signal) : await writeIndexOutputs(built.map((b) => b.image), opts, client, sink, signal);
+    }
     timings.set("output", performance.now() - p0);
+    if (signKey) await signPushed(client, out.pushed, out.digest as `sha256:${string}`, signKey, sink, signal);
     const ms = performance.now() - started;
     sink.emit({ type: "result", digest: out.digest, size: out.size, refs: out.pushed, ms });
     const layers = opts.reportPath ? await reportLayers(image, store, config.history ?? []) : undefined;

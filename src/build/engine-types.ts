@@ -31,6 +31,10 @@ export interface EngineEnv {
   hashMemo?: import("../context/index.ts").HashMemo;
   /** Timings for the report: what the time went to. */
   timings: Map<string, number>;
+  /** Told of every stage once its base is resolved (the SBOM starts reading base layers then). */
+  onBase?: (st: StageState) => void;
+  /** Told of every stage when it finishes (SBOM of every stage, provenance of every base). */
+  onStage?: (st: StageState) => void;
 }
 
 /** Adds `ms` to a timing bucket. */

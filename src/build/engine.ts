@@ -120,6 +120,7 @@ async function buildStage(env: EngineEnv, ps: PlannedStage, stageCount: number, 
     throw withLocation(e, locOf(ps.stage.from));
   });
   addTiming(env, "resolve base", performance.now() - t0);
+  env.onBase?.(st);
   const insts = [...triggers(ps, onbuild, env.lex.escapeToken), ...ps.stage.instructions];
   const total = insts.length + 1;
   const stageLabel = ps.display;
@@ -167,7 +168,9 @@ export async function runStages(base: Omit<EngineEnv, "stageResult">): Promise<S
       await Promise.all(ps.deps.map((d) => results.get(d)));
       await sem.acquire();
       try {
-        return await buildStage(stageEnv, ps, plan.order.length, pos);
+        const st = await buildStage(stageEnv, ps, plan.order.length, pos);
+        base.onStage?.(st);
+        return st;
       } finally {
         sem.release();
       }

@@ -70,8 +70,8 @@ async function describe(img: Image): Promise<Descriptor> {
  * The index over per-platform images, byte for byte as writeOciIndex writes it (so registry and layout agree):
  * an OCI image index, or a Docker manifest list when every image is a Docker manifest.
  */
-export async function buildIndex(images: Image[]): Promise<{ bytes: Uint8Array; digest: Digest; mediaType: string }> {
-  const manifests = await Promise.all(images.map(describe));
+export async function buildIndex(images: Image[], annotations: (Record<string, string> | undefined)[] = []): Promise<{ bytes: Uint8Array; digest: Digest; mediaType: string }> {
+  const manifests = (await Promise.all(images.map(describe))).map((d, i) => (annotations[i] ? { ...d, annotations: annotations[i] } : d));
   const docker = manifests.every((m) => m.mediaType === MediaType.DockerManifest);
   const mediaType = docker ? MediaType.DockerManifestList : MediaType.OciIndex;
   const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType, manifests }));
@@ -87,17 +87,17 @@ async function imageSize(img: Image): Promise<number> {
  * Writes a multi-platform image to every output: an index in OCI layouts, the images by digest then the index
  * under every tag in registries, and the index digest in digest files. Registry pushes come last.
  */
-export async function writeIndexOutputs(images: Image[], opts: BuildOptions, client: RegistryClient, sink: EventSink, signal: AbortSignal): Promise<OutputResult> {
-  const { bytes, digest, mediaType } = await buildIndex(images);
+export async function writeIndexOutputs(images: Image[], opts: BuildOptions, client: RegistryClient, sink: EventSink, signal: AbortSignal, annotations: (Record<string, string> | undefined)[] = []): Promise<OutputResult> {
+  const { bytes, digest, mediaType } = await buildIndex(images, annotations);
   const size = bytes.length + (await Promise.all(images.map(imageSize))).reduce((a, b) => a + b, 0);
   const refs = parseTags(opts);
   for (const o of opts.outputs) {
     if (o.type !== "oci") continue;
     const t0 = performance.now();
-    const d = mediaType === MediaType.OciIndex ? await writeOciIndex(o.dest, images, { tag: o.tag ?? refs[0]?.tag ?? "latest", signal }) : undefined;
+    const d = mediaType === MediaType.OciIndex ? await writeOciIndex(o.dest, images, { tag: o.tag ?? refs[0]?.tag ?? "latest", signal, annotations }) : undefined;
     if (d && d.digest !== digest) throw new KbError("INTERNAL", `Cannot trust OCI layout "${o.dest}": its index digest "${d.digest}" is not "${digest}"`);
     if (!d) throw new KbError("OUTPUT", `Cannot write OCI layout "${o.dest}": the images use Docker media types`, { hint: "build with OCI media types" });
-    sink.emit({ type: "info", message: `wrote OCI layout ${o.dest} (index of ${images.length} platforms) in ${((performance.now() - t0) / 1000).toFixed(1)}s` });
+    sink.emit({ type: "info", message: `wrote OCI layout ${o.dest} (index of ${images.length - annotations.filter(Boolean).length} platforms${annotations.some(Boolean) ? " with attestations" : ""}) in ${((performance.now() - t0) / 1000).toFixed(1)}s` });
   }
   const pushed: string[] = [];
   if (refs.length && !opts.noPush) {

@@ -1,6 +1,7 @@
 // BuildOptions: everything the build engine needs, resolved from flags once (no flag parsing below the CLI).
 
 import type { Platform } from "../image/types.ts";
+import type { AttestOptions } from "../attest/options.ts";
 
 export type OutputSpec =
   | { type: "registry"; ref: string }
@@ -64,4 +65,6 @@ export interface BuildOptions {
   reportPath?: string;
   /** Parse and plan only; build nothing. */
   check: boolean;
+  /** SBOM, provenance and signing (none when undefined). */
+  attest?: AttestOptions;
 }

@@ -31,6 +31,8 @@ export interface StageState {
   key: string;
   /** Description of the base for step lines and the report. */
   baseName: string;
+  /** The registry image this stage (or the stage it is based on) started from, for SBOM and provenance. */
+  baseImage?: { ref: string; digest: string };
   /** Directories this stage created (WORKDIR), so a WORKDIR repeats nothing. */
   createdDirs: Set<string>;
 }

@@ -17,6 +17,8 @@ export interface FlagSpec {
   default?: string | boolean;
   /** Hidden from --help (still accepted). */
   hidden?: boolean;
+  /** Words a boolean also takes after "=" (`--sbom=all-stages`); read back with `str()`. */
+  inlineValues?: string[];
 }
 
 export interface ParsedFlags {
@@ -76,7 +78,8 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
       if (inline === undefined) value = true;
       else if (/^(true|1|yes)$/i.test(inline)) value = true;
       else if (/^(false|0|no)$/i.test(inline)) value = false;
-      else throw new KbError("USAGE", `Cannot use "${a}": ${flagLabel(body)} takes true or false`);
+      else if (spec.inlineValues?.includes(inline)) value = inline;
+      else throw new KbError("USAGE", `Cannot use "${a}": ${flagLabel(body)} takes true or false${spec.inlineValues ? ` or ${spec.inlineValues.join(" or ")}` : ""}`);
     } else {
       if (inline !== undefined) value = inline;
       else if (i + 1 < argv.length) value = argv[++i]!;
@@ -88,7 +91,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
     if (spec.type === "string" && spec.repeatable) {
       const prev = values.get(spec.name);
       values.set(spec.name, [...(Array.isArray(prev) ? prev : []), value as string]);
-    } else if (spec.type === "string") {
+    } else if (spec.type === "string" || typeof value === "string") {
       values.set(spec.name, [value as string]);
     } else {
       values.set(spec.name, value as boolean);

@@ -24,6 +24,8 @@ export interface WriteOciLayoutOptions {
   /** Recorded as `org.opencontainers.image.ref.name`; an entry with the same tag is replaced. */
   tag?: string;
   signal?: AbortSignal;
+  /** Index only: annotations of each image's descriptor (attestation manifests name their image so). */
+  annotations?: (Record<string, string> | undefined)[];
 }
 
 function checkTag(tag: string): void {
@@ -110,7 +112,10 @@ export async function writeOciIndex(dir: string, images: Image[], opts: WriteOci
   if (opts.tag !== undefined) checkTag(opts.tag);
   return asOutputError(dir, async () => {
     const manifests: Descriptor[] = [];
-    for (const img of images) manifests.push(await copyBlobs(dir, img, opts.signal));
+    for (const [i, img] of images.entries()) {
+      const d = await copyBlobs(dir, img, opts.signal);
+      manifests.push(opts.annotations?.[i] ? { ...d, annotations: opts.annotations[i] } : d);
+    }
     const bytes = utf8.encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
     const blobs = openBlobDir(join(dir, "blobs", "sha256"), dir, ".kb-tmp-");
     const { digest, size } = await blobs.putBytes(bytes);

@@ -1,6 +1,7 @@
 // The flags of `kb build`: docker-build names first, Kaniko executor names as aliases.
 
 import type { FlagSpec } from "../flags.ts";
+import { attestFlags } from "./attest-flags.ts";
 
 const ignored = (what: string) => `accepted for Kaniko compatibility; ${what}`;
 
@@ -55,6 +56,7 @@ export const buildFlags: FlagSpec[] = [
   { name: "report", type: "string", valueHint: "FILE.html|FILE.json", description: "Write a build report" },
   { name: "ignore-path", type: "string", repeatable: true, valueHint: "PATH", description: "Container mode: leave PATH out of snapshots" },
   { name: "check", type: "boolean", description: "Parse and check the Dockerfile; build nothing" },
+  ...attestFlags,
   { name: "skip-unused-stages", type: "boolean", notice: ignored("kb always builds only the stages the target needs"), description: "", hidden: true },
   { name: "snapshot-mode", type: "string", notice: ignored("kb snapshots from the overlay upperdir, or by stat walk with changed files hashed"), description: "", hidden: true },
   { name: "single-snapshot", type: "boolean", notice: ignored("kb writes one layer per RUN/COPY/ADD, like docker"), description: "", hidden: true },

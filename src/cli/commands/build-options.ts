@@ -6,6 +6,7 @@ import type { Platform } from "../../image/types.ts";
 import { parsePlatform } from "../../image/platform.ts";
 import { flagReader, type ParsedFlags } from "../flags.ts";
 import { parseSize } from "./cache.ts";
+import { toAttestOptions } from "./attest-flags.ts";
 
 /** Parses a Go-style duration ("10m", "1h30m", "250ms", "336h") into milliseconds. */
 export function parseDuration(s: string, what: string): number {
@@ -151,5 +152,6 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     ignorePaths: f.list("ignore-path"),
     reportPath: f.str("report"),
     check: f.bool("check"),
+    attest: toAttestOptions(f),
   };
 }

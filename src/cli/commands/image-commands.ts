@@ -50,6 +50,7 @@ const INSPECT: CommandHelp = {
   specs: [
     { name: "raw", type: "boolean", description: "Print the manifest (or index) bytes exactly as stored" },
     { name: "config", type: "boolean", description: "Print the image config JSON" },
+    { name: "attestations", type: "boolean", description: "List the SBOM and provenance statements attached (JSON: with the statements)" },
     FORMAT_FLAG,
     PLATFORM_FLAG, ...REGISTRY_FLAGS,
   ],
@@ -78,8 +79,11 @@ export async function runPull(argv: string[], io: CliIo): Promise<number> {
   if (f.str("platform") === "all") {
     if (!oci) throw new KbError("USAGE", 'Cannot pull "--platform all" into the store: only an OCI layout keeps every platform', { hint: "add --oci DIR" });
     const top = await resolveIndex(client, ref);
-    const images = top.index ? await Promise.all(imageDescriptors(top.index).map((d) => resolveImage(client, withDigest(ref, d.digest)))) : [new RemoteImage(client, ref, top)];
-    digest = top.index ? (await writeOciIndex(oci, images, { tag: ref.tag })).digest : (await writeOciLayout(oci, images[0]!, { tag: ref.tag })).digest;
+    // Attestation manifests come along, with the annotations that tie each to its image.
+    const descs = top.index ? pushedDescriptors(top.index) : [];
+    const images = top.index ? await Promise.all(descs.map((d) => resolveImage(client, withDigest(ref, d.digest)))) : [new RemoteImage(client, ref, top)];
+    const annotations = descs.map((d) => (d.platform?.os === "unknown" ? d.annotations : undefined));
+    digest = top.index ? (await writeOciIndex(oci, images, { tag: ref.tag, annotations })).digest : (await writeOciLayout(oci, images[0]!, { tag: ref.tag })).digest;
   } else {
     const platform = platformFromFlags(f) ?? hostPlatform();
     const img = await resolveImage(client, ref, platform);
@@ -106,6 +110,11 @@ function imageDescriptors(index: Index): Descriptor[] {
   return index.manifests.filter((d) => !isIndexMediaType(d.mediaType) && d.platform?.os !== "unknown");
 }
 
+/** Every manifest an index pushed whole must carry: images and attestation manifests (nested indexes left out). */
+function pushedDescriptors(index: Index): Descriptor[] {
+  return index.manifests.filter((d) => !isIndexMediaType(d.mediaType));
+}
+
 /** The descriptor of an index to show or push for `want`: the first match, else the first image. */
 function pickPlatform(index: Index, want: Platform, where: string): Descriptor {
   const images = imageDescriptors(index);
@@ -123,8 +132,10 @@ interface Target {
   index?: Index;
   /** The single-platform image (for an index: the chosen platform's). */
   image(platform?: Platform): Promise<Image>;
-  /** Every image of an index (for pushing it whole). */
+  /** Every manifest of an index, attestation manifests included (for pushing it whole). */
   images(): Promise<Image[]>;
+  /** A manifest of the index by its descriptor (attestation manifests included). */
+  open?(d: Descriptor): Promise<Image>;
 }
 
 /** The index.json entry of an OCI layout named by tag, digest, or being the only one. */
@@ -148,7 +159,8 @@ async function openTarget(loc: ImageLocation, client: () => RegistryClient): Pro
     return {
       name: loc.ref.toString(), raw: top.bytes, mediaType: top.mediaType, digest: top.digest, index: top.index,
       image: async (pl) => (top.index ? byDigest(pickPlatform(top.index, pl ?? hostPlatform(), `"${loc.ref}"`)) : new RemoteImage(c, loc.ref, top)),
-      images: async () => (top.index ? Promise.all(imageDescriptors(top.index).map(byDigest)) : [new RemoteImage(c, loc.ref, top)]),
+      open: byDigest,
+      images: async () => (top.index ? Promise.all(pushedDescriptors(top.index).map(byDigest)) : [new RemoteImage(c, loc.ref, top)]),
     };
   }
   if (loc.kind === "oci") {
@@ -161,7 +173,8 @@ async function openTarget(loc: ImageLocation, client: () => RegistryClient): Pro
     return {
       name, raw, mediaType: doc.mediaType ?? entry.mediaType, digest: entry.digest, index,
       image: async (pl) => (index ? byDigest(pickPlatform(index, pl ?? hostPlatform(), name)) : readOciLayout(loc.dir, entry.digest)),
-      images: async () => (index ? Promise.all(imageDescriptors(index).map(byDigest)) : [await readOciLayout(loc.dir, entry.digest)]),
+      open: byDigest,
+      images: async () => (index ? Promise.all(pushedDescriptors(index).map(byDigest)) : [await readOciLayout(loc.dir, entry.digest)]),
     };
   }
   const img = await readFileImage(loc);
@@ -204,6 +217,12 @@ export async function runInspect(argv: string[], io: CliIo): Promise<number> {
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   if (f.bool("raw")) {
     io.out(decode(target.raw));
+    return 0;
+  }
+  if (f.bool("attestations")) {
+    const { listAttestations, renderAttestations } = await import("./attestations.ts");
+    const list = target.open ? await listAttestations(target.index, target.open, format === "json") : [];
+    io.out(format === "json" ? `${JSON.stringify(list, null, 2)}\n` : renderAttestations(target.name, list));
     return 0;
   }
   const image = await target.image(platformFromFlags(f));
