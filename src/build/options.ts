@@ -58,4 +58,6 @@ export interface BuildOptions {
   reportPath?: string;
   /** Parse and plan only; build nothing. */
   check: boolean;
+  /** Skip the push check that runs beside the first steps (Kaniko's --skip-push-permission-check). */
+  skipPushCheck?: boolean;
 }

@@ -122,7 +122,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     let challenge = st.challenge;
     let authorization = await auth.header(credHost, challenge, scopes, st.fetch, req.signal);
     let url = req.url ?? `${st.base}${req.path}`;
-    const ctx = (): RequestContext => ({ action: req.action, subject: req.subject, method: req.method, url: redact(url, secrets), host: credHost });
+    const ctx = (): RequestContext => ({ action: req.action, subject: req.subject, method: req.method, url: redact(url, secrets), host: credHost, push: req.push });
     let refreshedAuth = false;
     let waited = 0;
     for (let attempt = 0; ; attempt++) {

@@ -16,6 +16,8 @@ export interface RequestContext {
   method: string;
   url: string;
   host: string;
+  /** The request asked for push scope (the hint then speaks of pushing, even for a HEAD). */
+  push?: boolean;
 }
 
 /** Statuses worth retrying: timeouts, rate limits and server-side failures. */
@@ -75,7 +77,7 @@ export async function responseError(res: Response, ctx: RequestContext, secrets:
   const detail = messages.length ? ` "${messages.join("; ").slice(0, 300)}"` : "";
   const msg = `Cannot ${ctx.action} "${ctx.subject}": ${ctx.method} ${ctx.url} returned ${res.status}${what}${detail}`;
   const hints: Partial<Record<KbErrorCode, string>> = {
-    REGISTRY_UNAUTHORIZED: `Run "kb login ${ctx.host}" (or check that the account may ${ctx.method === "GET" || ctx.method === "HEAD" ? "pull" : "push"} this repository)`,
+    REGISTRY_UNAUTHORIZED: `Run "kb login ${ctx.host}" (or check that the account may ${ctx.push || !(ctx.method === "GET" || ctx.method === "HEAD") ? "push to" : "pull"} this repository)`,
     REGISTRY_NOT_FOUND: "Check the registry, repository and tag names",
     MANIFEST_INVALID: "The registry rejected the manifest; push its blobs first and check its media type",
   };
@@ -89,7 +91,9 @@ export async function responseError(res: Response, ctx: RequestContext, secrets:
 
 /** Builds the KbError for a request that never got an answer (refused, reset, TLS failure). */
 export function networkError(cause: unknown, ctx: RequestContext, secrets: Iterable<string> = []): KbError {
-  const why = cause instanceof Error ? `${(cause as { code?: string }).code ?? cause.name}: ${cause.message}` : String(cause);
+  const code = cause instanceof Error ? ((cause as { code?: string }).code ?? cause.name) : "";
+  // Bun's messages already start with the code ("ECONNREFUSED: Unable to connect…"): say it once.
+  const why = cause instanceof Error ? (cause.message.startsWith(`${code}:`) ? cause.message : `${code}: ${cause.message}`) : String(cause);
   const tls = /certificate|tls|ssl|self.signed|UNABLE_TO_VERIFY/i.test(why);
   return new KbError("REGISTRY", redact(`Cannot ${ctx.action} "${ctx.subject}": ${ctx.method} ${ctx.url} failed: ${why}`, secrets), {
     hint: tls

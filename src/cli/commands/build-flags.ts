@@ -36,6 +36,7 @@ export const buildFlags: FlagSpec[] = [
   { name: "skip-tls-verify-registry", type: "string", repeatable: true, valueHint: "HOST", description: "Do not verify this registry's certificate" },
   { name: "registry-mirror", type: "string", repeatable: true, valueHint: "HOST", description: "Mirror for Docker Hub (tried first)" },
   { name: "registry-certificate", type: "string", repeatable: true, valueHint: "HOST=CA.pem", description: "Trust this CA for HOST" },
+  { name: "skip-push-permission-check", type: "boolean", description: "Do not check push access to every destination and the cache repo before building" },
   { name: "push-retry", type: "string", valueHint: "N", description: "Retries for each push request (default 3)" },
   { name: "isolation", type: "string", valueHint: "auto|rootless|root|container", default: "auto", description: "How RUN is sandboxed" },
   { name: "force", type: "boolean", description: "Allow container isolation outside a container" },

@@ -145,5 +145,6 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     ignorePaths: f.list("ignore-path"),
     reportPath: f.str("report"),
     check: f.bool("check"),
+    skipPushCheck: f.bool("skip-push-permission-check"),
   };
 }
