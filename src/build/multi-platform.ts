@@ -12,6 +12,7 @@ import type { EventSink, KbEvent } from "../log/events.ts";
 import { writeOciIndex } from "../output/index.ts";
 import { pushIndex, sourceRepositoryOf, type RegistryClient } from "../registry/index.ts";
 import type { BuildOptions } from "./options.ts";
+import { writeDigestFiles } from "./digest-files.ts";
 import { parseTags, type OutputResult } from "./outputs.ts";
 
 /**
@@ -117,9 +118,6 @@ export async function writeIndexOutputs(images: Image[], opts: BuildOptions, cli
     }
     pushed.push(...refs.map((r) => r.toString()));
   }
-  if (opts.digestFile) await writeFile(opts.digestFile, digest);
-  if (opts.imageNameWithDigestFile) {
-    await writeFile(opts.imageNameWithDigestFile, refs.map((r) => `${r.registry}/${r.repository}@${digest}`).join("\n") + (refs.length ? "\n" : ""));
-  }
+  await writeDigestFiles(opts, refs, digest);
   return { digest, size, pushed };
 }

@@ -21,6 +21,16 @@ export interface RegistryOptions {
   certificates: Record<string, string>;
   skipTlsVerify: boolean | string[];
   pushRetries: number;
+  /** host → client certificate and key files (mutual TLS). */
+  clientCerts?: Record<string, { cert: string; key: string }>;
+  /** registry → hosts tried first for its pulls (Kaniko's --registry-map). */
+  registryMap?: Record<string, string[]>;
+  /** Never fall back from mirrors/map to the registry itself. */
+  skipDefaultFallback?: boolean;
+  /** A push refused because the tag is immutable counts as done (Kaniko's --push-ignore-immutable-tag-errors). */
+  ignoreImmutableTags?: boolean;
+  /** Retries of each pull request (Kaniko's --image-download-retry); the client uses the larger of this and pushRetries. */
+  pullRetries?: number;
 }
 
 export interface BuildOptions {
@@ -41,6 +51,8 @@ export interface BuildOptions {
   noPush: boolean;
   digestFile?: string;
   imageNameWithDigestFile?: string;
+  /** Kaniko's --image-name-tag-with-digest-file: `NAME:TAG@DIGEST` lines. */
+  imageNameTagWithDigestFile?: string;
   cacheDir?: string;
   noCache: boolean;
   cacheRepo?: string;
@@ -55,6 +67,8 @@ export interface BuildOptions {
   compressionLevel?: number;
   runTimeoutMs?: number;
   ignorePaths: string[];
+  /** Retries when unpacking a base layer fails, fetching the blob again (Kaniko's --image-fs-extract-retry). @default 0 */
+  extractRetries?: number;
   reportPath?: string;
   /** Parse and plan only; build nothing. */
   check: boolean;

@@ -9,11 +9,20 @@ import { writeDockerArchive, writeOciLayout } from "../output/index.ts";
 import { pushImage, sourceRepositoryOf, type RegistryClient } from "../registry/index.ts";
 import type { EventSink } from "../log/events.ts";
 import type { BuildOptions } from "./options.ts";
+import { writeDigestFiles } from "./digest-files.ts";
 
 export interface OutputResult {
   digest: string;
   size: number;
   pushed: string[];
+}
+
+/** Registry answers that mean "this tag is immutable" (Kaniko's errTagImmutable, executor/push.go). */
+const IMMUTABLE_TAG = ["The repository has enabled tag immutability", "cannot be overwritten because the repository is immutable", "configured as immutable", "TAG_INVALID", "MANIFEST_TAG_IMMUTABLE"];
+
+function isImmutableTagError(e: unknown): boolean {
+  const text = e instanceof Error ? e.message : String(e);
+  return IMMUTABLE_TAG.some((c) => text.includes(c));
 }
 
 /** Validates tags before anything is built, so a typo fails fast. */
@@ -48,15 +57,15 @@ export async function writeOutputs(img: Image, opts: BuildOptions, client: Regis
     try {
       result = await pushImage(client, refs, img, { mountFrom: (d) => mountFrom.get(d), signal });
     } catch (e) {
-      if (e instanceof KbError) throw e;
-      throw new KbError("REGISTRY", `Cannot push "${refs[0]}": ${(e as Error).message}`, { cause: e });
+      if (opts.registry.ignoreImmutableTags && isImmutableTagError(e)) {
+        sink.emit({ type: "warning", message: `the registry keeps the tag as it is (immutable): ${(e as Error).message}` });
+        result = { digest, size: 0 };
+      } else if (e instanceof KbError) throw e;
+      else throw new KbError("REGISTRY", `Cannot push "${refs[0]}": ${(e as Error).message}`, { cause: e });
     }
     if (result.digest !== digest) throw new KbError("INTERNAL", `Cannot trust the push: registry digest "${result.digest}" is not "${digest}"`);
     pushed.push(...refs.map((r) => r.toString()));
   }
-  if (opts.digestFile) await writeFile(opts.digestFile, digest);
-  if (opts.imageNameWithDigestFile) {
-    await writeFile(opts.imageNameWithDigestFile, refs.map((r) => `${r.registry}/${r.repository}@${digest}`).join("\n") + (refs.length ? "\n" : ""));
-  }
+  await writeDigestFiles(opts, refs, digest);
   return { digest, size, pushed };
 }

@@ -72,11 +72,33 @@ function intFlag(v: string | undefined, what: string, min: number, max: number):
   return n;
 }
 
+/**
+ * Kaniko's object-store contexts as the https URLs kb fetches: gs://B[/O] → storage.googleapis.com, s3://B/O →
+ * B.s3.amazonaws.com (public or pre-signed objects). Without an object, Kaniko's default "context.tar.gz".
+ */
+export function cloudContext(context: string): string {
+  const m = /^(gs|s3):\/\/([^/]+)\/?(.*)$/.exec(context);
+  if (!m) return context;
+  const [, scheme, bucket, object] = m;
+  const item = object || "context.tar.gz";
+  return scheme === "gs" ? `https://storage.googleapis.com/${bucket}/${item}` : `https://${bucket}.s3.amazonaws.com/${item}`;
+}
+
+/** Kaniko's --git "branch=B,single-branch=…": a git context gets "#B" unless its URL names a ref already. */
+function withGitBranch(context: string, git: string | undefined): string {
+  if (!git) return context;
+  const branch = parseCsv(git, "--git").branch;
+  if (!branch) throw new KbError("USAGE", `Cannot use --git "${git}": it names no branch`, { hint: "--git branch=main" });
+  if (!/^(git:\/\/|git@|https?:\/\/.*\.git\b)/.test(context)) throw new KbError("USAGE", `Cannot use --git: the context "${context}" is not a git repository URL`, { hint: "--context git://host/repo.git --git branch=main" });
+  return context.includes("#") ? context : `${context}#${branch}`;
+}
+
 /** Resolves flags (and the environment, for bare build args and SOURCE_DATE_EPOCH) into BuildOptions. */
 export function toBuildOptions(p: ParsedFlags, env: Record<string, string | undefined>): BuildOptions {
   const f = flagReader(p);
   if (p.positionals.length > 1) throw new KbError("USAGE", `Cannot use "${p.positionals[1]}": kb build takes one CONTEXT`, { hint: "flags go before or after CONTEXT; quote values with spaces" });
-  const context = f.str("context") ?? p.positionals[0] ?? ".";
+  const bucket = f.str("bucket");
+  const context = withGitBranch(cloudContext(f.str("context") ?? (bucket ? (bucket.includes("://") ? bucket : `gs://${bucket}`) : undefined) ?? p.positionals[0] ?? "."), f.str("git"));
   const buildArgs = new Map<string, string>();
   for (const a of f.list("build-arg")) {
     const [k, v] = parseKv(a, "--build-arg");
@@ -106,6 +128,19 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     certificates[h] = path;
   }
   const insecure = f.list("insecure-registry");
+  const clientCerts: Record<string, { cert: string; key: string }> = {};
+  for (const c of f.list("registry-client-cert").flatMap((v) => v.split(";")).filter(Boolean)) {
+    const [h, files] = parseKv(c, "--registry-client-cert");
+    const [cert, key, extra] = (files ?? "").split(",");
+    if (!cert || !key || extra !== undefined) throw new KbError("USAGE", `Cannot use --registry-client-cert "${c}": expected HOST=CERT.pem,KEY.pem`);
+    clientCerts[h] = { cert, key };
+  }
+  const registryMap: Record<string, string[]> = {};
+  for (const m of f.list("registry-map").flatMap((v) => v.split(";")).filter(Boolean)) {
+    const [reg, mirror] = parseKv(m, "--registry-map");
+    if (!mirror) throw new KbError("USAGE", `Cannot use --registry-map "${m}": expected REGISTRY=MIRROR`, { hint: "e.g. --registry-map index.docker.io=mirror.example:5000" });
+    (registryMap[reg] ??= []).push(mirror);
+  }
   const sde = env.SOURCE_DATE_EPOCH;
   const reproducible = f.bool("reproducible");
   const skipList = f.list("skip-tls-verify-registry");
@@ -122,7 +157,8 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     tags,
     noPush: f.bool("no-push"),
     digestFile: f.str("digest-file"),
-    imageNameWithDigestFile: f.str("image-name-with-digest-file") ?? f.str("image-name-tag-with-digest-file"),
+    imageNameWithDigestFile: f.str("image-name-with-digest-file"),
+    imageNameTagWithDigestFile: f.str("image-name-tag-with-digest-file"),
     cacheDir: f.str("cache-dir") ?? env.KB_CACHE_DIR,
     noCache: f.bool("no-cache") || (f.has("cache") && !f.bool("cache")),
     cacheRepo: f.str("cache-repo"),
@@ -133,6 +169,11 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
       certificates,
       skipTlsVerify: f.bool("skip-tls-verify") || f.bool("skip-tls-verify-pull") ? true : skipList.length ? skipList : false,
       pushRetries: intFlag(f.str("push-retry"), "--push-retry", 0, 100) ?? 3,
+      pullRetries: intFlag(f.str("image-download-retry"), "--image-download-retry", 0, 100),
+      clientCerts,
+      registryMap,
+      skipDefaultFallback: f.bool("skip-default-registry-fallback"),
+      ignoreImmutableTags: f.bool("push-ignore-immutable-tag-errors"),
     },
     isolation: isolation as BuildOptions["isolation"],
     force: f.bool("force"),
@@ -142,7 +183,8 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     compression,
     compressionLevel: intFlag(f.str("compression-level"), "--compression-level", compression === "zstd" ? -7 : 0, compression === "zstd" ? 22 : 9),
     runTimeoutMs: f.str("timeout") ? parseDuration(f.str("timeout")!, "--timeout") : undefined,
-    ignorePaths: f.list("ignore-path"),
+    ignorePaths: [...f.list("ignore-path"), ...(f.bool("ignore-var-run") ? ["/var/run"] : [])],
+    extractRetries: intFlag(f.str("image-fs-extract-retry"), "--image-fs-extract-retry", 0, 100) ?? 0,
     reportPath: f.str("report"),
     check: f.bool("check"),
     skipPushCheck: f.bool("skip-push-permission-check"),
