@@ -23,7 +23,9 @@ async function mappedFiles(): Promise<string[]> {
 async function skipPaths(env: EngineEnv): Promise<string[]> {
   const exe = process.execPath;
   const own = isCompiledBinary() ? (dirname(exe) === "/" ? exe : dirname(exe)) : join(import.meta.dir, "../..");
-  return containerSkipPaths("/", [env.store.dirs.root, env.context.root, own, ...(await mappedFiles()), ...env.opts.ignorePaths]);
+  // /busybox is the shell of the :debug executor image (Kaniko's ignore list keeps it too).
+  const busybox = await lstat("/busybox").then(() => ["/busybox"], () => []);
+  return containerSkipPaths("/", [env.store.dirs.root, env.context.root, own, ...busybox, ...(await mappedFiles()), ...env.opts.ignorePaths]);
 }
 
 const under = (skip: string[]) => (rel: string) => skip.some((s) => rel === s || rel.startsWith(`${s}/`));

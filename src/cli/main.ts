@@ -60,6 +60,17 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   return result.code;
 }
 
+/**
+ * Kaniko's entry point: run as `/kaniko/executor` (the name kb has in the executor images), kb takes Kaniko's
+ * command line, which has no subcommand: `executor --context … --destination …` is `kb build --context …`.
+ * A kb command name first (`executor version`) still runs that command.
+ */
+export function executorArgv(argv0: string | undefined, argv: string[]): string[] {
+  const name = (argv0 ?? "").split("/").pop();
+  if (name !== "executor") return argv;
+  return argv[0] && argv[0] in commands ? argv : ["build", ...argv];
+}
+
 /** Runs kb with argv (without the program name) and returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;

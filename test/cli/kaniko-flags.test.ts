@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { buildFlags } from "../../src/cli/commands/build-flags.ts";
 import { toBuildOptions } from "../../src/cli/commands/build-options.ts";
 import { parseFlags } from "../../src/cli/flags.ts";
+import { executorArgv } from "../../src/cli/main.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, skopeoRaw, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
@@ -55,6 +56,13 @@ describe("Kaniko's flags", () => {
     const p = parseFlags(["--compressed-caching=false", "--preserve-context"], buildFlags);
     expect(p.notices).toHaveLength(2);
     expect(p.notices[0]).toStartWith("--compressed-caching: accepted for Kaniko compatibility");
+  });
+
+  test("`executorArgv()`: run as /kaniko/executor, a Kaniko command line is `kb build`; kb's own commands still work", () => {
+    expect(executorArgv("/kaniko/executor", ["--context", "dir:///w", "-d", "r/a"])).toEqual(["build", "--context", "dir:///w", "-d", "r/a"]);
+    expect(executorArgv("/kaniko/executor", ["version"])).toEqual(["version"]);
+    expect(executorArgv("/kaniko/executor", [])).toEqual(["build"]);
+    expect(executorArgv("/usr/local/bin/kb", ["--context", "x"])).toEqual(["--context", "x"]);
   });
 
   test("the migration guide lists every Kaniko flag and marks none Not supported", () => {
