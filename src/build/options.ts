@@ -3,7 +3,7 @@
 import type { Platform } from "../image/types.ts";
 
 export type OutputSpec =
-  | { type: "registry"; ref: string }
+  | { type: "registry"; ref: string; pushByDigest?: boolean }
   | { type: "oci"; dest: string; tag?: string }
   | { type: "docker"; dest: string; tag?: string };
 
@@ -48,6 +48,8 @@ export interface BuildOptions {
   outputs: OutputSpec[];
   /** Tags for registry outputs, also used to name images in tar/oci outputs. */
   tags: string[];
+  /** Push by digest only, no tag (`--output type=registry,push-by-digest=true`): one platform of a scale-out build. */
+  pushByDigest?: boolean;
   noPush: boolean;
   digestFile?: string;
   imageNameWithDigestFile?: string;

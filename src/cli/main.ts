@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandRun
   build: { summary: "Build an image from a Dockerfile", load: async () => (await import("./commands/build.ts")).runBuildCommand },
   pull: { summary: "Pull an image into the store or an OCI layout", load: async () => (await import("./commands/image-commands.ts")).runPull },
   push: { summary: "Push oci:DIR or docker-archive:FILE to a registry", load: async () => (await import("./commands/image-commands.ts")).runPush },
+  index: { summary: "Create a multi-platform index from images in registries", load: async () => (await import("./commands/index-create.ts")).runIndex },
   inspect: { summary: "Show an image's platforms, layers and config", load: async () => (await import("./commands/image-commands.ts")).runInspect },
   login: { summary: "Save registry credentials in Docker's config.json", load: async () => (await import("./commands/login.ts")).runLogin },
   cache: { summary: "Store maintenance: ls, du, prune, verify", load: async () => (await import("./commands/cache.ts")).runCache },

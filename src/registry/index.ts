@@ -9,3 +9,4 @@ export { fetchManifest, resolveImage, resolveIndex, RemoteImage, MANIFEST_CAP, t
 export { pushImage, pushIndex, sourceRepositoryOf, type PushOptions, type PushResult } from "./push.ts";
 export { MANIFEST_ACCEPT } from "./_manifest.ts";
 export { checkPushAccess, defaultCredentialOrigin, type CredentialOrigin, type PushTarget } from "./push-check.ts";
+export { composeIndex, indexBytes } from "./compose-index.ts";

@@ -55,7 +55,10 @@ function parseOutput(s: string): OutputSpec {
   const type = f.type ?? (s.includes("=") ? undefined : "local");
   if (type === "registry" || type === "image") {
     if (!f.name && f.push === "false") throw new KbError("USAGE", `Cannot use --output "${s}": nothing to push`);
-    return { type: "registry", ref: f.name ?? "" };
+    const byDigest = f["push-by-digest"];
+    if (byDigest !== undefined && !/^(true|false)$/.test(byDigest)) throw new KbError("USAGE", `Cannot use --output "${s}": push-by-digest takes true or false`);
+    if (byDigest === "true" && !f.name) throw new KbError("USAGE", `Cannot use --output "${s}": push-by-digest needs name=REGISTRY/REPO`);
+    return { type: "registry", ref: f.name ?? "", ...(byDigest === "true" ? { pushByDigest: true } : {}) };
   }
   if (type === "oci" || type === "docker") {
     const dest = f.dest;
@@ -155,6 +158,7 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     secrets: f.list("secret").map(parseSecret),
     outputs,
     tags,
+    pushByDigest: outputs.some((o) => o.type === "registry" && o.pushByDigest === true),
     noPush: f.bool("no-push"),
     digestFile: f.str("digest-file"),
     imageNameWithDigestFile: f.str("image-name-with-digest-file"),
