@@ -130,7 +130,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     let challenge = st.challenge;
     let authorization = await auth.header(credHost, challenge, scopes, st.fetch, req.signal);
     let url = req.url ?? `${st.base}${req.path}`;
-    const ctx = (): RequestContext => ({ action: req.action, subject: req.subject, method: req.method, url: redact(url, secrets), host: credHost, push: req.push });
+    const hadCredentials = (await auth.credentialsFor(credHost)) !== undefined;
+    const ctx = (): RequestContext => ({ action: req.action, subject: req.subject, method: req.method, url: redact(url, secrets), host: credHost, push: req.push, hadCredentials });
     let refreshedAuth = false;
     let waited = 0;
     for (let attempt = 0; ; attempt++) {

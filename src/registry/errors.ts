@@ -18,6 +18,8 @@ export interface RequestContext {
   host: string;
   /** The request asked for push scope (the hint then speaks of pushing, even for a HEAD). */
   push?: boolean;
+  /** Whether kb had credentials for the host: a 401 then means "rejected", else "missing". */
+  hadCredentials?: boolean;
 }
 
 /** Statuses worth retrying: timeouts, rate limits and server-side failures. */
@@ -77,7 +79,7 @@ export async function responseError(res: Response, ctx: RequestContext, secrets:
   const detail = messages.length ? ` "${messages.join("; ").slice(0, 300)}"` : "";
   const msg = `Cannot ${ctx.action} "${ctx.subject}": ${ctx.method} ${ctx.url} returned ${res.status}${what}${detail}`;
   const hints: Partial<Record<KbErrorCode, string>> = {
-    REGISTRY_UNAUTHORIZED: `Run "kb login ${ctx.host}" (or check that the account may ${ctx.push || !(ctx.method === "GET" || ctx.method === "HEAD") ? "push to" : "pull"} this repository)`,
+    REGISTRY_UNAUTHORIZED: `${ctx.hadCredentials === false ? `kb found no credentials for "${ctx.host}": run` : ctx.hadCredentials ? `the registry refused the credentials kb has for "${ctx.host}": check them, or run` : "Run"} "kb login ${ctx.host}" (or check that the account may ${ctx.push || !(ctx.method === "GET" || ctx.method === "HEAD") ? "push to" : "pull"} this repository)`,
     REGISTRY_NOT_FOUND: "Check the registry, repository and tag names",
     MANIFEST_INVALID: "The registry rejected the manifest; push its blobs first and check its media type",
   };

@@ -96,7 +96,12 @@ describe("push check before the build", () => {
     expect(skipped.code).toBe(1);
     expect(skipped.err).not.toContain("Cannot push to destination");
     expect(skipped.err).toContain("REGISTRY_UNAUTHORIZED");
-    // the push-time hint speaks of pushing, not pulling
+    // the push-time hint says the credentials are missing, and speaks of pushing, not pulling
+    expect(skipped.err).toContain(`kb found no credentials for "${tls.host}"`);
     expect(skipped.err).toContain("may push to this repository");
+    const wrong = dockerConfig(tls.host, tls.username!, "wrong-Password-42");
+    const rejected = await kb(["build", "--cache-dir", cache, "--skip-push-permission-check", "--registry-certificate", `${tls.host}=${tls.caFile}`, "-t", `${tls.host}/app:3`, scratchCtx()], { HOME: emptyHome(), DOCKER_CONFIG: wrong, KB_REGISTRY_AUTH: undefined });
+    expect(rejected.code).toBe(1);
+    expect(rejected.err).toContain(`the registry refused the credentials kb has for "${tls.host}"`);
   });
 });
