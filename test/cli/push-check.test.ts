@@ -45,6 +45,25 @@ const emptyHome = () => {
   return h;
 };
 
+describe("push check with token auth (anonymous pull allowed, push needs a user)", () => {
+  let tok: TestRegistry;
+  beforeAll(async () => {
+    tok = await startRegistry("token", { anonymousPull: true });
+  });
+  afterAll(() => tok?.stop());
+
+  test("an anonymous pull token is not enough: the check asks for push scope and says credentials are missing; with them it passes", async () => {
+    const args = ["build", "--cache-dir", cache, "--registry-certificate", `${tok.host}=${tok.caFile}`, "-t", `${tok.host}/team/app:1`, scratchCtx()];
+    const before = tok.issuer!.requests.length;
+    const anon = await kb(args, { HOME: emptyHome(), DOCKER_CONFIG: undefined, KB_REGISTRY_AUTH: undefined });
+    expect(anon.code).toBe(1);
+    expect(anon.err).toContain(`credentials for "${tok.host}" are missing`);
+    expect(tok.issuer!.requests.slice(before).flatMap((r) => r.scopes)).toContain("repository:team/app:pull,push");
+    const ok = await kb(args, { HOME: emptyHome(), KB_REGISTRY_AUTH: JSON.stringify({ [tok.host]: { username: tok.username, password: tok.password } }) });
+    expect(ok.code).toBe(0);
+  });
+});
+
 describe("push check before the build", () => {
   test("registry down: fails naming the registry, one ECONNREFUSED, and the skip flag", async () => {
     const host = `127.0.0.1:${await closedPort()}`;
