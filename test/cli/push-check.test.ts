@@ -3,7 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
+import { spawnKb, waitNoProcesses } from "../reliability/_spawn-kb.ts";
 import { join } from "node:path";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
@@ -104,6 +105,26 @@ describe("push check before the build", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("credentials for");
     expect(r.err).toContain("are missing");
+  }, 120_000);
+
+  test("a check that fails while a RUN is running stops that RUN (a destination that accepts connections and never answers)", async () => {
+    const sockets: Socket[] = [];
+    const hung = createServer((sock) => void sockets.push(sock));
+    await new Promise<void>((r) => hung.listen(0, "127.0.0.1", r));
+    const host = `127.0.0.1:${(hung.address() as { port: number }).port}`;
+    try {
+      const marker = `kb-pushcheck-${process.pid}-${Date.now()}`;
+      const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo started && sleep 600 && echo ${marker}\n` });
+      const { done } = spawnKb(["build", "--cache-dir", cache, "--no-cache", "--insecure-registry", plain.host, "--progress", "plain", "-t", `${host}/app:1`, ctx], { KB_REGISTRY_TIMEOUT: "3", HOME: emptyHome() });
+      const exit = await done;
+      expect(exit.err).toContain("started");
+      expect(exit.err).toContain(`the registry "${host}" cannot be reached`);
+      expect(exit.code).toBe(1);
+      expect(await waitNoProcesses(marker)).toEqual([]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      hung.close();
+    }
   }, 120_000);
 
   test("right credentials pass, and --skip-push-permission-check defers the failure to the push", async () => {
