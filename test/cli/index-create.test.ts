@@ -2,11 +2,14 @@
 // `kb index create` publishes one index over both, as `docker buildx imagetools create` does. Real registry,
 // checked with skopeo.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { kb, makeContext, must, skopeoRaw, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+
+// Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 let reg: TestRegistry;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 // --skip-default-registry-fallback, --registry-client-cert (a registry demanding client certificates),
 // --image-name-tag-with-digest-file (Kaniko's exact lines), --ignore-var-run.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildFlags } from "../../src/cli/commands/build-flags.ts";
@@ -13,6 +13,9 @@ import { executorArgv } from "../../src/cli/main.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, skopeoRaw, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+
+// Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 /** Kaniko's executor flags with a sample value (undefined: a boolean). */
 const KANIKO_FLAGS: Record<string, string | undefined> = {

@@ -1,7 +1,7 @@
 // The push check before a build, against real registries: down, no credentials, wrong credentials (TLS +
 // htpasswd), a RUN still running when the check fails, and --skip-push-permission-check.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { spawnKb, waitNoProcesses } from "../reliability/_spawn-kb.ts";
@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+
+// Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 let tls: TestRegistry;
 let plain: TestRegistry;

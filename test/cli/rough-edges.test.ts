@@ -2,7 +2,7 @@
 // a failed build, an unreadable context file, `kb inspect` of Healthcheck/Shell/OnBuild/StopSignal, `kb cache
 // ls` columns, the unnamed stage label. Real registry, real subprocesses.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, chownSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pushBusyboxImage } from "../kit/base-images.ts";
@@ -10,6 +10,9 @@ import { kb, makeContext, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 import { spawnKb } from "../reliability/_spawn-kb.ts";
+
+// Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 let reg: TestRegistry;
 let base: string;

@@ -5,7 +5,7 @@
 // registry with TLS + htpasswd, credentials from /kaniko/.docker/config.json.
 // Slow: runs with KB_SLOW_TESTS=1 (compiling dist/kb first) or when dist/kb exists; needs root and podman.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { ensureCompiledKb } from "./_throwaway-root.ts";
+
+// Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 const REPO = join(import.meta.dir, "../..");
 const slow = process.env.KB_SLOW_TESTS === "1";

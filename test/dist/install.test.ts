@@ -1,5 +1,5 @@
 // install.sh against a real local HTTP server serving a release folder with a fake kb (a shell script).
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -7,6 +7,9 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+
+// Subprocesses and a local HTTP server: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 const SCRIPT = path.resolve(import.meta.dir, "../../install.sh");
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");

@@ -2,7 +2,7 @@
 // local HTTP server, installed with `curl -fsSL …/install.sh | sh` from a PATH with no Node and no Bun.
 // Slow (needs dist/kb): runs when KB_SLOW_TESTS=1 (compiling dist/kb first) or when dist/kb exists.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -10,6 +10,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeReleaseFiles } from "../../scripts/release-files.ts";
 import { ensureCompiledKb } from "./_throwaway-root.ts";
+
+// Subprocesses and a local HTTP server: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 const REPO = path.resolve(import.meta.dir, "../..");
 const slow = process.env.KB_SLOW_TESTS === "1";
