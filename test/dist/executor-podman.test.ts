@@ -124,6 +124,27 @@ describe.skipIf(!!skip)("executor images under podman + runc", () => {
     expect(readFileSync(join(ws, "image-digest.txt"), "utf8")).toMatch(new RegExp(`^${ref.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64}\\n$`));
   }, 600_000);
 
+  test("--ignore-var-run in container mode leaves what a RUN writes under /var/run out of the image; without it, kb keeps it", async () => {
+    const ws = tempDir("kb-ws-");
+    writeFileSync(join(ws, "Dockerfile"), `FROM ${reg.host}/library/busybox\nRUN mkdir -p /var/run/app /opt && echo pid > /var/run/app/pid && echo kept > /opt/kept\n`);
+    const auth = tempDir("kb-secret-");
+    writeFileSync(join(auth, "config.json"), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${reg.username}:${reg.password}`).toString("base64") } } }));
+    const files: Record<string, string[]> = {};
+    for (const [name, flags] of [["ignored", ["--ignore-var-run"]], ["kept", ["--ignore-var-run=false"]]] as const) {
+      const r = await podmanRun([
+        "-v", `${ws}:/workspace`, "-v", `${auth}:/kaniko/.docker:ro`, "-v", `${reg.caFile}:/kaniko/ssl/certs/ca-certificates.crt:ro`,
+        image.scratch, "--context", "dir:///workspace", "--no-push", "--oci-layout-path", `/workspace/${name}`, ...flags,
+      ]);
+      if (r.code !== 0) console.log(r.out);
+      expect(r.code).toBe(0);
+      const bundle = join(tempDir("kb-bundle-"), "b");
+      const u = spawnSync("umoci", ["unpack", "--image", `${join(ws, name)}:latest`, bundle], { encoding: "utf8" });
+      if (u.status !== 0) throw new Error(`umoci unpack failed: ${u.stderr}`);
+      files[name] = ["var/run/app/pid", "opt/kept"].filter((f) => existsSync(join(bundle, "rootfs", f)));
+    }
+    expect(files).toEqual({ ignored: ["opt/kept"], kept: ["var/run/app/pid", "opt/kept"] });
+  });
+
   for (const v of ["scratch", "debug"] as const) {
     test(`the Kubernetes Job's args run as the entry point of kb-executor${v === "debug" ? ":debug" : ""}, credentials from the mounted config.json`, async () => {
       const job = Bun.YAML.parse(readFileSync(join(REPO, "examples/ci/kubernetes-job.yaml"), "utf8")) as {
