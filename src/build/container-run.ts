@@ -78,7 +78,17 @@ export interface ContainerRunArgs {
 /** Runs one RUN in place and returns the diff stream's producer (call after the run). */
 export async function runInPlace(env: EngineEnv, st: StageState, a: ContainerRunArgs) {
   const skip = await skipPaths(env);
-  await syncRoot(env, st.layers, skip);
+  // --image-fs-extract-retry: a failed unpack into "/" starts again from a wiped root.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await syncRoot(env, st.layers, skip);
+      break;
+    } catch (e) {
+      applied = undefined;
+      if (env.signal.aborted || attempt >= (env.opts.extractRetries ?? 0)) throw e;
+      env.sink.emit({ type: "warning", message: `unpacking layers into / failed (${(e as Error).message}); trying again (${attempt + 1}/${env.opts.extractRetries})` });
+    }
+  }
   const secretPaths = a.secrets.map((s) => posix.normalize(s.target).slice(1));
   const c = await createContainerRun({ skip: [...skip.map((s) => `/${s}`), ...secretPaths.map((s) => `/${s}`)] });
   for (const s of a.secrets) {
