@@ -33,7 +33,7 @@ const KANIKO_FLAGS: Record<string, string | undefined> = {
   "use-new-run": undefined, "cache-copy-layers": undefined, "cache-run-layers": undefined, "ignore-path": "/x",
   "force-build-metadata": undefined, "skip-push-permission-check": undefined, "preserve-context": undefined,
   verbosity: "info", "log-format": "text", "log-timestamp": undefined, force: undefined,
-  snapshotMode: "full", customPlatform: "linux/arm64", tarPath: "x.tar", "whitelist-var-run": undefined,
+  "azure-container-registry-config": "/acr.json", snapshotMode: "full", customPlatform: "linux/arm64", tarPath: "x.tar", "whitelist-var-run": undefined,
 };
 
 describe("Kaniko's flags", () => {
@@ -50,6 +50,7 @@ describe("Kaniko's flags", () => {
     expect(o.registry.pullRetries).toBe(3);
     expect(o.extractRetries).toBe(2);
     expect(o.ignorePaths).toEqual(["/x", "/var/run"]);
+    expect(toBuildOptions(parseFlags(["--registry-mirror", "a.example"], buildFlags), { KANIKO_REGISTRY_MIRROR: "b.example" }).registry.mirrors).toEqual(["a.example", "b.example"]);
   });
 
   test("--git branch=B names the branch of a git context; flags meaningless to kb print a one-line notice", () => {

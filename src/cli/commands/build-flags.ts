@@ -70,6 +70,7 @@ export const buildFlags: FlagSpec[] = [
   { name: "kaniko-dir", type: "string", notice: ignored("kb keeps its state in --cache-dir"), description: "", hidden: true },
   { name: "compressed-caching", type: "boolean", notice: ignored("kb streams layers and never holds them in memory, so there is nothing to trade"), description: "", hidden: true },
   { name: "preserve-context", type: "boolean", notice: ignored("kb never changes the build context"), description: "", hidden: true },
+  { name: "azure-container-registry-config", type: "string", notice: ignored("kb reads Azure registry credentials from Docker's config.json and credential helpers"), description: "", hidden: true },
   { name: "force-build-metadata", type: "boolean", notice: ignored("kb writes a layer for each RUN/COPY/ADD, and history entries for the rest, like docker"), description: "", hidden: true },
   { name: "git", type: "string", valueHint: "branch=B[,single-branch=true]", description: "Branch to fetch for a git context (Kaniko name; same as CONTEXT#B)" },
 ];

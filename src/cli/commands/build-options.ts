@@ -169,7 +169,8 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     cacheTtlMs: f.str("cache-ttl") ? parseDuration(f.str("cache-ttl")!, "--cache-ttl") : undefined,
     registry: {
       insecure: f.bool("insecure") || f.bool("insecure-pull") ? [...insecure, "*"] : insecure,
-      mirrors: f.list("registry-mirror"),
+      // Kaniko also takes a mirror from KANIKO_REGISTRY_MIRROR.
+      mirrors: [...f.list("registry-mirror"), ...(env.KANIKO_REGISTRY_MIRROR ? [env.KANIKO_REGISTRY_MIRROR] : [])],
       certificates,
       skipTlsVerify: f.bool("skip-tls-verify") || f.bool("skip-tls-verify-pull") ? true : skipList.length ? skipList : false,
       pushRetries: intFlag(f.str("push-retry"), "--push-retry", 0, 100) ?? 3,
