@@ -87,7 +87,7 @@ export async function responseError(res: Response, ctx: RequestContext, secrets:
     hint: hints[code] ?? (isTemporaryStatus(res.status) ? "The registry had a temporary failure; retry later" : undefined),
     temporary: isTemporaryStatus(res.status),
   });
-  Object.assign(err, { status: res.status, registryCodes: codes });
+  Object.assign(err, { status: res.status, registryCodes: codes, hadCredentials: ctx.hadCredentials });
   return err;
 }
 

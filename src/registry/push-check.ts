@@ -60,7 +60,8 @@ function explain(e: unknown, t: PushTarget, origin: string | undefined, env: Rec
   const why = e instanceof Error ? e.message : String(e);
   const code = e instanceof KbError ? e.code : "REGISTRY";
   if (status === 401 || status === 403 || code === "REGISTRY_UNAUTHORIZED") {
-    if (!origin)
+    // The client knows whether it found credentials (a credsStore may be named yet hold none for this host).
+    if (!origin || (e as { hadCredentials?: boolean }).hadCredentials === false)
       return new KbError("REGISTRY_UNAUTHORIZED", `Cannot push to ${t.role} "${repo}": credentials for "${host}" are missing (looked in ${searched(env)})`, {
         hint: `Run "kb login ${host}", or point DOCKER_CONFIG at the folder of a config.json that has "${host}" (in a pod: mount it at /kaniko/.docker/config.json), ${skip}`,
         cause: e,

@@ -10,6 +10,7 @@ import { buildFlags } from "../../src/cli/commands/build-flags.ts";
 import { toBuildOptions } from "../../src/cli/commands/build-options.ts";
 import { parseFlags } from "../../src/cli/flags.ts";
 import { executorArgv } from "../../src/cli/main.ts";
+import { registryClientOptions } from "../../src/build/registry-options.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, skopeoRaw, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
@@ -50,6 +51,8 @@ describe("Kaniko's flags", () => {
     expect(o.registry.pullRetries).toBe(3);
     expect(o.extractRetries).toBe(2);
     expect(o.ignorePaths).toEqual(["/x", "/var/run"]);
+    const retries = (argv: string[]) => registryClientOptions(toBuildOptions(parseFlags(argv, buildFlags), {}), {}).retries;
+    expect([retries([]), retries(["--image-download-retry", "7"]), retries(["--push-retry", "5", "--image-download-retry", "1"])]).toEqual([3, 7, 5]);
     expect(toBuildOptions(parseFlags(["--registry-mirror", "a.example"], buildFlags), { KANIKO_REGISTRY_MIRROR: "b.example" }).registry.mirrors).toEqual(["a.example", "b.example"]);
   });
 
