@@ -94,4 +94,5 @@ for (const b of built) {
   const mb = `${(b.size / 1e6).toFixed(1)} MB`;
   console.log(`${join(outdir, b.name).padEnd(32)} ${mb.padStart(9)}  ${(b.helper ? "embedded" : "MISSING").padEnd(8)}  ${b.seconds.toFixed(1)}s`);
 }
-for (const f of release.filter((r) => !built.some((b) => b.name === r.name))) console.log(`${join(outdir, f.name).padEnd(32)} ${`${(f.size / 1e6).toFixed(1)} MB`.padStart(9)}`);
+const sized = (n: number) => (n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`);
+for (const f of release.filter((r) => !built.some((b) => b.name === r.name))) console.log(`${join(outdir, f.name).padEnd(32)} ${sized(f.size).padStart(9)}`);
