@@ -49,6 +49,8 @@ export function stageExecutorContext(binary: string, opts: ExecutorOptions = {})
   chmodSync(join(root, "tmp"), 0o1777);
   // `kb` on PATH too; run under that name it is kb's full command line (kb build, kb version…).
   symlinkSync("/kaniko/executor", join(root, "kaniko/kb"));
+  // Kaniko's warmer: the same binary, which reads the warmer's flags under that name.
+  symlinkSync("/kaniko/executor", join(root, "kaniko/warmer"));
   writeFileSync(join(root, "etc/passwd"), `root:x:0:0:root:/root:${opts.debug ? "/busybox/sh" : "/kaniko/executor"}\n`);
   writeFileSync(join(root, "etc/group"), "root:x:0:\n");
   writeFileSync(join(root, "kaniko/.docker/config.json"), "{}\n");

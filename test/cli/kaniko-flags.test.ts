@@ -70,6 +70,7 @@ describe("Kaniko's flags", () => {
     expect(executorArgv("/kaniko/executor", ["version"])).toEqual(["version"]);
     expect(executorArgv("/kaniko/executor", [])).toEqual(["build"]);
     expect(executorArgv("/usr/local/bin/kb", ["--context", "x"])).toEqual(["--context", "x"]);
+    expect(executorArgv("/kaniko/warmer", ["--cache-dir=/cache", "--image=debian"])).toEqual(["warm", "--cache-dir=/cache", "--image=debian"]);
   });
 
   test("the migration guide lists every Kaniko flag and marks none Not supported", () => {
@@ -92,6 +93,23 @@ describe("Kaniko's flags against real registries", () => {
   });
   afterAll(async () => {
     await Promise.all([origin?.stop(), mirror?.stop(), mtls?.stop()]);
+  });
+
+  test("`kb warm` (Kaniko's warmer flags) fills a store that a later build reads base layers from", async () => {
+    const store = tempDir("kb-warm-");
+    const r = await kb(["warm", "--cache-dir", store, "--image", `${origin.host}/library/busybox`, "--image", `${mirror.host}/team/base:1`, "-q"]);
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split("\n")).toHaveLength(2);
+    const ls = await kb(["cache", "ls", "--cache-dir", store]);
+    expect(ls.out.match(/pulled-image/g)).toHaveLength(2);
+    const ctx = makeContext({ Dockerfile: `FROM ${origin.host}/library/busybox\nLABEL warmed=yes\n` });
+    const b = await kb(["build", "--cache-dir", store, "--no-push", "--progress", "plain", ctx]);
+    expect(b.code).toBe(0);
+    // the base's layer comes from the store (only its small config is asked of the registry)
+    const layer = (skopeoRaw(`${origin.host}/library/busybox`) as { layers: { digest: string }[] }).layers[0]!.digest;
+    expect(b.err).not.toContain(`pull ${layer.slice(0, 19)}`);
+    const none = await kb(["warm", "--cache-dir", store]);
+    expect(none.code).toBe(2);
   });
 
   test("--image-name-tag-with-digest-file writes NAME:TAG@DIGEST per destination (untagged = latest), as Kaniko", async () => {
