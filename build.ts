@@ -2,12 +2,14 @@
 // Usage: bun build.ts [--target host|all|bun-linux-x64|bun-linux-arm64|bun-linux-x64-musl|bun-linux-arm64-musl]
 //                     [--outdir dist] [--entry src/main.ts] [--name kb]
 // `--target host` (default) writes OUTDIR/kb; other targets write OUTDIR/kb-linux-<arch>[-musl] and
-// OUTDIR/SHA256SUMS (the release files install.sh downloads). Prints a size report.
+// OUTDIR/kb-linux-<arch>[-musl].gz, OUTDIR/install.sh and OUTDIR/SHA256SUMS over all of them (the release
+// folder `curl -fsSL <release>/install.sh | sh` needs; see scripts/release-files.ts). Prints a size report.
 
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { writeReleaseFiles } from "./scripts/release-files.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -86,11 +88,11 @@ for (const target of targets) {
   built.push({ name, target, size: statSync(outfile).size, sha: await sha256File(outfile), helper: Boolean(helper), seconds });
 }
 
-if (targetArg !== "host") {
-  writeFileSync(join(outdir, "SHA256SUMS"), built.map((b) => `${b.sha}  ${b.name}\n`).join(""));
-}
+const release = targetArg !== "host" ? await writeReleaseFiles(outdir, built.map((b) => b.name)) : [];
 console.log(`${"file".padEnd(32)} ${"size".padStart(9)}  helper    build`);
 for (const b of built) {
   const mb = `${(b.size / 1e6).toFixed(1)} MB`;
   console.log(`${join(outdir, b.name).padEnd(32)} ${mb.padStart(9)}  ${(b.helper ? "embedded" : "MISSING").padEnd(8)}  ${b.seconds.toFixed(1)}s`);
 }
+const sized = (n: number) => (n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`);
+for (const f of release.filter((r) => !built.some((b) => b.name === r.name))) console.log(`${join(outdir, f.name).padEnd(32)} ${sized(f.size).padStart(9)}`);

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs the kb binary for this Linux machine: curl -fsSL <release>/install.sh | sh [-s -- --version X]
-# Picks kb-linux-<x64|arm64>[-musl], checks it against the release's SHA256SUMS, and installs it atomically.
+# (or, to read it first: curl -fsSLO <release>/install.sh && sh install.sh)
+# Picks kb-linux-<x64|arm64>[-musl], downloads its .gz when gzip is here (about half the bytes), checks the
+# download and the unpacked binary against the release's SHA256SUMS, and installs it atomically.
 # Environment:
 #   KB_INSTALL_BASE_URL  release folder (default https://github.com/kb-build/kb/releases/latest/download);
 #                        with --version X, ".../latest/download" becomes ".../download/vX" (else "/vX" is appended)
 #   KB_INSTALL_DIR       where kb goes (default /usr/local/bin as root, else ~/.local/bin)
 #   KB_INSTALL_LIBC      gnu or musl, to override the detected C library
-# Needs: uname, curl or wget, sha256sum or shasum, mktemp. Never Node.
+# Needs: uname, curl or wget, sha256sum or shasum, mktemp; gzip if present. Never Node.
 set -eu
 
 default_base="https://github.com/kb-build/kb/releases/latest/download"
@@ -99,17 +101,28 @@ fi
 
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t kb-install.XXXXXX) || die "cannot create a temporary folder"
 
-say "downloading $asset from $base"
 fetch "$base/SHA256SUMS" "$tmp/SHA256SUMS" || die "cannot download \"$base/SHA256SUMS\" (wrong --version, or no network?)"
-fetch "$base/$asset" "$tmp/$asset" ||
-  die "cannot download \"$base/$asset\": this release may have no binary for linux/$arch ($libc)"
+sum_of() { awk -v f="$1" '$2 == f || $2 == "*" f { print $1; exit }' "$tmp/SHA256SUMS"; }
+check() { # check FILE NAME: FILE's sha256 must be SHA256SUMS's line for NAME
+  want=$(sum_of "$2")
+  [ -n "$want" ] || die "SHA256SUMS of this release has no line for \"$2\""
+  got=$(sha256 "$1")
+  [ "$got" = "$want" ] || die "checksum mismatch for \"$2\": expected $want, got $got. The download is damaged or tampered with; nothing was installed."
+}
 
-expected=$(awk -v f="$asset" '$2 == f || $2 == "*" f { print $1; exit }' "$tmp/SHA256SUMS")
-[ -n "$expected" ] || die "SHA256SUMS of this release has no line for \"$asset\""
-actual=$(sha256 "$tmp/$asset")
-if [ "$actual" != "$expected" ]; then
-  die "checksum mismatch for \"$asset\": expected $expected, got $actual. The download is damaged or tampered with; nothing was installed."
+if have gzip && [ -n "$(sum_of "$asset.gz")" ]; then
+  say "downloading $asset.gz from $base"
+  fetch "$base/$asset.gz" "$tmp/$asset.gz" ||
+    die "cannot download \"$base/$asset.gz\": this release may have no binary for linux/$arch ($libc)"
+  check "$tmp/$asset.gz" "$asset.gz"
+  gzip -dc "$tmp/$asset.gz" >"$tmp/$asset" || die "cannot unpack \"$asset.gz\" (disk full?)"
+  rm -f "$tmp/$asset.gz"
+else
+  say "downloading $asset from $base"
+  fetch "$base/$asset" "$tmp/$asset" ||
+    die "cannot download \"$base/$asset\": this release may have no binary for linux/$arch ($libc)"
 fi
+check "$tmp/$asset" "$asset"
 
 if [ -n "${KB_INSTALL_DIR:-}" ]; then
   dir=$KB_INSTALL_DIR

@@ -1,5 +1,5 @@
 // The kb executable.
-import { main } from "./cli/main.ts";
+import { executorArgv, main } from "./cli/main.ts";
 
-const code = await main(process.argv.slice(2));
+const code = await main(executorArgv(process.argv0, process.argv.slice(2)));
 process.exit(code);

@@ -12,6 +12,9 @@ export interface TlsOptions {
   ca?: string[];
   /** Skip certificate verification (--skip-tls-verify). */
   insecureSkipVerify?: boolean;
+  /** PEM client certificate and key for mutual TLS (--registry-client-cert). */
+  cert?: string;
+  key?: string;
 }
 
 /**
@@ -19,14 +22,14 @@ export interface TlsOptions {
  * Without TLS options it is the global fetch.
  */
 export function fetchWithTls(tls: TlsOptions | undefined): typeof fetch {
-  if (!tls || (!tls.ca?.length && !tls.insecureSkipVerify)) return fetch;
+  if (!tls || (!tls.ca?.length && !tls.insecureSkipVerify && !tls.cert)) return fetch;
   if (runtimeName === "bun") {
-    const tlsInit = { ca: tls.ca, rejectUnauthorized: !tls.insecureSkipVerify };
+    const tlsInit = { ca: tls.ca, rejectUnauthorized: !tls.insecureSkipVerify, ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) };
     return ((input: RequestInfo | URL, init?: RequestInit) =>
       fetch(input, { ...(init ?? {}), tls: tlsInit } as RequestInit)) as typeof fetch;
   }
   if (runtimeName === "deno") {
-    const client = g.Deno.createHttpClient({ caCerts: tls.ca ?? [] });
+    const client = g.Deno.createHttpClient({ caCerts: tls.ca ?? [], ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}) });
     return ((input: RequestInfo | URL, init?: RequestInit) =>
       fetch(input, { ...(init ?? {}), client } as RequestInit)) as typeof fetch;
   }

@@ -3,7 +3,8 @@
 
 import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const repo = join(import.meta.dir, "..");
@@ -17,14 +18,23 @@ test("the README has exactly two set-up commands: build the example, run the tes
   expect(commands[0]).toStartWith("npm ci && ");
 });
 
-test("the README's first command builds the example into an OCI layout that skopeo reads", () => {
-  const cmd = commands[0]!.replace(/^npm ci && /, "");
-  rmSync(join(repo, "hello-oci"), { recursive: true, force: true });
-  const r = spawnSync("bash", ["-c", cmd], { cwd: repo, encoding: "utf8", env: { ...process.env, KB_CACHE_DIR: join(repo, ".kb-test", "readme-cache") } });
-  if (r.status !== 0) console.log(r.stdout, r.stderr);
-  expect(r.status).toBe(0);
-  const s = spawnSync("skopeo", ["inspect", `oci:${join(repo, "hello-oci")}:latest`], { encoding: "utf8" });
-  expect(s.status).toBe(0);
-  expect(JSON.parse(s.stdout).Labels.greeting).toBe("hello");
-  rmSync(join(repo, "hello-oci"), { recursive: true, force: true });
+test("the README's first command builds the example into an OCI layout that skopeo reads, leaving the checkout's hello-oci alone", () => {
+  // The user's own hello-oci (the output of this very command) must survive the test suite: the layout goes to
+  // a temp dir instead; the command is otherwise run as written.
+  expect(commands[0]).toContain("dest=hello-oci ");
+  const tmp = mkdtempSync(join(tmpdir(), "kb-readme-"));
+  const mine = join(repo, "hello-oci");
+  const before = existsSync(mine) ? statSync(mine).mtimeMs : undefined;
+  try {
+    const cmd = commands[0]!.replace(/^npm ci && /, "").replace("dest=hello-oci ", `dest=${join(tmp, "hello-oci")} `);
+    const r = spawnSync("bash", ["-c", cmd], { cwd: repo, encoding: "utf8", env: { ...process.env, KB_CACHE_DIR: join(tmp, "cache") } });
+    if (r.status !== 0) console.log(r.stdout, r.stderr);
+    expect(r.status).toBe(0);
+    const s = spawnSync("skopeo", ["inspect", `oci:${join(tmp, "hello-oci")}:latest`], { encoding: "utf8" });
+    expect(s.status).toBe(0);
+    expect(JSON.parse(s.stdout).Labels.greeting).toBe("hello");
+    expect(existsSync(mine) ? statSync(mine).mtimeMs : undefined).toBe(before);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }, 120_000);

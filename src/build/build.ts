@@ -9,9 +9,10 @@ import { parseInstructions, DockerfileParser, type Node } from "../dockerfile/in
 import { assembleImage } from "../image/assemble.ts";
 import { hostPlatform } from "../image/platform.ts";
 import type { EventSink } from "../log/events.ts";
-import { createRegistryClient, defaultCredentials } from "../registry/index.ts";
+import { createRegistryClient } from "../registry/index.ts";
 import { openStore, takeLease, type Lease } from "../store/index.ts";
 import { gcAfterBuild } from "./gc-after-build.ts";
+import { startPushCheck } from "./push-check.ts";
 import { runStages } from "./engine.ts";
 import type { BuildOptions } from "./options.ts";
 import { parseTags, writeOutputs } from "./outputs.ts";
@@ -63,7 +64,10 @@ function dockerfileDisplayName(given: string | undefined, real: string): string 
 /** Builds an image as `opts` says, reporting progress to `sink`. Throws KbError on failure; pushes nothing then. */
 export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?: Record<string, string | undefined>; stdin?: ReadableStream<Uint8Array>; signal?: AbortSignal } = {}): Promise<BuildResult> {
   const started = performance.now();
-  const signal = deps.signal ?? new AbortController().signal;
+  const outer = deps.signal ?? new AbortController().signal;
+  // A failed push check aborts the steps already running beside it.
+  const inner = new AbortController();
+  const signal = AbortSignal.any([outer, inner.signal]);
   parseTags(opts);
   const platforms = targetPlatforms(opts);
   checkAttestationOutputs(opts.attest, opts.outputs);
@@ -89,6 +93,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     lease = await takeLease(store.dirs.root, store.dirs.locks);
     store.useLease(lease);
     const client = createRegistryClient(registryClientOptions(opts, env, sink));
+    const pushCheck = startPushCheck(opts, client, env, inner);
     const sde = opts.sourceDateEpoch;
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
@@ -103,6 +108,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
       return { config, platform, target: state, stages, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
     });
+    await pushCheck.done();
     await hashMemo.save().catch(() => undefined);
     await flushRemoteCache({ opts });
     for (const w of plan.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
@@ -128,6 +134,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     await gcAfterBuild(store, opts.cacheMaxBytes, sink);
     return { digest: out.digest, size: out.size, pushed: out.pushed, plan, timings: Object.fromEntries(timings), ms, layers };
   } catch (e) {
+    if (inner.signal.aborted) throw inner.signal.reason;
     if (signal.aborted && !(e instanceof KbError)) throw new KbError("BUILD", "Cannot finish the build: it was interrupted", { cause: e });
     throw e;
   } finally {

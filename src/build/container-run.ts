@@ -23,7 +23,9 @@ async function mappedFiles(): Promise<string[]> {
 async function skipPaths(env: EngineEnv): Promise<string[]> {
   const exe = process.execPath;
   const own = isCompiledBinary() ? (dirname(exe) === "/" ? exe : dirname(exe)) : join(import.meta.dir, "../..");
-  return containerSkipPaths("/", [env.store.dirs.root, env.context.root, own, ...(await mappedFiles()), ...env.opts.ignorePaths]);
+  // /busybox is the shell of the :debug executor image (Kaniko's ignore list keeps it too).
+  const busybox = await lstat("/busybox").then(() => ["/busybox"], () => []);
+  return containerSkipPaths("/", [env.store.dirs.root, env.context.root, own, ...busybox, ...(await mappedFiles()), ...env.opts.ignorePaths]);
 }
 
 const under = (skip: string[]) => (rel: string) => skip.some((s) => rel === s || rel.startsWith(`${s}/`));
@@ -76,7 +78,17 @@ export interface ContainerRunArgs {
 /** Runs one RUN in place and returns the diff stream's producer (call after the run). */
 export async function runInPlace(env: EngineEnv, st: StageState, a: ContainerRunArgs) {
   const skip = await skipPaths(env);
-  await syncRoot(env, st.layers, skip);
+  // --image-fs-extract-retry: a failed unpack into "/" starts again from a wiped root.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await syncRoot(env, st.layers, skip);
+      break;
+    } catch (e) {
+      applied = undefined;
+      if (env.signal.aborted || attempt >= (env.opts.extractRetries ?? 0)) throw e;
+      env.sink.emit({ type: "warning", message: `unpacking layers into / failed (${(e as Error).message}); trying again (${attempt + 1}/${env.opts.extractRetries})` });
+    }
+  }
   const secretPaths = a.secrets.map((s) => posix.normalize(s.target).slice(1));
   const c = await createContainerRun({ skip: [...skip.map((s) => `/${s}`), ...secretPaths.map((s) => `/${s}`)] });
   for (const s of a.secrets) {

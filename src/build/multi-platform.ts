@@ -12,7 +12,8 @@ import type { EventSink, KbEvent } from "../log/events.ts";
 import { writeOciIndex } from "../output/index.ts";
 import { pushIndex, sourceRepositoryOf, type RegistryClient } from "../registry/index.ts";
 import type { BuildOptions } from "./options.ts";
-import { parseTags, type OutputResult } from "./outputs.ts";
+import { writeDigestFiles } from "./digest-files.ts";
+import { parseTags, pushRefs, type OutputResult } from "./outputs.ts";
 
 /**
  * The platforms to build: `--platform` values normalised and without repeats, else this machine's.
@@ -109,17 +110,14 @@ export async function writeIndexOutputs(images: Image[], opts: BuildOptions, cli
       }
     }
     try {
-      const r = await pushIndex(client, refs, bytes, images, { mountFrom: (d) => mountFrom.get(d), signal });
+      const r = await pushIndex(client, pushRefs(opts, refs, digest), bytes, images, { mountFrom: (d) => mountFrom.get(d), signal });
       if (r.digest !== digest) throw new KbError("INTERNAL", `Cannot trust the push: registry digest "${r.digest}" is not "${digest}"`);
     } catch (e) {
       if (e instanceof KbError) throw e;
       throw new KbError("REGISTRY", `Cannot push "${refs[0]}": ${(e as Error).message}`, { cause: e });
     }
-    pushed.push(...refs.map((r) => r.toString()));
+    pushed.push(...pushRefs(opts, refs, digest).map((r) => r.toString()));
   }
-  if (opts.digestFile) await writeFile(opts.digestFile, digest);
-  if (opts.imageNameWithDigestFile) {
-    await writeFile(opts.imageNameWithDigestFile, refs.map((r) => `${r.registry}/${r.repository}@${digest}`).join("\n") + (refs.length ? "\n" : ""));
-  }
+  await writeDigestFiles(opts, refs, digest);
   return { digest, size, pushed };
 }

@@ -4,7 +4,7 @@ import type { Platform } from "../image/types.ts";
 import type { AttestOptions } from "../attest/options.ts";
 
 export type OutputSpec =
-  | { type: "registry"; ref: string }
+  | { type: "registry"; ref: string; pushByDigest?: boolean }
   | { type: "oci"; dest: string; tag?: string }
   | { type: "docker"; dest: string; tag?: string };
 
@@ -22,6 +22,16 @@ export interface RegistryOptions {
   certificates: Record<string, string>;
   skipTlsVerify: boolean | string[];
   pushRetries: number;
+  /** host → client certificate and key files (mutual TLS). */
+  clientCerts?: Record<string, { cert: string; key: string }>;
+  /** registry → hosts tried first for its pulls (Kaniko's --registry-map). */
+  registryMap?: Record<string, string[]>;
+  /** Never fall back from mirrors/map to the registry itself. */
+  skipDefaultFallback?: boolean;
+  /** A push refused because the tag is immutable counts as done (Kaniko's --push-ignore-immutable-tag-errors). */
+  ignoreImmutableTags?: boolean;
+  /** Retries of each pull request (Kaniko's --image-download-retry); the client uses the larger of this and pushRetries. */
+  pullRetries?: number;
 }
 
 export interface BuildOptions {
@@ -39,9 +49,13 @@ export interface BuildOptions {
   outputs: OutputSpec[];
   /** Tags for registry outputs, also used to name images in tar/oci outputs. */
   tags: string[];
+  /** Push by digest only, no tag (`--output type=registry,push-by-digest=true`): one platform of a scale-out build. */
+  pushByDigest?: boolean;
   noPush: boolean;
   digestFile?: string;
   imageNameWithDigestFile?: string;
+  /** Kaniko's --image-name-tag-with-digest-file: `NAME:TAG@DIGEST` lines. */
+  imageNameTagWithDigestFile?: string;
   cacheDir?: string;
   noCache: boolean;
   cacheRepo?: string;
@@ -62,9 +76,13 @@ export interface BuildOptions {
   /** Store size kept by the GC after the build (0 = no GC). @default defaultStoreCap() */
   cacheMaxBytes?: number;
   ignorePaths: string[];
+  /** Retries when unpacking a base layer fails, fetching the blob again (Kaniko's --image-fs-extract-retry). @default 0 */
+  extractRetries?: number;
   reportPath?: string;
   /** Parse and plan only; build nothing. */
   check: boolean;
   /** SBOM, provenance and signing (none when undefined). */
   attest?: AttestOptions;
+  /** Skip the push check that runs beside the first steps (Kaniko's --skip-push-permission-check). */
+  skipPushCheck?: boolean;
 }

@@ -3,17 +3,34 @@
 import { writeFile } from "node:fs/promises";
 import { KbError } from "../errors.ts";
 import type { Image } from "../image/image.ts";
-import { parseReference, type Reference } from "../image/reference.ts";
-import type { Descriptor } from "../image/types.ts";
+import { parseReference, withDigest, type Reference } from "../image/reference.ts";
+import type { Descriptor, Digest } from "../image/types.ts";
 import { writeDockerArchive, writeOciLayout } from "../output/index.ts";
 import { pushImage, sourceRepositoryOf, type RegistryClient } from "../registry/index.ts";
 import type { EventSink } from "../log/events.ts";
 import type { BuildOptions } from "./options.ts";
+import { writeDigestFiles } from "./digest-files.ts";
 
 export interface OutputResult {
   digest: string;
   size: number;
   pushed: string[];
+}
+
+/** Registry answers that mean "this tag is immutable" (Kaniko's errTagImmutable, executor/push.go). */
+const IMMUTABLE_TAG = ["The repository has enabled tag immutability", "cannot be overwritten because the repository is immutable", "configured as immutable", "TAG_INVALID", "MANIFEST_TAG_IMMUTABLE"];
+
+function isImmutableTagError(e: unknown): boolean {
+  const text = e instanceof Error ? e.message : String(e);
+  return IMMUTABLE_TAG.some((c) => text.includes(c));
+}
+
+/** Where the push goes: every tag, or with push-by-digest each repository by digest alone (no tag moves). */
+export function pushRefs(opts: Pick<BuildOptions, "pushByDigest">, refs: Reference[], digest: string): Reference[] {
+  if (!opts.pushByDigest) return refs;
+  const seen = new Map<string, Reference>();
+  for (const r of refs) if (!seen.has(r.name())) seen.set(r.name(), withDigest(r, digest as Digest));
+  return [...seen.values()];
 }
 
 /** Validates tags before anything is built, so a typo fails fast. */
@@ -46,17 +63,17 @@ export async function writeOutputs(img: Image, opts: BuildOptions, client: Regis
     }
     let result: Descriptor | { digest: string; size: number };
     try {
-      result = await pushImage(client, refs, img, { mountFrom: (d) => mountFrom.get(d), signal });
+      result = await pushImage(client, pushRefs(opts, refs, digest), img, { mountFrom: (d) => mountFrom.get(d), signal });
     } catch (e) {
-      if (e instanceof KbError) throw e;
-      throw new KbError("REGISTRY", `Cannot push "${refs[0]}": ${(e as Error).message}`, { cause: e });
+      if (opts.registry.ignoreImmutableTags && isImmutableTagError(e)) {
+        sink.emit({ type: "warning", message: `the registry keeps the tag as it is (immutable): ${(e as Error).message}` });
+        result = { digest, size: 0 };
+      } else if (e instanceof KbError) throw e;
+      else throw new KbError("REGISTRY", `Cannot push "${refs[0]}": ${(e as Error).message}`, { cause: e });
     }
     if (result.digest !== digest) throw new KbError("INTERNAL", `Cannot trust the push: registry digest "${result.digest}" is not "${digest}"`);
-    pushed.push(...refs.map((r) => r.toString()));
+    pushed.push(...pushRefs(opts, refs, digest).map((r) => r.toString()));
   }
-  if (opts.digestFile) await writeFile(opts.digestFile, digest);
-  if (opts.imageNameWithDigestFile) {
-    await writeFile(opts.imageNameWithDigestFile, refs.map((r) => `${r.registry}/${r.repository}@${digest}`).join("\n") + (refs.length ? "\n" : ""));
-  }
+  await writeDigestFiles(opts, refs, digest);
   return { digest, size, pushed };
 }

@@ -18,7 +18,7 @@ export interface PlannedStage {
   platform: Platform;
   /** Indexes of stages this one needs (FROM, COPY --from, RUN --mount from). */
   deps: number[];
-  /** Display name: the AS name or the index. */
+  /** Display name: the AS name, else "stage-N" as BuildKit labels it. */
   display: string;
 }
 
@@ -134,7 +134,7 @@ export function planBuild(
         } else checkNotTypo(w, stages, inst);
       }
     }
-    return { stage, from, base, platform, deps: [...deps].sort((a, b) => a - b), display: stage.name ?? String(i) };
+    return { stage, from, base, platform, deps: [...deps].sort((a, b) => a - b), display: stage.name ?? `stage-${i}` };
   });
   let target = planned.length - 1;
   if (opts.target !== undefined) {

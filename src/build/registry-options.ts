@@ -10,8 +10,11 @@ export function registryClientOptions(opts: BuildOptions, env: Record<string, st
     insecure: [...opts.registry.insecure, ...(Array.isArray(skip) ? skip : skip ? ["*"] : [])],
     mirrors: opts.registry.mirrors,
     caCerts: opts.registry.certificates,
+    clientCerts: opts.registry.clientCerts,
+    registryMap: opts.registry.registryMap,
+    skipDefaultFallback: opts.registry.skipDefaultFallback,
     auth: defaultCredentials(env),
-    retries: opts.registry.pushRetries,
+    retries: Math.max(opts.registry.pushRetries, opts.registry.pullRetries ?? 0),
     env,
     onProgress: sink ? (ev) => sink.emit({ type: "progress", id: ev.id, action: ev.action, done: ev.done, total: ev.total, finished: ev.finished }) : undefined,
   };

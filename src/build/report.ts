@@ -27,6 +27,8 @@ export interface BuildReport {
   layers: ReportLayer[];
   timings: Record<string, number>;
   warnings: string[];
+  /** Why the build failed (a failed build still gets its report, up to where it stopped). */
+  error?: string;
 }
 
 /** Turns the timeline into steps with start/end times. */
@@ -69,7 +71,7 @@ export function renderReportHtml(r: BuildReport): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>kb build report</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}code{font-size:12px}table{border-collapse:collapse}td{padding:2px 12px 2px 0}.k{color:#666}</style></head><body>
 <h1>kb build report</h1>
-<p><span class="k">image</span> <code>${esc(r.digest ?? "(not built)")}</code> · <span class="k">size</span> ${mb(r.size ?? 0)} · <span class="k">time</span> ${(r.totalMs / 1000).toFixed(2)} s · <span class="k">stages</span> ${stages.length}${r.pushed.length ? ` · <span class="k">pushed</span> ${esc(r.pushed.join(", "))}` : ""}</p>
+${r.error ? `<p><strong>Build failed:</strong> <code>${esc(r.error)}</code></p>\n` : ""}<p><span class="k">image</span> <code>${esc(r.digest ?? "(not built)")}</code> · <span class="k">size</span> ${mb(r.size ?? 0)} · <span class="k">time</span> ${(r.totalMs / 1000).toFixed(2)} s · <span class="k">stages</span> ${stages.length}${r.pushed.length ? ` · <span class="k">pushed</span> ${esc(r.pushed.join(", "))}` : ""}</p>
 <h2>Steps</h2><p class="k">orange: ran · blue: cached</p>${timeline}
 <h2>Layers</h2>${layerChart}
 <h2>Where the time went</h2><table>${timeRows}</table>
@@ -79,7 +81,7 @@ ${r.warnings.length ? `<h2>Warnings</h2><ul>${r.warnings.map((w) => `<li>${esc(w
 }
 
 /** Writes the report as HTML or JSON, by the file's extension. */
-export async function writeReport(path: string, result: BuildResult, events: TimedEvent[], layers: ReportLayer[] = result.layers ?? []): Promise<void> {
+export async function writeReport(path: string, result: Pick<BuildResult, "digest" | "size" | "pushed" | "ms" | "timings" | "layers">, events: TimedEvent[], layers: ReportLayer[] = result.layers ?? [], error?: string): Promise<void> {
   const report: BuildReport = {
     digest: result.digest,
     size: result.size,
@@ -89,6 +91,7 @@ export async function writeReport(path: string, result: BuildResult, events: Tim
     layers,
     timings: result.timings,
     warnings: events.flatMap(({ ev }) => (ev.type === "warning" ? [ev.message] : [])),
+    ...(error ? { error } : {}),
   };
   await writeFile(path, path.endsWith(".json") ? JSON.stringify(report, null, 2) + "\n" : renderReportHtml(report));
 }

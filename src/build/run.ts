@@ -86,8 +86,10 @@ async function execute(
   const choice = await sandboxFor(env);
   const userSpec = st.config.config?.User || "0";
   const tail: string[] = [];
+  // One streaming decoder per stream: a UTF-8 character split across two chunks stays whole.
+  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   const onOut = (stream: "stdout" | "stderr") => (chunk: Uint8Array) => {
-    const t = new TextDecoder().decode(chunk);
+    const t = decoders[stream].decode(chunk, { stream: true });
     for (const line of t.split("\n")) if (line) tail.push(line);
     while (tail.length > 15) tail.shift();
     env.sink.emit({ type: "step-output", stage: st.name, step, stream, text: t });

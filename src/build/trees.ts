@@ -36,26 +36,31 @@ export async function extractedTree(
   return env.store.withLock(lockName, async () => {
     if (await complete(dir)) return join(dir, "root");
     const t0 = performance.now();
-    const tmp = env.store.tempPath("-tree");
-    await mkdir(join(tmp, "root"), { recursive: true });
-    try {
-      const implicit: string[] = [];
-      for (const l of layers) {
-        await extractTar(await l.layer.uncompressed(env.signal), join(tmp, "root"), {
-          whiteouts,
-          chown: isRoot(),
-          devices: isRoot() ? "create" : "skip",
-          onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
-          onImplicitDir: fixImplicit ? (d) => void implicit.push(d) : undefined,
-        });
+    // --image-fs-extract-retry: a failed unpack starts again from an empty temp tree.
+    for (let attempt = 0; ; attempt++) {
+      const tmp = env.store.tempPath("-tree");
+      await mkdir(join(tmp, "root"), { recursive: true });
+      try {
+        const implicit: string[] = [];
+        for (const l of layers) {
+          await extractTar(await l.layer.uncompressed(env.signal), join(tmp, "root"), {
+            whiteouts,
+            chown: isRoot(),
+            devices: isRoot() ? "create" : "skip",
+            onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
+            onImplicitDir: fixImplicit ? (d) => void implicit.push(d) : undefined,
+          });
+        }
+        await fixImplicit?.(join(tmp, "root"), implicit);
+        await mkdir(join(tmp, ".kb-complete"));
+        await rm(dir, { recursive: true, force: true });
+        await rename(tmp, dir);
+        break;
+      } catch (e) {
+        await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        if (env.signal.aborted || attempt >= (env.opts.extractRetries ?? 0)) throw e;
+        env.sink.emit({ type: "warning", message: `unpacking layers failed (${(e as Error).message}); trying again (${attempt + 1}/${env.opts.extractRetries})` });
       }
-      await fixImplicit?.(join(tmp, "root"), implicit);
-      await mkdir(join(tmp, ".kb-complete"));
-      await rm(dir, { recursive: true, force: true });
-      await rename(tmp, dir);
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-      throw e;
     }
     addTiming(env, "extract", performance.now() - t0);
     return join(dir, "root");

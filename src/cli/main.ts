@@ -14,6 +14,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandRun
   build: { summary: "Build an image from a Dockerfile", load: async () => (await import("./commands/build.ts")).runBuildCommand },
   pull: { summary: "Pull an image into the store or an OCI layout", load: async () => (await import("./commands/image-commands.ts")).runPull },
   push: { summary: "Push oci:DIR or docker-archive:FILE to a registry", load: async () => (await import("./commands/image-commands.ts")).runPush },
+  warm: { summary: "Pull base images into the store ahead of builds (Kaniko's warmer)", load: async () => (await import("./commands/warm.ts")).runWarm },
+  index: { summary: "Create a multi-platform index from images in registries", load: async () => (await import("./commands/index-create.ts")).runIndex },
   inspect: { summary: "Show an image's platforms, layers and config", load: async () => (await import("./commands/image-commands.ts")).runInspect },
   login: { summary: "Save registry credentials in Docker's config.json", load: async () => (await import("./commands/login.ts")).runLogin },
   sign: { summary: "Sign an image in a registry with a cosign key", load: async () => (await import("./commands/sign.ts")).runSign },
@@ -61,6 +63,19 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const result = { code: 0 };
   await runCommand(commandTree(io, result), { rawArgs: argv });
   return result.code;
+}
+
+/**
+ * Kaniko's entry point: run as `/kaniko/executor` (the name kb has in the executor images), kb takes Kaniko's
+ * command line, which has no subcommand: `executor --context … --destination …` is `kb build --context …`.
+ * A kb command name first (`executor version`) still runs that command. Run as `/kaniko/warmer`, Kaniko's warmer
+ * command line is `kb warm …`.
+ */
+export function executorArgv(argv0: string | undefined, argv: string[]): string[] {
+  const name = (argv0 ?? "").split("/").pop();
+  if (name === "warmer") return argv[0] && argv[0] in commands ? argv : ["warm", ...argv];
+  if (name !== "executor") return argv;
+  return argv[0] && argv[0] in commands ? argv : ["build", ...argv];
 }
 
 /** Runs kb with argv (without the program name) and returns the exit code. */

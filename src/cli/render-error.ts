@@ -55,7 +55,9 @@ export function renderError(err: unknown, debug = false): string {
   return printable(out.join("\n")) + "\n";
 }
 
-/** Exit code for an error: 2 for usage errors, 1 for everything else. */
+/** Exit code for an error: the one it carries (130/143 after a signal), 2 for usage errors, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
+  const carried = (err as { exitCode?: unknown } | undefined)?.exitCode;
+  if (typeof carried === "number") return carried;
   return err instanceof KbError && err.code === "USAGE" ? 2 : 1;
 }

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { open } from "node:fs/promises";
+import { KbError } from "../errors.ts";
 import type { Digest } from "../image/types.ts";
 import type { ResolvedSource } from "./sources.ts";
 import { walkSource } from "./walk-source.ts";
@@ -63,6 +64,13 @@ export async function hashFile(absPath: string, signal?: AbortSignal, size?: num
   return h.digest("hex");
 }
 
+/** A context file kb may not read (EACCES, EPERM) gets the same clear error as an unreadable directory. */
+function unreadable(rel: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== "EACCES" && code !== "EPERM") return err;
+  return new KbError("CONTEXT", `Cannot read "${rel}" in the build context: ${code}`, { hint: `Make "${rel}" readable, or exclude it in .dockerignore`, cause: err });
+}
+
 /**
  * One digest over exactly what the COPY reads: for each source in order, each entry's destination path,
  * type, permission bits (`mode & 0o7777`), link target and content sha256. Mtime, uid and gid never count.
@@ -78,7 +86,7 @@ export async function hashSources(resolved: ResolvedSource[], opts: HashOptions 
       let content = "";
       if (e.type === "file") {
         const key = memoKey(e);
-        content = opts.memo?.get(key) ?? (await hashFile(e.absPath, opts.signal, e.size));
+        content = opts.memo?.get(key) ?? (await hashFile(e.absPath, opts.signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err))));
         opts.memo?.set(key, content);
       }
       h.update(`${JSON.stringify([e.type, e.destRel, e.mode & 0o7777, e.linkTarget ?? "", content])}\n`);

@@ -3,7 +3,8 @@
 import { expect, test } from "bun:test";
 import { KbError } from "../errors.ts";
 import { detectContainer, hasCapSysAdmin, parseSubIds } from "./_host-facts.ts";
-import { chooseIsolation, formatIsolationReport, probeIsolation, type IsolationReport } from "./isolation.ts";
+import { readFileSync } from "node:fs";
+import { chooseIsolation, formatIsolationReport, freeSubidRange, probeIsolation, type IsolationReport } from "./isolation.ts";
 
 test("`parseSubIds()` finds the range by name or uid and skips malformed lines", () => {
   const text = "bad line\nalice:x:65536\nbob:100000:65536\n1001:300000:1000\nalice:-1:5\nalice:200000:65536\n";
@@ -43,7 +44,8 @@ test("`chooseIsolation()` walks the ladder: root, rootless (full range or one id
   const tool = { path: "/usr/bin/newuidmap", setuid: true };
   const single = chooseIsolation("auto", report({ userns: { ok: true }, newuidmap: tool, newgidmap: tool }));
   expect(single.idMap).toEqual({ uids: [{ inside: 0, outside: 1000, count: 1 }], gids: [{ inside: 0, outside: 1000, count: 1 }] });
-  expect(single.warnings[0]).toContain("sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 u");
+  const free = freeSubidRange(readOr("/etc/subuid"), readOr("/etc/subgid"));
+  expect(single.warnings[0]).toContain(`sudo usermod --add-subuids ${free} --add-subgids ${free} u`);
   const full = chooseIsolation("auto", report({
     userns: { ok: true }, subids: { ok: true }, subuid: { start: 100000, count: 65536 }, subgid: { start: 100000, count: 65536 },
     newuidmap: tool, newgidmap: { ...tool, path: "/usr/bin/newgidmap" },
@@ -75,4 +77,18 @@ test("`probeIsolation()` probes this host by running the helper, and the report 
   const text = formatIsolationReport(r, r.userns?.ok || r.root?.ok ? chooseIsolation("auto", r) : undefined);
   expect(text).toContain("user namespace (1 id)");
   console.log(text);
+});
+
+function readOr(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+test("`freeSubidRange()` proposes the range after the highest one in /etc/subuid and /etc/subgid", () => {
+  expect(freeSubidRange("", "")).toBe("100000-165535");
+  expect(freeSubidRange("alice:100000:65536\nbob:165536:65536\n", "alice:100000:65536\n")).toBe("231072-296607");
+  expect(freeSubidRange("# comment\nbroken line\n", "carol:500000:1000\n")).toBe("501000-566535");
 });

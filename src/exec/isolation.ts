@@ -1,6 +1,6 @@
 // The isolation ladder: probe what this host allows (by trying it), choose a mode, explain it for `kb doctor`.
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { KbError } from "../errors.ts";
@@ -119,10 +119,37 @@ export function usernsAdvice(r: IsolationReport): string[] {
   return out;
 }
 
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * A 65536-id range no user has in /etc/subuid or /etc/subgid yet ("START-END"): right after the highest range
+ * in use, never below 100000 (as useradd allocates them).
+ * @example freeSubidRange("alice:100000:65536\n", "") // "165536-231071"
+ */
+export function freeSubidRange(subuid: string, subgid: string): string {
+  let end = 100000;
+  for (const line of `${subuid}\n${subgid}`.split("\n")) {
+    const [, start, count] = line.trim().split(":");
+    const s = Number(start);
+    const c = Number(count);
+    if (Number.isFinite(s) && Number.isFinite(c) && c > 0) end = Math.max(end, s + c);
+  }
+  return `${end}-${end + 65535}`;
+}
+
 function subidAdvice(r: IsolationReport): string {
   const who = r.user ?? String(r.uid);
   if (!r.newuidmap?.setuid || !r.newgidmap?.setuid) return "newuidmap/newgidmap are missing or not setuid root (apt-get install uidmap)";
-  if (!r.subuid || !r.subgid) return `no /etc/subuid or /etc/subgid range for "${who}": sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${who}`;
+  if (!r.subuid || !r.subgid) {
+    const range = freeSubidRange(readText("/etc/subuid"), readText("/etc/subgid"));
+    return `no /etc/subuid or /etc/subgid range for "${who}": sudo usermod --add-subuids ${range} --add-subgids ${range} ${who}`;
+  }
   return `newuidmap with the /etc/subuid range failed: ${r.subids?.error ?? "not probed"}`;
 }
 

@@ -26,3 +26,15 @@ describe("createReporter()", () => {
     expect(typeof line.time).toBe("string");
   });
 });
+
+test("`createReporter()` prints a RUN's output in whole lines, however the chunks fall", () => {
+  let out = "";
+  const r = createReporter({ mode: "plain", write: (t) => void (out += t), tty: false });
+  const o = (stream: "stdout" | "stderr", text: string) => r.emit({ type: "step-output", stage: "stage-0", step: 2, stream, text });
+  o("stderr", "/usr/bin/ld");
+  o("stdout", "building\n");
+  o("stderr", ": cannot open output file\nsecond ");
+  o("stderr", "line without end");
+  r.emit({ type: "step-end", stage: "stage-0", step: 2, cached: false, ms: 1, text: "RUN make" });
+  expect(out).toBe("building\n/usr/bin/ld: cannot open output file\nsecond line without end\n");
+});

@@ -50,7 +50,20 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
   const firstSeen = new Map<string, number>();
   const level = opts.level ?? 3;
 
+  const partial = new Map<string, string>();
+  /** Writes what is left of a step's unfinished output lines (all steps' with no `stage`). */
+  const flush = (stage?: string, step?: number) => {
+    for (const [key, rest] of partial) {
+      const [s, n] = key.split("\0");
+      if (stage !== undefined && (s !== stage || Number(n) !== step)) continue;
+      write(`${rest}\n`);
+      partial.delete(key);
+    }
+  };
+
   const plain = (ev: KbEvent) => {
+    if (ev.type === "step-end") flush(ev.stage, ev.step);
+    else if (partial.size && ev.type !== "step-output" && ev.type !== "progress") flush();
     switch (ev.type) {
       case "step-start": {
         const st = ev.stageCount > 1 ? `[${ev.stage} ${ev.stageIndex + 1}/${ev.stageCount}] ` : "";
@@ -61,9 +74,18 @@ export function createReporter(opts: ReporterOptions): EventSink & { logger: Con
         if (ev.cached) write(`${stamp()}  CACHED ${printable(ev.text)}\n`);
         else if (level >= 3 && ev.ms >= 100) write(`${stamp()}  done in ${fmtMs(ev.ms)}\n`);
         return;
-      case "step-output":
-        if (level >= 3) write(ev.text.endsWith("\n") ? ev.text : `${ev.text}\n`);
+      case "step-output": {
+        if (level < 3) return;
+        // A RUN's output arrives in pipe-sized chunks that may end mid-line: print whole lines only, and keep
+        // the rest until its newline (or the step's end).
+        const key = `${ev.stage}\0${ev.step}\0${ev.stream}`;
+        const text = (partial.get(key) ?? "") + ev.text;
+        const cut = text.lastIndexOf("\n") + 1;
+        if (cut > 0) write(text.slice(0, cut));
+        if (cut < text.length) partial.set(key, text.slice(cut));
+        else partial.delete(key);
         return;
+      }
       case "progress": {
         if (level < 3) return;
         const now = Date.now();

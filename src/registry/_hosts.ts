@@ -20,6 +20,8 @@ export interface HostState {
 export interface HostOptions {
   insecure: string[];
   caCerts: Record<string, string>;
+  /** host[:port] → client certificate and key files for mutual TLS. */
+  clientCerts?: Record<string, { cert: string; key: string }>;
   userAgent: string;
   env: Record<string, string | undefined>;
 }
@@ -56,7 +58,9 @@ export function fetchForHost(host: string, o: HostOptions): typeof fetch {
   const caFile = o.caCerts[host] ?? o.caCerts[hostOnly(host)];
   if (caFile) ca.push(readPem(caFile, `CA certificate for "${host}"`));
   if (o.env.SSL_CERT_FILE) ca.push(readPem(o.env.SSL_CERT_FILE, "SSL_CERT_FILE"));
-  return fetchWithTls({ ca, insecureSkipVerify: isInsecure(host, o.insecure) });
+  const client = o.clientCerts?.[host] ?? o.clientCerts?.[hostOnly(host)];
+  const mtls = client ? { cert: readPem(client.cert, `client certificate for "${host}"`), key: readPem(client.key, `client key for "${host}"`) } : {};
+  return fetchWithTls({ ca, insecureSkipVerify: isInsecure(host, o.insecure), ...mtls });
 }
 
 /** How long a registry may take to start answering a request (KB_REGISTRY_TIMEOUT seconds overrides). */

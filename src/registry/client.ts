@@ -28,6 +28,12 @@ export interface RegistryClientOptions {
   mirrors?: string[];
   /** host[:port] → path of a PEM CA bundle to trust for that host. @default {} */
   caCerts?: Record<string, string>;
+  /** host[:port] → client certificate and key files (PEM) for mutual TLS. @default {} */
+  clientCerts?: Record<string, { cert: string; key: string }>;
+  /** Registry → hosts tried first for its pulls, in order (Kaniko's --registry-map). @default {} */
+  registryMap?: Record<string, string[]>;
+  /** With mirrors or a map for a registry, never pull from the registry itself. @default false */
+  skipDefaultFallback?: boolean;
   /** @default defaultCredentials() (KB_REGISTRY_AUTH, then Docker config files) */
   auth?: CredentialSource;
   /** Extra attempts on 429/5xx/connection resets. @default 4 */
@@ -89,7 +95,7 @@ export interface RegistryClient {
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
   const env = opts.env ?? process.env;
   const userAgent = opts.userAgent ?? "kb/0.1";
-  const hostOpts = { insecure: opts.insecure ?? [], caCerts: opts.caCerts ?? {}, userAgent, env };
+  const hostOpts = { insecure: opts.insecure ?? [], caCerts: opts.caCerts ?? {}, clientCerts: opts.clientCerts ?? {}, userAgent, env };
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retryPolicy, retries: opts.retries ?? opts.retryPolicy?.retries ?? DEFAULT_RETRY.retries };
   const secrets = new Set<string>();
   const auth = new Authenticator({ credentials: opts.auth ?? defaultCredentials(env), userAgent, secrets });
@@ -108,13 +114,15 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   const targets = (req: RegistryRequest): { credHost: string; state: () => Promise<HostState> }[] => {
     const api = registryApiHost(req.registry);
     const origin = { credHost: req.registry, state: () => hostState(api, api) };
-    if (!req.mirrors || req.registry !== "docker.io" || (req.method !== "GET" && req.method !== "HEAD")) return [origin];
-    const mirrors = (opts.mirrors ?? []).map((m) => {
+    if (!req.mirrors || (req.method !== "GET" && req.method !== "HEAD")) return [origin];
+    const hosts = [...(req.registry === "docker.io" ? (opts.mirrors ?? []) : []), ...mappedHosts(opts.registryMap ?? {}, req.registry)];
+    if (!hosts.length) return [origin];
+    const mirrors = hosts.map((m) => {
       const scheme = /^(https?):\/\//.exec(m)?.[1];
       const host = m.replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "");
       return { credHost: host, state: () => hostState(m, host, scheme ? `${scheme}://${host}` : undefined) };
     });
-    return [...mirrors, origin];
+    return opts.skipDefaultFallback ? mirrors : [...mirrors, origin];
   };
 
   async function send(req: RegistryRequest, credHost: string, st: HostState): Promise<RegistryResponse> {
@@ -123,7 +131,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     let challenge = st.challenge;
     let authorization = await auth.header(credHost, challenge, scopes, st.fetch, req.signal);
     let url = req.url ?? `${st.base}${req.path}`;
-    const ctx = (): RequestContext => ({ action: req.action, subject: req.subject, method: req.method, url: redact(url, secrets), host: credHost });
+    const hadCredentials = (await auth.credentialsFor(credHost)) !== undefined;
+    const ctx = (): RequestContext => ({ action: req.action, subject: req.subject, method: req.method, url: redact(url, secrets), host: credHost, push: req.push, hadCredentials });
     let refreshedAuth = false;
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
@@ -194,6 +203,12 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       await send({ registry, repository: "", method: "GET", path: "/v2/", action: "log in to", subject: registry, signal }, registry, { ...st });
     },
   };
+}
+
+/** The hosts --registry-map names for a registry (keys "index.docker.io" and "docker.io" are one registry). */
+function mappedHosts(map: Record<string, string[]>, registry: string): string[] {
+  const norm = (r: string) => (["index.docker.io", "registry-1.docker.io", "docker.io"].includes(r) ? "docker.io" : r);
+  return Object.entries(map).flatMap(([k, v]) => (norm(k) === norm(registry) ? v : []));
 }
 
 /** fetch with redirects followed by hand, so Authorization never goes to another origin. */

@@ -16,6 +16,10 @@ export interface RequestContext {
   method: string;
   url: string;
   host: string;
+  /** The request asked for push scope (the hint then speaks of pushing, even for a HEAD). */
+  push?: boolean;
+  /** Whether kb had credentials for the host: a 401 then means "rejected", else "missing". */
+  hadCredentials?: boolean;
 }
 
 /** Statuses worth retrying: timeouts, rate limits and server-side failures. */
@@ -75,7 +79,7 @@ export async function responseError(res: Response, ctx: RequestContext, secrets:
   const detail = messages.length ? ` "${messages.join("; ").slice(0, 300)}"` : "";
   const msg = `Cannot ${ctx.action} "${ctx.subject}": ${ctx.method} ${ctx.url} returned ${res.status}${what}${detail}`;
   const hints: Partial<Record<KbErrorCode, string>> = {
-    REGISTRY_UNAUTHORIZED: `Run "kb login ${ctx.host}" (or check that the account may ${ctx.method === "GET" || ctx.method === "HEAD" ? "pull" : "push"} this repository)`,
+    REGISTRY_UNAUTHORIZED: `${ctx.hadCredentials === false ? `kb found no credentials for "${ctx.host}": run` : ctx.hadCredentials ? `the registry refused the credentials kb has for "${ctx.host}": check them, or run` : "Run"} "kb login ${ctx.host}" (or check that the account may ${ctx.push || !(ctx.method === "GET" || ctx.method === "HEAD") ? "push to" : "pull"} this repository)`,
     REGISTRY_NOT_FOUND: "Check the registry, repository and tag names",
     MANIFEST_INVALID: "The registry rejected the manifest; push its blobs first and check its media type",
   };
@@ -83,13 +87,15 @@ export async function responseError(res: Response, ctx: RequestContext, secrets:
     hint: hints[code] ?? (isTemporaryStatus(res.status) ? "The registry had a temporary failure; retry later" : undefined),
     temporary: isTemporaryStatus(res.status),
   });
-  Object.assign(err, { status: res.status, registryCodes: codes });
+  Object.assign(err, { status: res.status, registryCodes: codes, hadCredentials: ctx.hadCredentials });
   return err;
 }
 
 /** Builds the KbError for a request that never got an answer (refused, reset, TLS failure). */
 export function networkError(cause: unknown, ctx: RequestContext, secrets: Iterable<string> = []): KbError {
-  const why = cause instanceof Error ? `${(cause as { code?: string }).code ?? cause.name}: ${cause.message}` : String(cause);
+  const code = cause instanceof Error ? ((cause as { code?: string }).code ?? cause.name) : "";
+  // Bun's messages already start with the code ("ECONNREFUSED: Unable to connect…"): say it once.
+  const why = cause instanceof Error ? (cause.message.startsWith(`${code}:`) ? cause.message : `${code}: ${cause.message}`) : String(cause);
   const tls = /certificate|tls|ssl|self.signed|UNABLE_TO_VERIFY/i.test(why);
   return new KbError("REGISTRY", redact(`Cannot ${ctx.action} "${ctx.subject}": ${ctx.method} ${ctx.url} failed: ${why}`, secrets), {
     hint: tls

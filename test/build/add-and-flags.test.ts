@@ -86,7 +86,7 @@ describe("ADD", () => {
     expect(readFileSync(join(r.root, "src/README"), "utf8")).toBe("v1\n");
     expect(existsSync(join(r.root, "src/.git"))).toBe(false);
     expect(existsSync(join(r.root, "full/.git"))).toBe(true);
-  });
+  }, 60_000); // git init, commits and a clone: seconds under load
 });
 
 describe("COPY flags and heredocs", () => {

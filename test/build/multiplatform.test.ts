@@ -34,7 +34,8 @@ beforeAll(async () => {
   single = await pushBusyboxImage(reg, "library/busybox-amd64only");
   cache = tempDir("kb-cache-");
   dirs.push(cache);
-});
+  // Packing the two busybox images (gzip -6 of each rootfs) takes seconds, more on a loaded machine: not bun's 5 s.
+}, 300_000);
 afterAll(() => {
   reg?.stop();
   cleanup(...dirs);

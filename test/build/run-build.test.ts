@@ -75,7 +75,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
     expect(b.err).toContain("single id");
     expect(b.err).toContain("chown");
     expect(b.err).toContain("Dockerfile:2");
-  });
+  }, 120_000); // two subprocess builds: seconds, more on a loaded machine (a timeout here also stops the registry)
 
   test("as a user with an /etc/subuid range: chown to uid 1000 works", async () => {
     ensureSubidUser();
@@ -88,7 +88,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
     const t = listTree(unpackFromRegistry(ref));
     expect(t["owned/f"]).toMatchObject({ uid: 1000, gid: 1000 });
     expect(t["owned"]).toMatchObject({ uid: 1000, gid: 1000 });
-  });
+  }, 120_000);
 
   test("a failing RUN stops the build with its exit code, line and output; nothing is pushed", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo first\nRUN echo about to fail >&2 && exit 3\nRUN echo never\n` });

@@ -128,7 +128,7 @@ describe("kb push", () => {
       expect(digestOf(dest)).toBe(platform === "all" ? digestOf(multi) : digestOf(single));
     }
     expect(rawOf(`${b.host}/ferried/multi:latest`)).toBe(rawOf(multi));
-  });
+  }, 60_000);
 
   test("`kb push` usage errors exit 2; a layout without the tag exits 1 and lists the tags", async () => {
     expect((await kb(["push", "oci:x"])).code).toBe(2);

@@ -33,8 +33,8 @@ describe.skipIf(!!skip)("the kb executor image", () => {
     const r = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--progress", "plain", "-t", ref, ctx]);
     expect(r.code).toBe(0);
     const cfg = skopeoConfig(ref).config as { Entrypoint: string[]; Env: string[] };
-    expect(cfg.Entrypoint).toEqual(["/kb/kb", "build"]);
-    expect(cfg.Env).toContain("DOCKER_CONFIG=/kb/.docker");
+    expect(cfg.Entrypoint).toEqual(["/kaniko/executor"]);
+    expect(cfg.Env).toContain("DOCKER_CONFIG=/kaniko/.docker/");
 
     const rootfs = unpackFromRegistry(ref);
     // What a container runtime gives a pod: /proc (mounted by unshare), /dev nodes, the mounted workspace.
@@ -44,7 +44,8 @@ describe.skipIf(!!skip)("the kb executor image", () => {
     writeFileSync(join(rootfs, "workspace/Dockerfile"), `FROM ${base}\nRUN echo "built in a pod" > /pod.txt\nCOPY note.txt /note.txt\n`);
     writeFileSync(join(rootfs, "workspace/note.txt"), "note\n");
     const out = `${reg.host}/kb/from-pod:1`;
-    const run = await runInRoot(rootfs, ["/kb/kb", "build", "--force", "--context", "dir:///workspace", "--dockerfile", "/workspace/Dockerfile", "--destination", out, "--verbosity", "info", "--snapshot-mode", "redo"], { HOME: "/root", DOCKER_CONFIG: "/kb/.docker", KB_CACHE_DIR: "/kb/cache" });
+    // Kaniko's command line: no subcommand, the executor's name says "build".
+    const run = await runInRoot(rootfs, ["/kaniko/executor", "--force", "--context", "dir:///workspace", "--dockerfile", "/workspace/Dockerfile", "--destination", out, "--verbosity", "info", "--snapshot-mode", "redo"], { HOME: "/root", DOCKER_CONFIG: "/kaniko/.docker/", KB_CACHE_DIR: "/kaniko/cache" });
     if (run.code !== 0) console.log(run.stderr);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("container");
@@ -52,6 +53,6 @@ describe.skipIf(!!skip)("the kb executor image", () => {
     const built = unpackFromRegistry(out);
     expect(readFileSync(join(built, "pod.txt"), "utf8")).toBe("built in a pod\n");
     expect(readFileSync(join(built, "note.txt"), "utf8")).toBe("note\n");
-    expect(existsSync(join(rootfs, "kb/kb"))).toBe(true);
+    expect(existsSync(join(rootfs, "kaniko/executor"))).toBe(true);
   }, 180_000);
 });

@@ -1,11 +1,15 @@
 // install.sh against a real local HTTP server serving a release folder with a fake kb (a shell script).
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
+
+// Subprocesses and a local HTTP server: seconds each, more on a loaded machine; bun's 5 s default is too short.
+setDefaultTimeout(120_000);
 
 const SCRIPT = path.resolve(import.meta.dir, "../../install.sh");
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -15,7 +19,7 @@ let root: string;
 let server: Server;
 let base: string;
 /** URL path → body; tests change it to shape the release. */
-let files = new Map<string, string>();
+let files = new Map<string, string | Buffer>();
 const requests: { url: string; agent: string }[] = [];
 
 function release(dir: string, v: string, opts: { badSum?: boolean; assets?: string[] } = {}): void {
@@ -174,4 +178,50 @@ test("`install.sh` downloads with wget when curl is missing", async () => {
   const agents = requests.slice(before).map((q) => q.agent);
   expect(agents.length).toBe(2);
   expect(agents.every((a) => /wget/i.test(a))).toBe(true);
+});
+
+/** A release with kb-linux-x64 and its .gz; `inner` is what the .gz unpacks to (the real binary unless given). */
+function gzRelease(v: string, opts: { inner?: string; badGzSum?: boolean } = {}): void {
+  const gz = gzipSync(opts.inner ?? fakeKb(v));
+  const gzSum = opts.badGzSum ? sha("nope") : createHash("sha256").update(gz).digest("hex");
+  files.set("/latest/download/SHA256SUMS", `${sha(fakeKb(v))}  kb-linux-x64\n${gzSum}  kb-linux-x64.gz\n${sha("#!/bin/sh")}  install.sh\n`);
+  files.set("/latest/download/kb-linux-x64", fakeKb(v));
+  files.set("/latest/download/kb-linux-x64.gz", gz);
+}
+
+test("`install.sh` downloads the .gz when gzip is here, and the raw binary when it is not", async () => {
+  files = new Map();
+  gzRelease("9.9.9");
+  let before = requests.length;
+  const dir = freshDir();
+  const r = await install({ KB_INSTALL_DIR: dir });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("downloading kb-linux-x64.gz");
+  expect(requests.slice(before).map((q) => q.url)).toEqual(["/latest/download/SHA256SUMS", "/latest/download/kb-linux-x64.gz"]);
+  expect(readdirSync(dir)).toEqual(["kb"]);
+  // A PATH without gzip: the raw file.
+  const noGzip = path.join(root, "nogzip");
+  if (!existsSync(noGzip)) {
+    mkdirSync(noGzip);
+    for (const d of ["/usr/bin", "/bin"]) for (const f of readdirSync(d)) if (!/^(gzip|gunzip|zcat|uname)$/.test(f) && !existsSync(path.join(noGzip, f))) symlinkSync(path.join(d, f), path.join(noGzip, f));
+  }
+  before = requests.length;
+  const r2 = await install({ KB_INSTALL_DIR: freshDir() }, { pathDirs: [path.join(root, "fakebin"), noGzip] });
+  expect(r2.code).toBe(0);
+  expect(requests.slice(before).map((q) => q.url)).toEqual(["/latest/download/SHA256SUMS", "/latest/download/kb-linux-x64"]);
+});
+
+test("`install.sh` checks the .gz before unpacking and the binary after, installing nothing on a mismatch", async () => {
+  files = new Map();
+  gzRelease("9.9.9", { badGzSum: true });
+  const dir = freshDir();
+  const before = await install({ KB_INSTALL_DIR: dir });
+  expect(before.code).not.toBe(0);
+  expect(before.stderr).toContain('checksum mismatch for "kb-linux-x64.gz"');
+  files = new Map();
+  gzRelease("9.9.9", { inner: "#!/bin/sh\necho tampered\n" });
+  const after = await install({ KB_INSTALL_DIR: dir });
+  expect(after.code).not.toBe(0);
+  expect(after.stderr).toContain('checksum mismatch for "kb-linux-x64"');
+  expect(readdirSync(dir)).toEqual([]);
 });

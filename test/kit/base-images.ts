@@ -11,7 +11,10 @@ const BUSYBOX = "/bin/busybox";
 
 function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
   const r = spawnSync(cmd, args, { encoding: "utf8", cwd: opts.cwd, maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.error}`);
+  if (r.status !== 0) {
+    const how = r.signal ? `killed by ${r.signal}` : r.error ? String(r.error) : `exit ${r.status}`;
+    throw new Error(`${cmd} ${args.join(" ")} failed (${how})${r.stderr ? `: ${r.stderr}` : ""}`);
+  }
   return r.stdout;
 }
 

@@ -23,6 +23,8 @@ export interface TestRegistry {
   issuer?: TokenIssuer;
   /** Where blobs live on disk. */
   dataDir: string;
+  /** A client certificate and key the registry accepts (with `clientCerts`). */
+  clientCert?: { cert: string; key: string };
   logs(): string;
   stop(): Promise<void>;
 }
@@ -32,6 +34,8 @@ export interface StartRegistryOptions {
   anonymousPull?: boolean;
   /** Token lifetime (token flavour). @default 300 */
   tokenTtl?: number;
+  /** tls-basic flavour: demand a client certificate signed by the test CA (mutual TLS). @default false */
+  clientCerts?: boolean;
 }
 
 const USER = "kbtest";
@@ -93,6 +97,12 @@ export async function startRegistry(flavour: RegistryFlavour = "http", opts: Sta
   let issuer: TokenIssuer | undefined;
   let authYaml = "";
   if (flavour !== "http") makeCerts(dir);
+  if (tls && opts.clientCerts) {
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run("openssl", ["req", ...ec, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=kb test client"], dir);
+    writeFileSync(path.join(dir, "client.cnf"), "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n");
+    run("openssl", ["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "3", "-extfile", "client.cnf"], dir);
+  }
   if (tls) {
     writeFileSync(path.join(dir, "htpasswd"), run("htpasswd", ["-Bbn", USER, PASSWORD], dir));
     authYaml = `auth:\n  htpasswd:\n    realm: kb-test\n    path: ${dir}/htpasswd\n`;
@@ -111,7 +121,7 @@ export async function startRegistry(flavour: RegistryFlavour = "http", opts: Sta
     "version: 0.1",
     "log:\n  level: debug\n  formatter: text",
     `storage:\n  filesystem:\n    rootdirectory: ${dir}/data\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false`,
-    `http:\n  addr: ${host}\n  secret: kb-test-secret${tls ? `\n  tls:\n    certificate: ${dir}/server.pem\n    key: ${dir}/server.key` : ""}`,
+    `http:\n  addr: ${host}\n  secret: kb-test-secret${tls ? `\n  tls:\n    certificate: ${dir}/server.pem\n    key: ${dir}/server.key` : ""}${tls && opts.clientCerts ? `\n    clientcas:\n      - ${dir}/ca.pem` : ""}`,
     authYaml,
   ].join("\n");
   writeFileSync(path.join(dir, "config.yml"), `${config}\n`);
@@ -120,7 +130,8 @@ export async function startRegistry(flavour: RegistryFlavour = "http", opts: Sta
   const child = spawn("docker-registry", ["serve", path.join(dir, "config.yml")], { stdio: ["ignore", fd, fd], detached: false });
   const caPem = flavour === "http" ? undefined : readFileSync(path.join(dir, "ca.pem"), "utf8");
   try {
-    await waitReady(url, fetchWithTls(caPem ? { ca: [caPem] } : undefined), child, logFile);
+    const client = tls && opts.clientCerts ? { cert: readFileSync(path.join(dir, "client.pem"), "utf8"), key: readFileSync(path.join(dir, "client.key"), "utf8") } : {};
+    await waitReady(url, fetchWithTls(caPem ? { ca: [caPem], ...client } : undefined), child, logFile);
   } catch (e) {
     child.kill("SIGKILL");
     await issuer?.stop();
@@ -136,6 +147,7 @@ export async function startRegistry(flavour: RegistryFlavour = "http", opts: Sta
     password: flavour === "http" ? undefined : PASSWORD,
     issuer,
     dataDir: path.join(dir, "data"),
+    clientCert: tls && opts.clientCerts ? { cert: path.join(dir, "client.pem"), key: path.join(dir, "client.key") } : undefined,
     logs: () => readFileSync(logFile, "utf8"),
     async stop() {
       if (child.exitCode === null) {

@@ -57,7 +57,10 @@ function parseOutput(s: string): OutputSpec {
   const type = f.type ?? (s.includes("=") ? undefined : "local");
   if (type === "registry" || type === "image") {
     if (!f.name && f.push === "false") throw new KbError("USAGE", `Cannot use --output "${s}": nothing to push`);
-    return { type: "registry", ref: f.name ?? "" };
+    const byDigest = f["push-by-digest"];
+    if (byDigest !== undefined && !/^(true|false)$/.test(byDigest)) throw new KbError("USAGE", `Cannot use --output "${s}": push-by-digest takes true or false`);
+    if (byDigest === "true" && !f.name) throw new KbError("USAGE", `Cannot use --output "${s}": push-by-digest needs name=REGISTRY/REPO`);
+    return { type: "registry", ref: f.name ?? "", ...(byDigest === "true" ? { pushByDigest: true } : {}) };
   }
   if (type === "oci" || type === "docker") {
     const dest = f.dest;
@@ -75,12 +78,33 @@ function intFlag(v: string | undefined, what: string, min: number, max: number):
 }
 
 const sizeOf = (v: string | undefined, what: string) => (v === undefined || v === "" ? undefined : parseSize(v, what));
+/**
+ * Kaniko's object-store contexts as the https URLs kb fetches: gs://B[/O] → storage.googleapis.com, s3://B/O →
+ * B.s3.amazonaws.com (public or pre-signed objects). Without an object, Kaniko's default "context.tar.gz".
+ */
+export function cloudContext(context: string): string {
+  const m = /^(gs|s3):\/\/([^/]+)\/?(.*)$/.exec(context);
+  if (!m) return context;
+  const [, scheme, bucket, object] = m;
+  const item = object || "context.tar.gz";
+  return scheme === "gs" ? `https://storage.googleapis.com/${bucket}/${item}` : `https://${bucket}.s3.amazonaws.com/${item}`;
+}
+
+/** Kaniko's --git "branch=B,single-branch=…": a git context gets "#B" unless its URL names a ref already. */
+function withGitBranch(context: string, git: string | undefined): string {
+  if (!git) return context;
+  const branch = parseCsv(git, "--git").branch;
+  if (!branch) throw new KbError("USAGE", `Cannot use --git "${git}": it names no branch`, { hint: "--git branch=main" });
+  if (!/^(git:\/\/|git@|https?:\/\/.*\.git\b)/.test(context)) throw new KbError("USAGE", `Cannot use --git: the context "${context}" is not a git repository URL`, { hint: "--context git://host/repo.git --git branch=main" });
+  return context.includes("#") ? context : `${context}#${branch}`;
+}
 
 /** Resolves flags (and the environment, for bare build args and SOURCE_DATE_EPOCH) into BuildOptions. */
 export function toBuildOptions(p: ParsedFlags, env: Record<string, string | undefined>): BuildOptions {
   const f = flagReader(p);
   if (p.positionals.length > 1) throw new KbError("USAGE", `Cannot use "${p.positionals[1]}": kb build takes one CONTEXT`, { hint: "flags go before or after CONTEXT; quote values with spaces" });
-  const context = f.str("context") ?? p.positionals[0] ?? ".";
+  const bucket = f.str("bucket");
+  const context = withGitBranch(cloudContext(f.str("context") ?? (bucket ? (bucket.includes("://") ? bucket : `gs://${bucket}`) : undefined) ?? p.positionals[0] ?? "."), f.str("git"));
   const buildArgs = new Map<string, string>();
   for (const a of f.list("build-arg")) {
     const [k, v] = parseKv(a, "--build-arg");
@@ -110,6 +134,19 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     certificates[h] = path;
   }
   const insecure = f.list("insecure-registry");
+  const clientCerts: Record<string, { cert: string; key: string }> = {};
+  for (const c of f.list("registry-client-cert").flatMap((v) => v.split(";")).filter(Boolean)) {
+    const [h, files] = parseKv(c, "--registry-client-cert");
+    const [cert, key, extra] = (files ?? "").split(",");
+    if (!cert || !key || extra !== undefined) throw new KbError("USAGE", `Cannot use --registry-client-cert "${c}": expected HOST=CERT.pem,KEY.pem`);
+    clientCerts[h] = { cert, key };
+  }
+  const registryMap: Record<string, string[]> = {};
+  for (const m of f.list("registry-map").flatMap((v) => v.split(";")).filter(Boolean)) {
+    const [reg, mirror] = parseKv(m, "--registry-map");
+    if (!mirror) throw new KbError("USAGE", `Cannot use --registry-map "${m}": expected REGISTRY=MIRROR`, { hint: "e.g. --registry-map index.docker.io=mirror.example:5000" });
+    (registryMap[reg] ??= []).push(mirror);
+  }
   const sde = env.SOURCE_DATE_EPOCH;
   const reproducible = f.bool("reproducible");
   const skipList = f.list("skip-tls-verify-registry");
@@ -124,19 +161,27 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     secrets: f.list("secret").map(parseSecret),
     outputs,
     tags,
+    pushByDigest: outputs.some((o) => o.type === "registry" && o.pushByDigest === true),
     noPush: f.bool("no-push"),
     digestFile: f.str("digest-file"),
-    imageNameWithDigestFile: f.str("image-name-with-digest-file") ?? f.str("image-name-tag-with-digest-file"),
+    imageNameWithDigestFile: f.str("image-name-with-digest-file"),
+    imageNameTagWithDigestFile: f.str("image-name-tag-with-digest-file"),
     cacheDir: f.str("cache-dir") ?? env.KB_CACHE_DIR,
     noCache: f.bool("no-cache") || (f.has("cache") && !f.bool("cache")),
     cacheRepo: f.str("cache-repo"),
     cacheTtlMs: f.str("cache-ttl") ? parseDuration(f.str("cache-ttl")!, "--cache-ttl") : undefined,
     registry: {
       insecure: f.bool("insecure") || f.bool("insecure-pull") ? [...insecure, "*"] : insecure,
-      mirrors: f.list("registry-mirror"),
+      // Kaniko also takes a mirror from KANIKO_REGISTRY_MIRROR.
+      mirrors: [...f.list("registry-mirror"), ...(env.KANIKO_REGISTRY_MIRROR ? [env.KANIKO_REGISTRY_MIRROR] : [])],
       certificates,
       skipTlsVerify: f.bool("skip-tls-verify") || f.bool("skip-tls-verify-pull") ? true : skipList.length ? skipList : false,
       pushRetries: intFlag(f.str("push-retry"), "--push-retry", 0, 100) ?? 3,
+      pullRetries: intFlag(f.str("image-download-retry"), "--image-download-retry", 0, 100),
+      clientCerts,
+      registryMap,
+      skipDefaultFallback: f.bool("skip-default-registry-fallback"),
+      ignoreImmutableTags: f.bool("push-ignore-immutable-tag-errors"),
     },
     isolation: isolation as BuildOptions["isolation"],
     force: f.bool("force"),
@@ -149,9 +194,11 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     maxDownloadBytes: sizeOf(f.str("max-download") ?? env.KB_MAX_DOWNLOAD, "--max-download"),
     maxWordBytes: sizeOf(f.str("max-word-size") ?? env.KB_MAX_WORD_SIZE, "--max-word-size"),
     cacheMaxBytes: sizeOf(f.str("cache-max-size") ?? env.KB_CACHE_MAX_SIZE, "--cache-max-size"),
-    ignorePaths: f.list("ignore-path"),
+    attest: toAttestOptions(f),
+    ignorePaths: [...f.list("ignore-path"), ...(f.bool("ignore-var-run") ? ["/var/run"] : [])],
+    extractRetries: intFlag(f.str("image-fs-extract-retry"), "--image-fs-extract-retry", 0, 100) ?? 0,
     reportPath: f.str("report"),
     check: f.bool("check"),
-    attest: toAttestOptions(f),
+    skipPushCheck: f.bool("skip-push-permission-check"),
   };
 }

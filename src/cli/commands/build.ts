@@ -25,7 +25,7 @@ export function buildHelp(): string {
     "Flags:",
     renderFlagHelp(buildFlags),
     "",
-    "Exit codes: 0 built, 1 build failed, 2 usage error.",
+    "Exit codes: 0 built, 1 build failed, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
     "",
   ].join("\n");
 }
@@ -62,10 +62,13 @@ export async function runBuildCommand(argv: string[], io: CliIo): Promise<number
   const memory = createTimelineSink();
   const sink = opts.reportPath ? fanOut(reporter, memory) : reporter;
   const controller = new AbortController();
+  const started = performance.now();
+  let interrupted: "SIGINT" | "SIGTERM" | undefined;
   // `on`, not `once`: while this listener is registered the sandbox's own signal hook does not re-raise the
   // signal, so the build unwinds (RUN scratch dirs removed, temp files dropped). A second signal stops at once.
-  const onSignal = (sig: string) => () => {
-    if (controller.signal.aborted) process.exit(sig === "SIGINT" ? 130 : 143);
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+    if (controller.signal.aborted) process.exit(signalExitCode(sig));
+    interrupted = sig;
     controller.abort(new KbError("BUILD", `Cannot finish the build: interrupted by ${sig}`));
   };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
@@ -79,8 +82,23 @@ export async function runBuildCommand(argv: string[], io: CliIo): Promise<number
     }
     if (mode === "quiet" && result.digest) io.out(`${result.digest}\n`);
     return 0;
+  } catch (e) {
+    // A failed build still gets its report: the steps up to the failure, and why it stopped.
+    if (opts.reportPath) {
+      const { writeReport } = await import("../../build/report.ts");
+      const why = e instanceof Error ? e.message : String(e);
+      await writeReport(opts.reportPath, { pushed: [], ms: performance.now() - started, timings: {} }, memory.events, [], why).catch(() => undefined);
+    }
+    // Interrupted: the shell convention, 128 + the signal number (Ctrl-C 130, SIGTERM 143).
+    if (interrupted && e instanceof Error) Object.assign(e, { exitCode: signalExitCode(interrupted) });
+    throw e;
   } finally {
     process.off("SIGINT", handlers.SIGINT);
     process.off("SIGTERM", handlers.SIGTERM);
   }
+}
+
+/** 128 + the signal's number, as shells report a process killed by it. */
+export function signalExitCode(sig: "SIGINT" | "SIGTERM"): number {
+  return sig === "SIGINT" ? 130 : 143;
 }

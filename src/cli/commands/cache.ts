@@ -77,8 +77,12 @@ export async function runCache(argv: string[], io: CliIo): Promise<number> {
     const records = (await store.cache.list()).sort((a, b) => b.record.lastUsed - a.record.lastUsed);
     if (format === "json") json(records.map(({ key, record, bytes }) => ({ key, kind: record.kind, refs: record.refs, createdAt: new Date(record.createdAt).toISOString(), lastUsed: new Date(record.lastUsed).toISOString(), bytes, data: record.data })));
     else {
-      io.out(`${"KEY".padEnd(14)}${"KIND".padEnd(14)}${"LAST USED".padEnd(26)}WHAT\n`);
-      for (const { key, record } of records) io.out(`${key.slice(0, 12).padEnd(14)}${record.kind.padEnd(14)}${new Date(record.lastUsed).toISOString().padEnd(26)}${describe(record.data, record.refs)}\n`);
+      // Columns as wide as their widest cell (a kind like "pulled-image" or "remote-layer" is longer than 12).
+      const rows = records.map(({ key, record }) => [key.slice(0, 12), record.kind, new Date(record.lastUsed).toISOString(), describe(record.data, record.refs)]);
+      const widths = [0, 1, 2].map((c) => Math.max(["KEY", "KIND", "LAST USED"][c]!.length, ...rows.map((r) => r[c]!.length)) + 2);
+      const line = (r: string[]) => `${r.slice(0, 3).map((v, c) => v.padEnd(widths[c]!)).join("")}${r[3]}\n`;
+      io.out(line(["KEY", "KIND", "LAST USED", "WHAT"]));
+      for (const r of rows) io.out(line(r));
       io.out(`${records.length} record${records.length === 1 ? "" : "s"}\n`);
     }
     return 0;

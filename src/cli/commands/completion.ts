@@ -10,7 +10,7 @@ export interface CompletionCommand { name: string; summary: string }
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
 /** Words that follow a command, for commands that take a fixed sub-command. */
-const SUBCOMMANDS: Record<string, string[]> = { cache: ["ls", "du", "prune", "verify"], completion: [...SHELLS] };
+const SUBCOMMANDS: Record<string, string[]> = { cache: ["ls", "du", "prune", "verify"], completion: [...SHELLS], index: ["create"] };
 
 /** The commands listed by `kb --help` (main.ts owns the list; its help text is the one source). */
 async function listCommands(): Promise<CompletionCommand[]> {

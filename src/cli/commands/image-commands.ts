@@ -254,6 +254,11 @@ export interface InspectSummary {
     user?: string;
     labels: Record<string, string>;
     exposedPorts: string[];
+    volumes: string[];
+    healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+    shell?: string[];
+    onBuild?: string[];
+    stopSignal?: string;
     size: number;
     layers: Array<{ digest: Digest; size: number; mediaType: string }>;
   };
@@ -269,9 +274,20 @@ async function summarize(t: Target, img: Image): Promise<InspectSummary> {
     image: {
       digest: await img.digest(), mediaType: await img.mediaType(), platform: formatPlatform({ os: c.os, architecture: c.architecture, variant: c.variant }),
       created: c.created, entrypoint: cc.Entrypoint, cmd: cc.Cmd, env: cc.Env ?? [], workingDir: cc.WorkingDir || undefined, user: cc.User || undefined,
-      labels: cc.Labels ?? {}, exposedPorts: Object.keys(cc.ExposedPorts ?? {}), size: layers.reduce((n, l) => n + l.size, 0), layers,
+      labels: cc.Labels ?? {}, exposedPorts: Object.keys(cc.ExposedPorts ?? {}), volumes: Object.keys(cc.Volumes ?? {}),
+      healthcheck: cc.Healthcheck, shell: cc.Shell, onBuild: cc.OnBuild ?? undefined, stopSignal: cc.StopSignal || undefined,
+      size: layers.reduce((n, l) => n + l.size, 0), layers,
     },
   };
+}
+
+/** `CMD ["curl","-f","x"] interval=30s timeout=3s retries=3`, as `docker inspect` would let you read it. */
+function renderHealthcheck(h: NonNullable<InspectSummary["image"]["healthcheck"]>): string {
+  const t = h.Test ?? [];
+  const test = t[0] === "NONE" ? "NONE" : t[0] === "CMD-SHELL" ? `CMD-SHELL ${t.slice(1).join(" ")}` : t[0] === "CMD" ? `CMD ${JSON.stringify(t.slice(1))}` : JSON.stringify(t);
+  const d = (ns: number | undefined) => (ns ? `${ns / 1e9}s` : undefined);
+  const opts = [["interval", d(h.Interval)], ["timeout", d(h.Timeout)], ["start-period", d(h.StartPeriod)], ["start-interval", d(h.StartInterval)], ["retries", h.Retries ? String(h.Retries) : undefined]];
+  return [test, ...opts.filter(([, v]) => v).map(([k, v]) => `${k}=${v}`)].join(" ");
 }
 
 function renderSummary(s: InspectSummary): string {
@@ -295,6 +311,11 @@ function renderSummary(s: InspectSummary): string {
   list("Env", i.env);
   list("Labels", Object.entries(i.labels).map(([k, v]) => `${k}=${v}`));
   row("Ports", i.exposedPorts.join(" ") || undefined);
+  row("Volumes", i.volumes.join(" ") || undefined);
+  row("Healthcheck", i.healthcheck ? renderHealthcheck(i.healthcheck) : undefined);
+  row("Shell", i.shell ? JSON.stringify(i.shell) : undefined);
+  list("OnBuild", i.onBuild ?? []);
+  row("StopSignal", i.stopSignal);
   out.push(`Layers (${i.layers.length}, ${formatBytes(i.size)}):`);
   for (const l of i.layers) out.push(`  ${l.digest}  ${formatBytes(l.size).padStart(9)}  ${l.mediaType}`);
   return `${out.join("\n")}\n`;
