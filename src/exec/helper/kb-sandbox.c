@@ -204,21 +204,15 @@ static char *in_root(const char *p) {
   return b;
 }
 
-/* Bind-mounts src on dst; read-only remount keeps the flags the kernel locks (nosuid, nodev, noexec). */
+static unsigned long locked_flags(const char *p);
+static int remount_ro(const char *p);
+
+/* Bind-mounts src on dst, then remounts it nosuid,nodev (read-only when `ro`), repeating the flags
+ * the kernel locks in a user namespace: a device node or setuid file made through a bind never works. */
 static int bind_mount(const char *src, const char *dst, int ro, int rec) {
   if (mount(src, dst, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0) return -1;
-  if (!ro) return 0;
-  struct statvfs sv;
-  unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY;
-  if (statvfs(dst, &sv) == 0) {
-    if (sv.f_flag & ST_NOSUID) fl |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV) fl |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC) fl |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
-  }
-  return mount(NULL, dst, NULL, fl, NULL);
+  if (ro) return remount_ro(dst);
+  return mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | locked_flags(dst), NULL);
 }
 
 static void mount_overlay(void) {
@@ -230,13 +224,13 @@ static void mount_overlay(void) {
   }
   o += (size_t)snprintf(opts + o, sizeof opts - o, ",upperdir=%s,workdir=%s%s", upper, work, userns ? ",userxattr" : ",redirect_dir=off,index=off,metacopy=off");
   if (o >= 4095) { errno = E2BIG; die("mount overlay: options exceed one page", "(too many or too long lower dirs)"); }
-  if (mount("overlay", rootfs, "overlay", 0, opts) < 0) die("mount overlay on", rootfs);
+  if (mount("overlay", rootfs, "overlay", MS_NODEV, opts) < 0) die("mount overlay on", rootfs);
 }
 
 static void mount_dev(void) {
   static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
   char src[64];
-  if (mount("tmpfs", in_root("/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") < 0) die("mount tmpfs on", in_root("/dev"));
+  if (mount("tmpfs", in_root("/dev"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=65536k") < 0) die("mount tmpfs on", in_root("/dev"));
   for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
     char path[4200];
     snprintf(path, sizeof path, "%s%s", in_root("/dev/"), nodes[i]);
@@ -256,6 +250,8 @@ static void mount_dev(void) {
     die("symlink", "/dev/fd");
 }
 
+#include "_confine.c"
+
 static void must_exist(const char *p, const char *what) {
   struct stat st;
   if (lstat(p, &st) < 0) die(what, p);
@@ -270,12 +266,8 @@ static void setup_mounts(void) {
     die("mount proc (and rbind /proc) on", in_root("/proc"));
   must_exist(in_root("/dev"), "find mount point");
   mount_dev();
-  struct stat st;
-  if (lstat(in_root("/sys"), &st) == 0 &&
-      mount("sysfs", in_root("/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
-      bind_mount("/sys", in_root("/sys"), 0, 1) == 0) {
-    bind_mount("/sys", in_root("/sys"), 1, 0); /* best effort: read-only top; refused remounts leave it rw */
-  }
+  mount_sys();
+  mask_paths();
   for (int i = 0; i + 1 < etcs.n; i += 2) {
     must_exist(in_root(etcs.v[i + 1]), "find mount point");
     if (bind_mount(etcs.v[i], in_root(etcs.v[i + 1]), 1, 0) < 0) die("bind-mount read-only", etcs.v[i + 1]);
@@ -354,6 +346,7 @@ static void run_pid1(void) {
   if (setresuid(uid, uid, uid) < 0) die("setuid", NULL);
   umask(022);
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* credential changes clear it: set it again right before exec */
+  confine_process();
   exec_command();
 }
 
