@@ -38,7 +38,10 @@ export interface RunSpec {
   cwd: string;
   user: { uid: number; gid: number; groups: number[] };
   hostname?: string;
-  network: "host" | "none";
+  /** "sandbox": own network namespace, outbound through pasta (`pastaPath`); "none": loopback only. */
+  network: "host" | "none" | "sandbox";
+  /** Required for network "sandbox": from findPasta(). */
+  pastaPath?: string;
   mounts: SandboxMount[];
   /** Contents of the generated /etc files, bound read-only and never part of the diff. */
   etc: { hosts: string; resolvConf: string; hostname: string };

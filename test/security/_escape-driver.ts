@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { shellSpec } from "../../src/exec/_test-kit.ts";
 import { chooseIsolation, probeIsolation } from "../../src/exec/isolation.ts";
+import { findPasta } from "../../src/exec/network.ts";
 import { createSandbox } from "../../src/exec/sandbox.ts";
 import type { RunSpec } from "../../src/exec/types.ts";
 
@@ -15,7 +16,7 @@ const choice = chooseIsolation("auto", await probeIsolation());
 const base = mkdtempSync(path.join(tmpdir(), "kb-escape-"));
 try {
   const sb = createSandbox({ isolation: choice.mode, idMap: choice.idMap });
-  const spec = shellSpec([rootfs!], "", base, { args: ["/probe", hostPid!, port!], network: network as RunSpec["network"] });
+  const spec = shellSpec([rootfs!], "", base, { args: ["/probe", hostPid!, port!], network: network as RunSpec["network"], pastaPath: findPasta() });
   const result = await sb.run(spec);
   const rows = spec.out().split("\n").filter(Boolean).map((l) => {
     const [attempt, result, detail] = l.split("\t");

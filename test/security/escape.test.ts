@@ -79,21 +79,30 @@ const hostSysctl = () => readFileSync("/proc/sys/fs/lease-break-time", "utf8");
 describe.skipIf(!!skip)("RUN escape attempts", () => {
   test("root mode (kb as root): every attempt is confined and host sysctls are unchanged", () => {
     const before = hostSysctl();
-    const r = probeAs("root", "root", "none", "root");
+    const r = probeAs("root", "root", "sandbox", "root");
     expect(r.mode).toBe("root");
     expectConfined(r.rows, 20);
     expect(hostSysctl()).toBe(before);
   });
 
   test("rootless, one id (nobody): every attempt is confined", () => {
-    const r = probeAs("nobody", "nogroup", "none", "rootless 1 id");
+    const r = probeAs("nobody", "nogroup", "sandbox", "rootless 1 id");
     expect(r.mode).toBe("rootless");
     expectConfined(r.rows, 20);
   });
 
   test("rootless, subuid range (kbtest): every attempt is confined", () => {
-    const r = probeAs("kbtest", "kbtest", "none", "rootless subuids");
+    const r = probeAs("kbtest", "kbtest", "sandbox", "rootless subuids");
     expect(r.mode).toBe("rootless");
     expectConfined(r.rows, 20);
+  });
+
+  test("network: the host's 127.0.0.1 is out of reach with none and sandbox, and reachable only with --network host", () => {
+    for (const net of ["none", "host"]) {
+      const r = probeAs("root", "root", net, `root, network ${net}`);
+      const row = r.rows.find((x) => x.attempt === "reach host 127.0.0.1")!;
+      expect(row.result).toBe(net === "host" ? "ESCAPED" : "confined");
+      expectConfined(r.rows.filter((x) => x.attempt !== "reach host 127.0.0.1"), 20);
+    }
   });
 });

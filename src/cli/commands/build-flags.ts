@@ -39,7 +39,7 @@ export const buildFlags: FlagSpec[] = [
   { name: "push-retry", type: "string", valueHint: "N", description: "Retries for each push request (default 3)" },
   { name: "isolation", type: "string", valueHint: "auto|rootless|root|container", default: "auto", description: "How RUN is sandboxed" },
   { name: "force", type: "boolean", description: "Allow container isolation outside a container" },
-  { name: "network", type: "string", valueHint: "host|none", default: "host", description: "Network for RUN" },
+  { name: "network", type: "string", valueHint: "default|sandbox|host|none", default: "default", description: "Network for RUN: default = own network namespace through pasta (passt) when installed, else host with a warning; host must be allowed explicitly" },
   { name: "timeout", type: "string", valueHint: "DURATION", description: "Kill a RUN that takes longer (e.g. 10m)" },
   { name: "reproducible", type: "boolean", description: "Byte-identical output: timestamps from SOURCE_DATE_EPOCH or 0" },
   { name: "compression", type: "string", valueHint: "gzip|zstd", default: "gzip", description: "Layer compression" },
