@@ -1,5 +1,6 @@
 // runBuild: context → Dockerfile → plan → stages → image → outputs. The one entry point of the build engine.
 
+import { registerProcess, sweepLeftovers } from "../store/sweep.ts";
 import { createReadStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { relative } from "node:path";
@@ -76,6 +77,8 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       return { pushed: [], plan, timings: {}, ms: performance.now() - started };
     }
     const store = await openStore(opts.cacheDir);
+    await registerProcess(store);
+    await sweepLeftovers(store); // what SIGKILLed builds left: temp dirs, staged secrets, RUN scratch dirs
     const env = deps.env ?? process.env;
     const client = createRegistryClient(registryClientOptions(opts, env, sink));
     const sde = opts.sourceDateEpoch;
