@@ -7,7 +7,11 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { makeBusyboxRootfs, sandboxSkipReason } from "../../src/exec/_test-kit.ts";
+import { tmpdir } from "node:os";
 import { resolveHelperPath } from "../../src/exec/helper-path.ts";
+import { createSandbox } from "../../src/exec/sandbox.ts";
+import { shellSpec } from "../../src/exec/_test-kit.ts";
+import { ensureCompiledKb, makeThrowawayRoot } from "../dist/_throwaway-root.ts";
 import { ensureSubidUser, rootlessSkipReason } from "../kit/users.ts";
 
 const cc = ["musl-gcc", "gcc"].find((c) => spawnSync(c, ["--version"]).status === 0);
@@ -105,4 +109,37 @@ describe.skipIf(!!skip)("RUN escape attempts", () => {
       expectConfined(r.rows.filter((x) => x.attempt !== "reach host 127.0.0.1"), 20);
     }
   });
+
+  test("container mode: kb adds nothing and takes nothing away; RUN has the pod's confinement (here a pod made by kb-sandbox)", async () => {
+    // The pod: the compiled kb in a throwaway root, started by the sandbox helper as a runtime would start it.
+    const kbBinary = ensureCompiledKb();
+    const pod = makeThrowawayRoot(kbBinary, {
+      "/workspace/Dockerfile": { text: `FROM scratch\nCOPY probe /probe\nRUN ["/probe", "${process.pid}", "${port}"]\n` },
+      "/workspace/probe": path.join(rootfs, "probe"),
+    });
+    try {
+      chmodSync(path.join(pod, "workspace/probe"), 0o755);
+      const sb = createSandbox({ isolation: "root", helperPath: helper });
+      const spec = shellSpec([pod], "", mkdtempSync(path.join(tmpdir(), "kb-pod-")), {
+        args: ["/kb", "build", "--isolation", "container", "--force", "--cache-dir", "/kb-cache", "--progress", "plain", "--no-push",
+          "--output", "type=oci,dest=/out", "/workspace"],
+        env: ["HOME=/root", "PATH=/"], network: "none",
+      });
+      const r = await sb.run(spec);
+      const text = spec.out() + spec.err();
+      expect(text).toContain("RUN isolation: container");
+      expect(r.exitCode).toBe(0);
+      const rows = text.split("\n").map((l) => /([^\t]*?[a-z][^\t]*)\t(confined|ESCAPED)\t(.*)$/.exec(l)).filter((m) => m !== null)
+        .map((m) => ({ attempt: m![1]!.replace(/^.*?\] /, "").replace(/^#\d+ [\d.]+ /, "").trim(), result: m![2]!, detail: m![3]! }));
+      columns.push("container (pod)");
+      for (const row of rows) {
+        const key = [...table.keys()].find((k) => row.attempt.endsWith(k)) ?? row.attempt;
+        if (!table.has(key)) table.set(key, new Map());
+        table.get(key)!.set("container (pod)", row.result === "confined" ? "confined" : "ESCAPED");
+      }
+      expectConfined(rows, 20);
+    } finally {
+      rmSync(pod, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
