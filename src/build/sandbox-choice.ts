@@ -41,6 +41,10 @@ export function runNetworkFor(env: EngineEnv, inst: { network?: "default" | "non
   const req: NetworkRequest = inst.network === "none" ? "none" : inst.network === "host" ? "host" : env.opts.network;
   const pastaPath = req === "default" || req === "sandbox" ? findPasta() : undefined;
   const r = resolveNetwork(req, pastaPath);
-  if (r.warning && !warned.has(env.opts)) { warned.add(env.opts); env.sink.emit({ type: "warning", message: r.warning }); }
+  if (!warned.has(env.opts)) {
+    warned.add(env.opts);
+    if (r.warning) env.sink.emit({ type: "warning", message: r.warning });
+    env.sink.emit({ type: "info", message: `RUN network: ${r.network}${r.network === "sandbox" ? " (own network namespace through pasta)" : ""}` });
+  }
   return { network: r.network, pastaPath };
 }
