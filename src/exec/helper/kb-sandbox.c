@@ -16,7 +16,9 @@
  *   userns 1 ("1" = new user namespace)    uidmap 3 / gidmap 3 (inside outside count; repeatable)
  *   newuidmap 1 / newgidmap 1 (path; when set the maps are written by these setuid tools, else the
  *     helper writes them itself after "deny" to setgroups, which allows a single id only)
- *   net 1 ("host" | "none")   rootfs 1 (empty mount point)   lower 1 (repeatable, top first)
+ *   net 1 ("host" | "none" | "sandbox": own network namespace, outbound through pasta)
+ *   pasta 1 (path) / pastapid 1 (pid file) / dnsforward 1 (address; optional): for net "sandbox"
+ *   rootfs 1 (empty mount point)   lower 1 (repeatable, top first)
  *   upper 1   work 1   hostname 1   etc 2 (host file, container path: bound read-only)
  *   bind 3 (source, container path, "ro" | "rw")   tmpfs 2 (container path, mount options)
  *   cwd 1   uid 1   gid 1   group 1 (repeatable)   arg 1 (repeatable)   env 1 (repeatable)
@@ -26,7 +28,11 @@
  * Exit code: the command's; 128+N when it was killed by signal N; 125 when the sandbox could not be
  * set up (stderr names the failing step and syscall), 126 not executable, 127 not found.
  *
- * Process tree: helper H (outside) [forks newuidmap/newgidmap mappers] -> unshare -> fork P, pid 1
+ * Confinement (_confine.c, decision 100): Docker's 14 capabilities, no_new_privs, a seccomp filter, runc's
+ * masked and read-only /proc paths, read-only /sys, nodev root, /dev and binds.
+ *
+ * Process tree: helper H (outside) [forks newuidmap/newgidmap mappers and the pasta launcher] -> unshare
+ * -> [pasta configures the new network namespace] -> fork P, pid 1
  * of the new pid namespace, which mounts, pivots and execs the command. SIGKILL to H kills P
  * (PR_SET_PDEATHSIG), and when P exits the kernel kills everything else in the namespace.
  */
