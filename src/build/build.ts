@@ -1,6 +1,7 @@
 // runBuild: context → Dockerfile → plan → stages → image → outputs. The one entry point of the build engine.
 
-import { registerProcess, sweepLeftovers } from "../store/sweep.ts";
+import { closeSandbox } from "./sandbox-choice.ts";
+import { registerProcess, sweepLeftovers, unregisterProcess } from "../store/sweep.ts";
 import { createReadStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { relative } from "node:path";
@@ -64,6 +65,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   const platforms = targetPlatforms(opts);
   const keepGitDir = /^(1|true)$/i.test(opts.buildArgs.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR") ?? "");
   const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath, env: deps.env, keepGitDir, signal });
+  let opened: Awaited<ReturnType<typeof openStore>> | undefined;
   try {
     const display = dockerfileDisplayName(opts.dockerfile, context.dockerfilePath);
     const { nodes, escapeToken, warnings } = await readNodes(context.dockerfilePath, display);
@@ -77,6 +79,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       return { pushed: [], plan, timings: {}, ms: performance.now() - started };
     }
     const store = await openStore(opts.cacheDir);
+    opened = store;
     await registerProcess(store);
     await sweepLeftovers(store); // what SIGKILLed builds left: temp dirs, staged secrets, RUN scratch dirs
     const env = deps.env ?? process.env;
@@ -107,6 +110,8 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     if (signal.aborted && !(e instanceof KbError)) throw new KbError("BUILD", "Cannot finish the build: it was interrupted", { cause: e });
     throw e;
   } finally {
+    await closeSandbox({ opts });
+    if (opened) await unregisterProcess(opened).catch(() => undefined);
     await context.cleanup();
   }
 }

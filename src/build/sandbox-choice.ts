@@ -48,3 +48,12 @@ export function runNetworkFor(env: EngineEnv, inst: { network?: "default" | "non
   }
   return { network: r.network, pastaPath };
 }
+
+/** Lets go of the build's sandbox resources (the root-mode network namespace and its pasta). */
+export async function closeSandbox(env: { opts: object }): Promise<void> {
+  const p = chosen.get(env.opts);
+  if (!p) return;
+  chosen.delete(env.opts);
+  const c = await p.catch(() => undefined);
+  if (c && c.mode !== "container") await c.sandbox.close?.();
+}

@@ -42,7 +42,8 @@ export function encodeHelperConfig(spec: RunSpec, layout: HelperLayout, idMap: I
   const rec = recordWriter(out);
   if (idMap) idMapRecords(rec, idMap);
   rec("net", spec.network);
-  if (spec.network === "sandbox") {
+  if (spec.network === "sandbox" && spec.netnsPath) rec("netns", spec.netnsPath);
+  else if (spec.network === "sandbox") {
     if (!spec.pastaPath) throw new KbError("SANDBOX", 'Cannot isolate the RUN network: no path to "pasta" given', { hint: "apt-get install passt" });
     rec("pasta", spec.pastaPath);
     rec("pastapid", layout.pastaPidFile);

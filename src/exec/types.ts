@@ -42,6 +42,8 @@ export interface RunSpec {
   network: "host" | "none" | "sandbox";
   /** Required for network "sandbox": from findPasta(). */
   pastaPath?: string;
+  /** Join this (already configured) network namespace instead of making one: the root-mode sandbox sets it. */
+  netnsPath?: string;
   mounts: SandboxMount[];
   /** Contents of the generated /etc files, bound read-only and never part of the diff. */
   etc: { hosts: string; resolvConf: string; hostname: string };
@@ -69,4 +71,6 @@ export interface RunOptions {
 export interface Sandbox {
   readonly isolation: IsolationMode;
   run(spec: RunSpec, opts?: RunOptions): Promise<RunResult>;
+  /** Lets go of what the sandbox holds between runs (the root-mode network namespace). */
+  close?(): Promise<void>;
 }

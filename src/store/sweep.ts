@@ -76,3 +76,8 @@ export async function sweepLeftovers(store: Store): Promise<SweepReport> {
   }
   return report;
 }
+
+/** Removes this process's record when it is done with the store (a build that ends leaves tmp/ as it found it). */
+export async function unregisterProcess(store: Store, pid = process.pid): Promise<void> {
+  await rm(join(store.dirs.tmp, ownerName(pid)), { force: true });
+}

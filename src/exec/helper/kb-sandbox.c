@@ -57,13 +57,14 @@
 #include <sys/xattr.h>
 #include <grp.h>
 #include <limits.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAXV 4096
 typedef struct { char *v[MAXV]; int n; } list_t;
 
 static list_t lowers, args, envs, groups, uidmaps, gidmaps, etcs, binds, tmpfss;
-static char *rootfs, *upper, *work, *hostname, *cwd = "/", *newuidmap, *newgidmap, *pasta, *pasta_pidfile, *dns_forward;
+static char *rootfs, *upper, *work, *hostname, *cwd = "/", *newuidmap, *newgidmap, *pasta, *pasta_pidfile, *dns_forward, *netns_path;
 static int userns, net_none, net_sandbox, probe, uid, gid, statusfd = -1;
 static pid_t child = -1;
 
@@ -123,6 +124,7 @@ static void read_config(int fd, int for_run) {
     else if (!strcmp(key, "pasta")) pasta = f[0];
     else if (!strcmp(key, "pastapid")) pasta_pidfile = f[0];
     else if (!strcmp(key, "dnsforward")) dns_forward = f[0];
+    else if (!strcmp(key, "netns")) netns_path = f[0];
     else if (!strcmp(key, "rootfs")) rootfs = f[0];
     else if (!strcmp(key, "lower")) push(&lowers, f[0]);
     else if (!strcmp(key, "upper")) upper = f[0];
@@ -144,7 +146,7 @@ static void read_config(int fd, int for_run) {
   if (!for_run) return;
   if (!rootfs || !upper || !work || lowers.n == 0) { errno = EINVAL; die("read config", "(rootfs, upper, work and lower are required)"); }
   if (args.n == 0 && !probe) { errno = EINVAL; die("read config", "(no command: arg is required)"); }
-  if (net_sandbox && (!pasta || !pasta_pidfile)) { errno = EINVAL; die("read config", "(net sandbox needs pasta and pastapid)"); }
+  if (net_sandbox && !netns_path && (!pasta || !pasta_pidfile)) { errno = EINVAL; die("read config", "(net sandbox needs pasta and pastapid)"); }
 }
 
 /* Writes "inside outside count" lines to /proc/self/{uid,gid}_map (single-id rootless or root). */
@@ -341,7 +343,7 @@ static void run_pid1(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   setup_mounts();
   if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname", hostname);
-  if (net_none || net_sandbox) loopback_up();
+  if (net_none || (net_sandbox && !netns_path)) loopback_up();
   if (probe) _exit(0);
   if (chdir(rootfs) < 0) die("chdir", rootfs);
   if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root", rootfs);
@@ -360,73 +362,7 @@ static void run_pid1(void) {
   exec_command();
 }
 
-/* Forks (before any namespace) the process that will exec pasta in the host's namespaces. It waits
- * for the new network (and user) namespace as file descriptors on a socket: pasta opens them as
- * /proc/self/fd/N, which needs no ptrace access to pid 1 (root mode's pid 1 has more caps than pasta). */
-static pid_t fork_pasta(int *sock) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) die("socketpair", NULL);
-  pid_t pid = fork();
-  if (pid < 0) die("fork", pasta);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    close(sv[0]);
-    char c, ctl[CMSG_SPACE(2 * sizeof(int))];
-    struct iovec iov = {.iov_base = &c, .iov_len = 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-    if (recvmsg(sv[1], &mh, 0) != 1) _exit(1);
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    if (!cm || cm->cmsg_type != SCM_RIGHTS) _exit(1);
-    int fds[2] = {-1, -1}, nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    memcpy(fds, CMSG_DATA(cm), (size_t)nfd * sizeof(int));
-    char netns[64], userns_path[64];
-    snprintf(netns, sizeof netns, "/proc/self/fd/%d", fds[0]);
-    if (nfd > 1) snprintf(userns_path, sizeof userns_path, "/proc/self/fd/%d", fds[1]);
-    /* No port forwarding either way and no gateway mapped to the host: the host's loopback stays out of reach. */
-    char *av[32]; int n = 0;
-    av[n++] = pasta; av[n++] = "--quiet"; av[n++] = "--config-net"; av[n++] = "--no-map-gw";
-    av[n++] = "-t"; av[n++] = "none"; av[n++] = "-u"; av[n++] = "none"; av[n++] = "-T"; av[n++] = "none"; av[n++] = "-U"; av[n++] = "none";
-    av[n++] = "--pid"; av[n++] = pasta_pidfile;
-    if (getuid() == 0 && nfd == 1) { av[n++] = "--runas"; av[n++] = "0:0"; } /* as nobody it could not join a root-owned namespace */
-    if (dns_forward) { av[n++] = "--dns-forward"; av[n++] = dns_forward; }
-    if (nfd > 1) { av[n++] = "--userns"; av[n++] = userns_path; }
-    av[n++] = "--netns"; av[n++] = netns;
-    av[n] = NULL;
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) { dup2(null, 0); dup2(null, 1); }
-    execv(pasta, av);
-    dprintf(2, "kb-sandbox: exec %s: %s\n", pasta, strerror(errno));
-    _exit(127);
-  }
-  close(sv[1]);
-  *sock = sv[0];
-  return pid;
-}
-
-/* Sends the new namespaces to the launcher, waits until pasta has configured them and gone to the
- * background, and returns the daemon's pid (from its pid file) so it is stopped when pid 1 exits. */
-static pid_t start_pasta(pid_t launcher, int sock) {
-  int fds[2] = {open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), userns ? open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC) : -1};
-  int nfd = userns ? 2 : 1;
-  if (fds[0] < 0 || (userns && fds[1] < 0)) die("open", "/proc/self/ns");
-  char c = 'n', ctl[CMSG_SPACE(2 * sizeof(int))];
-  memset(ctl, 0, sizeof ctl);
-  struct iovec iov = {.iov_base = &c, .iov_len = 1};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int))};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS; cm->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
-  memcpy(CMSG_DATA(cm), fds, (size_t)nfd * sizeof(int));
-  if (sendmsg(sock, &mh, 0) != 1) die("send namespaces to", pasta);
-  close(sock); close(fds[0]); if (fds[1] >= 0) close(fds[1]);
-  int st;
-  while (waitpid(launcher, &st, 0) < 0) if (errno != EINTR) die("waitpid", pasta);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { errno = ENETUNREACH; die("start the network helper", pasta); }
-  char buf[32] = {0};
-  int fd = open(pasta_pidfile, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read(fd, buf, sizeof buf - 1) <= 0) die("read pid file of", pasta);
-  close(fd);
-  return (pid_t)atoi(buf);
-}
+#include "_network.c"
 
 static void relay(int sig) { (void)sig; if (child > 0) kill(child, SIGKILL); }
 
@@ -437,21 +373,27 @@ static int cmd_run(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(125);
   int pasta_sock = -1;
-  pid_t launcher = net_sandbox ? fork_pasta(&pasta_sock) : -1;
+  int own_pasta = net_sandbox && !netns_path;
+  pid_t launcher = own_pasta ? fork_pasta(&pasta_sock) : -1;
+  if (netns_path) { /* the build's network namespace, already configured by a held pasta (root mode) */
+    int fd = open(netns_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) die("join the network namespace", netns_path);
+    close(fd);
+  }
   if (userns) setup_userns();
-  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (net_none || net_sandbox ? CLONE_NEWNET : 0);
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (net_none || own_pasta ? CLONE_NEWNET : 0);
   if (unshare(flags) < 0) die("unshare", "CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUTS|CLONE_NEWIPC");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = relay;
   sigaction(SIGINT, &sa, NULL); sigaction(SIGTERM, &sa, NULL); sigaction(SIGHUP, &sa, NULL); sigaction(SIGQUIT, &sa, NULL);
-  pid_t pasta_pid = net_sandbox ? start_pasta(launcher, pasta_sock) : -1; /* the network is ready before pid 1 exists */
+  pid_t pasta_pid = own_pasta ? start_pasta(launcher, pasta_sock) : -1; /* the network is ready before pid 1 exists */
   child = fork();
   if (child < 0) die("fork", "pid 1");
   if (child == 0) run_pid1();
   int st;
   while (waitpid(child, &st, 0) < 0) if (errno != EINTR) die("waitpid", NULL);
-  if (pasta_pid > 0) kill(pasta_pid, SIGTERM);
+  if (pasta_pid > 0) { kill(pasta_pid, SIGTERM); while (waitpid(pasta_pid, NULL, 0) < 0 && errno == EINTR) {} }
   if (WIFSIGNALED(st)) { status("signal %ld\n", NULL, WTERMSIG(st)); return 128 + WTERMSIG(st); }
   if (WEXITSTATUS(st) != 125 || probe) status("exit %ld\n", NULL, WEXITSTATUS(st));
   return WEXITSTATUS(st);
@@ -486,6 +428,7 @@ static int print_xattrs(const char *path, const struct stat *sb, int type, struc
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "version")) { puts("kb-sandbox 1"); return 0; }
   if (argc >= 2 && !strcmp(argv[1], "run")) return cmd_run();
+  if (argc >= 2 && !strcmp(argv[1], "netns-hold")) return cmd_netns_hold();
   if (argc >= 3 && !strcmp(argv[1], "xattrs")) {
     xroot_len = strlen(argv[2]);
     while (xroot_len > 1 && argv[2][xroot_len - 1] == '/') argv[2][--xroot_len] = 0;
