@@ -67,7 +67,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "");
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
-    if (!layer) layer = await execute(env, st, inst, step, argv, vars, network, prepared);
+    if (!layer) layer = await execute(env, st, inst, step, argv, vars, prepared);
     // A RUN that changed nothing adds no layer, only history (as BuildKit does).
     if (!layer.empty) st.layers.push(layer);
     st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0", ...(layer.empty ? { empty_layer: true } : {}) });
@@ -79,7 +79,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
 
 async function execute(
   env: EngineEnv, st: StageState, inst: Run, step: number, argv: string[], vars: Map<string, string>,
-  network: string, prepared: Awaited<ReturnType<typeof prepareMounts>>,
+  prepared: Awaited<ReturnType<typeof prepareMounts>>,
 ) {
   const emulator = await checkCanRun(st.platform, { stage: st.name });
   if (emulator) env.sink.emit({ type: "info", message: `RUN via ${emulator.name} (binfmt_misc: ${emulator.interpreter})` });
@@ -95,7 +95,6 @@ async function execute(
   const envList = [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env];
   if (choice.mode === "container") return executeInPlace(env, st, inst, argv, envList, await resolveStageUser(env, st, userSpec, "USER"), tail, onOut);
   const { sandbox, idMap } = choice;
-  void network;
   const net = runNetworkFor(env, inst);
   const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
   const user = await resolveUserFromTrees(lowers, userSpec);
