@@ -1,6 +1,6 @@
 // Runs the escape probe in a RUN sandbox as the calling user (root → root mode; others → rootless) and prints
 // one JSON line: { mode, rows: [{ attempt, result, detail }] }.
-// Usage: bun _escape-driver.ts ROOTFS HOST_PID HOST_PORT NETWORK   (KB_SANDBOX_HELPER must be runnable by this user)
+// Usage: bun _escape-driver.ts ROOTFS HOST_PID HOST_PORT NETWORK [ISOLATION]   (KB_SANDBOX_HELPER runnable by this user)
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,8 +11,8 @@ import { findPasta } from "../../src/exec/network.ts";
 import { createSandbox } from "../../src/exec/sandbox.ts";
 import type { RunSpec } from "../../src/exec/types.ts";
 
-const [rootfs, hostPid, port, network] = process.argv.slice(2);
-const choice = chooseIsolation("auto", await probeIsolation());
+const [rootfs, hostPid, port, network, isolation = "auto"] = process.argv.slice(2);
+const choice = chooseIsolation(isolation as "auto", await probeIsolation());
 const base = mkdtempSync(path.join(tmpdir(), "kb-escape-"));
 try {
   const sb = createSandbox({ isolation: choice.mode, idMap: choice.idMap });

@@ -47,17 +47,18 @@ afterAll(() => {
   if (base) rmSync(base, { recursive: true, force: true });
   if (columns.length === 0) return;
   const w = Math.max(...[...table.keys()].map((k) => k.length));
-  const lines = [`${"attempt".padEnd(w)}  ${columns.map((c) => c.padEnd(22)).join("")}`];
-  for (const [attempt, row] of table) lines.push(`${attempt.padEnd(w)}  ${columns.map((c) => (row.get(c) ?? "-").padEnd(22)).join("")}`);
+  const cw = (c: string) => Math.max(12, c.length + 2);
+  const lines = [`${"attempt".padEnd(w)}  ${columns.map((c) => c.padEnd(cw(c))).join("")}`];
+  for (const [attempt, row] of table) lines.push(`${attempt.padEnd(w)}  ${columns.map((c) => (row.get(c) ?? "-").padEnd(cw(c))).join("")}`);
   console.log(`\nescape attempts × modes\n${lines.join("\n")}\n`);
 });
 
 type Row = { attempt: string; result: string; detail: string };
 
 /** Runs the probe in a sandbox as `user` (root: directly) and records its rows under `column`. */
-function probeAs(user: string, group: string, network: string, column: string): { mode: string; rows: Row[] } {
+function probeAs(user: string, group: string, network: string, column: string, isolation = "auto"): { mode: string; rows: Row[] } {
   const driver = path.join(import.meta.dir, "_escape-driver.ts");
-  const argv = [process.execPath, driver, rootfs, String(process.pid), String(port), network];
+  const argv = [process.execPath, driver, rootfs, String(process.pid), String(port), network, isolation];
   const r = user === "root"
     ? spawnSync("env", [`TMPDIR=${base}`, `KB_SANDBOX_HELPER=${helper}`, ...argv], { encoding: "utf8", cwd: "/" })
     : spawnSync("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--clear-groups", "env", `HOME=${base}`, `TMPDIR=${base}`,
@@ -91,6 +92,12 @@ describe.skipIf(!!skip)("RUN escape attempts", () => {
 
   test("rootless, one id (nobody): every attempt is confined", () => {
     const r = probeAs("nobody", "nogroup", "sandbox", "rootless 1 id");
+    expect(r.mode).toBe("rootless");
+    expectConfined(r.rows, 20);
+  });
+
+  test("rootless chosen by root (--isolation rootless): every attempt is confined", () => {
+    const r = probeAs("root", "root", "sandbox", "rootless as root", "rootless");
     expect(r.mode).toBe("rootless");
     expectConfined(r.rows, 20);
   });

@@ -32,7 +32,7 @@ static pid_t fork_pasta(int *sock) {
     av[n++] = pasta; av[n++] = "--foreground"; av[n++] = "--quiet"; av[n++] = "--config-net"; av[n++] = "--no-map-gw";
     av[n++] = "-t"; av[n++] = "none"; av[n++] = "-u"; av[n++] = "none"; av[n++] = "-T"; av[n++] = "none"; av[n++] = "-U"; av[n++] = "none";
     av[n++] = "--pid"; av[n++] = pasta_pidfile;
-    if (getuid() == 0 && nfd == 1) { av[n++] = "--runas"; av[n++] = "0:0"; } /* as nobody it could not join a root-owned namespace */
+    if (getuid() == 0) { av[n++] = "--runas"; av[n++] = "0:0"; } /* as nobody it could not join namespaces root owns */
     if (dns_forward) { av[n++] = "--dns-forward"; av[n++] = dns_forward; }
     if (nfd > 1) { av[n++] = "--userns"; av[n++] = userns_path; }
     av[n++] = "--netns"; av[n++] = netns;
