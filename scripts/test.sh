@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-apt_pkgs=(docker-registry skopeo umoci buildah busybox-static uidmap musl-tools apache2-utils openssl zstd xz-utils bzip2 git attr debootstrap util-linux iproute2 file shellcheck gcc-aarch64-linux-gnu zsh fish time qemu-user-static binfmt-support chromium python3-nacl python3-license-expression)
+apt_pkgs=(docker-registry skopeo umoci buildah busybox-static uidmap musl-tools apache2-utils openssl zstd xz-utils bzip2 git attr debootstrap util-linux iproute2 file shellcheck gcc-aarch64-linux-gnu zsh fish time qemu-user-static binfmt-support chromium python3-nacl python3-license-expression passt)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,6 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: tests that need them will print why they skip"
   fi
 fi
+
+# Rootless RUN networks (pasta) need /dev/net/tun open to every user, as Debian ships it (some hosts make it 0600).
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then chmod 0666 /dev/net/tun; fi
 
 # Cross-architecture RUN tests: arm64 packages (busybox-static:arm64 for the base) and binfmt_misc registrations.
 if [ "$(id -u)" = 0 ] && command -v dpkg >/dev/null; then

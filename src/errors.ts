@@ -43,6 +43,8 @@ export interface KbErrorOptions {
   cause?: unknown;
   /** For registry and I/O failures: worth retrying. */
   temporary?: boolean;
+  /** Print the location only, never the line there (the file may not be a Dockerfile, e.g. --file /etc/shadow). */
+  locationOnly?: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export class KbError extends Error {
   hint?: string;
   location?: SourceLocation;
   temporary: boolean;
+  locationOnly?: boolean;
   constructor(code: KbErrorCode, message: string, opts: KbErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "KbError";
@@ -61,6 +64,7 @@ export class KbError extends Error {
     this.hint = opts.hint;
     this.location = opts.location;
     this.temporary = opts.temporary ?? false;
+    if (opts.locationOnly) this.locationOnly = true;
   }
 }
 

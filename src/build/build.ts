@@ -1,6 +1,8 @@
 // runBuild: context → Dockerfile → plan → stages → image → outputs. The one entry point of the build engine.
 
 import { openAsBlob } from "node:fs";
+import { closeSandbox } from "./sandbox-choice.ts";
+import { registerProcess, sweepLeftovers, unregisterProcess } from "../store/sweep.ts";
 import { tmpdir } from "node:os";
 import { relative } from "node:path";
 import { KbError } from "../errors.ts";
@@ -74,6 +76,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
   const keepGitDir = /^(1|true)$/i.test(opts.buildArgs.get("BUILDKIT_CONTEXT_KEEP_GIT_DIR") ?? "");
   let lease: Lease | undefined;
   const context = await openContext(opts.context, { dockerfile: opts.dockerfile, stdin: deps.stdin, subPath: opts.contextSubPath, env: deps.env, keepGitDir, signal });
+  let opened: Awaited<ReturnType<typeof openStore>> | undefined;
   try {
     const display = dockerfileDisplayName(opts.dockerfile, context.dockerfilePath);
     const { nodes, escapeToken, warnings } = await readNodes(context.dockerfilePath, display);
@@ -89,6 +92,9 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const env = deps.env ?? process.env;
     const signKey = opts.attest?.signKey ? await loadBuildSigningKey(opts.attest.signKey, env, opts.tags.length > 0 && !opts.noPush) : undefined;
     const store = await openStore(opts.cacheDir);
+    opened = store;
+    await registerProcess(store);
+    await sweepLeftovers(store); // what SIGKILLed builds left: temp dirs, staged secrets, RUN scratch dirs
     // Everything this build reads or writes in the store is pinned, so a concurrent `kb cache prune` keeps it.
     lease = await takeLease(store.dirs.root, store.dirs.locks);
     store.useLease(lease);
@@ -139,6 +145,8 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     throw e;
   } finally {
     await lease?.release();
+    await closeSandbox({ opts });
+    if (opened) await unregisterProcess(opened).catch(() => undefined);
     await context.cleanup();
   }
 }

@@ -63,7 +63,8 @@ export interface BuildOptions {
   registry: RegistryOptions;
   isolation: "auto" | "rootless" | "root" | "container";
   force: boolean;
-  network: "host" | "none";
+  /** RUN network: "default" = isolated through pasta when installed, else host with a warning. */
+  network: "default" | "sandbox" | "host" | "none";
   reproducible: boolean;
   sourceDateEpoch?: number;
   compression: "gzip" | "zstd";

@@ -17,7 +17,7 @@ import { stageShell } from "./metadata.ts";
 import { PROXY_ARGS } from "./plan.ts";
 import { prepareMounts, readSecret } from "./run-mounts.ts";
 import { checkContainerMounts, runInPlace } from "./container-run.ts";
-import { sandboxFor } from "./sandbox-choice.ts";
+import { runNetworkFor, sandboxFor } from "./sandbox-choice.ts";
 import { envMap, type StageState } from "./stage-state.ts";
 import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
@@ -58,7 +58,7 @@ function runEnv(env: EngineEnv, st: StageState): Map<string, string> {
 export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: number): Promise<boolean> {
   const argv = runArgv(inst, stageShell(st.config.config));
   const vars = runEnv(env, st);
-  const network = inst.network === "none" ? "none" : inst.network === "host" ? "host" : env.opts.network;
+  const network = inst.network === "none" ? "none" : inst.network === "host" ? "host" : env.opts.network; // the requested network keys the cache
   const text = inst.json ? `RUN ${JSON.stringify(argv)}` : `RUN ${argv.join(" ")}`;
   const prepared = await prepareMounts(env, st, inst.mounts);
   try {
@@ -67,7 +67,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "");
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
-    if (!layer) layer = await execute(env, st, inst, step, argv, vars, network, prepared);
+    if (!layer) layer = await execute(env, st, inst, step, argv, vars, prepared);
     // A RUN that changed nothing adds no layer, only history (as BuildKit does).
     if (!layer.empty) st.layers.push(layer);
     st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0", ...(layer.empty ? { empty_layer: true } : {}) });
@@ -79,7 +79,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
 
 async function execute(
   env: EngineEnv, st: StageState, inst: Run, step: number, argv: string[], vars: Map<string, string>,
-  network: "host" | "none", prepared: Awaited<ReturnType<typeof prepareMounts>>,
+  prepared: Awaited<ReturnType<typeof prepareMounts>>,
 ) {
   const emulator = await checkCanRun(st.platform, { stage: st.name });
   if (emulator) env.sink.emit({ type: "info", message: `RUN via ${emulator.name} (binfmt_misc: ${emulator.interpreter})` });
@@ -97,6 +97,7 @@ async function execute(
   const envList = [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env];
   if (choice.mode === "container") return executeInPlace(env, st, inst, argv, envList, await resolveStageUser(env, st, userSpec, "USER"), tail, onOut);
   const { sandbox, idMap } = choice;
+  const net = runNetworkFor(env, inst);
   const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
   const user = await resolveUserFromTrees(lowers, userSpec);
   const work = env.store.tempPath("-run");
@@ -115,7 +116,8 @@ async function execute(
       cwd: st.config.config?.WorkingDir || "/",
       user,
       hostname: "kb",
-      network,
+      network: net.network,
+      pastaPath: net.pastaPath,
       mounts: prepared.mounts,
       etc: { hosts: "127.0.0.1\tlocalhost kb\n::1\tlocalhost ip6-localhost ip6-loopback\n", resolvConf: await resolvConf(), hostname: "kb\n" },
       stdout: onOut("stdout"),

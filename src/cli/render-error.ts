@@ -39,7 +39,7 @@ export function renderError(err: unknown, debug = false): string {
   const loc = err.location;
   if (loc) {
     out.push(`  --> ${loc.file}:${loc.start.line}${loc.start.col > 1 ? `:${loc.start.col}` : ""}`);
-    const src = sourceLine(loc.file, loc.start.line);
+    const src = err.locationOnly ? undefined : sourceLine(loc.file, loc.start.line);
     if (src !== undefined) {
       const n = String(loc.start.line);
       out.push(`${" ".repeat(n.length + 1)}|`, `${n} | ${src.length > 200 ? src.slice(0, 200) + "…" : src}`, `${" ".repeat(n.length + 1)}|`);

@@ -49,3 +49,31 @@ test("`openContext()` extracts a tar.gz context into a temp dir and removes it o
     t.done();
   }
 });
+
+test("`openContext()` refuses a Dockerfile or .dockerignore that links outside the context, naming only the file", async () => {
+  const outside = makeTree(["secret=root:$6$hash:19000:0:99999:7:::"]);
+  const secret = path.join(outside.dir, "secret");
+  const cases = [[`Dockerfile -> ${secret}`], ["Dockerfile=FROM scratch", `.dockerignore -> ${secret}`], ["Dockerfile -> ../../..", "x=1"]];
+  try {
+    for (const spec of cases) {
+      const t = makeTree(spec);
+      try {
+        const e = (await openContext(t.dir).then(() => null, (x: unknown) => x)) as Error & { hint?: string };
+        expect(isKbError(e, "CONTEXT")).toBe(true);
+        expect(e.message).toMatch(/^Cannot open the build context: the (Dockerfile|\.dockerignore) "(Dockerfile|\.dockerignore)" is a symbolic link that leads outside the context$/);
+        expect(`${e.message} ${e.hint}`).not.toContain("root:");
+        expect(`${e.message} ${e.hint}`).not.toContain(outside.dir);
+      } finally {
+        t.done();
+      }
+    }
+    const inside = makeTree(["real.Dockerfile=FROM scratch", "Dockerfile -> real.Dockerfile"]);
+    try {
+      expect((await openContext(inside.dir)).dockerfilePath).toBe(path.join(inside.dir, "Dockerfile"));
+    } finally {
+      inside.done();
+    }
+  } finally {
+    outside.done();
+  }
+});

@@ -60,6 +60,21 @@ async function mustBeFile(p: string): Promise<void> {
   if (st && !st.isFile()) throw contextError(`"${p}" is not a regular file`, "The Dockerfile and .dockerignore must be regular files");
 }
 
+/**
+ * A Dockerfile or .dockerignore that lives in the context follows COPY's rule: a symlink may not lead out of
+ * the context. The message names only the file, never where it points nor anything it holds.
+ */
+async function mustStayInside(root: string, p: string, what: string): Promise<void> {
+  const rel = path.relative(root, p);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) return; // given with --file from outside the context
+  const real = await fsp.realpath(p).catch(() => undefined);
+  const realRel = real === undefined ? undefined : path.relative(root, real);
+  if (realRel === undefined || realRel.startsWith("..") || path.isAbsolute(realRel)) {
+    throw contextError(`${what} "${rel}" is a symbolic link that leads outside the context`,
+      `Replace the link with the file itself; like COPY, kb reads nothing outside the context through a link`);
+  }
+}
+
 async function locateDockerfile(root: string, given: string | undefined, cwd: string): Promise<string> {
   if (given !== undefined) {
     const fromCwd = path.resolve(cwd, given);
@@ -113,8 +128,10 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
   try {
     root = await resolveInside(root, opts.subPath, "the context sub-path");
     const dockerfilePath = await locateDockerfile(root, opts.dockerfile, cwd);
+    await mustStayInside(root, dockerfilePath, "the Dockerfile");
     await mustBeFile(dockerfilePath);
     const ignorePath = findDockerignore(root, dockerfilePath);
+    if (ignorePath) await mustStayInside(root, ignorePath, "the .dockerignore");
     if (ignorePath) await mustBeFile(ignorePath);
     const patterns = ignorePath ? parseDockerignore(await fsp.readFile(ignorePath, "utf8"), ignorePath) : [];
     return { root, dockerfilePath, dockerignore: compileIgnore(patterns), dockerignorePath: ignorePath, cleanup };

@@ -50,6 +50,11 @@ describe("parseInstructions()", () => {
     rejects("RUNN x", /unknown instruction/, /did you mean RUN\?/);
     rejects("COPPY a b", /unknown instruction/, /did you mean COPY\?/);
   });
+  test("a line that is not even a word (another file given as the Dockerfile) is not echoed", () => {
+    const e = rejects("root:$6$secret-hash:19000:0:99999:7:::", /does not start with an instruction/, /is this file a Dockerfile/);
+    expect(e.message).not.toContain("SECRET");
+    expect(e.locationOnly).toBe(true);
+  });
 });
 
 describe("RUN", () => {

@@ -119,6 +119,12 @@ function dispatch(req: InstructionRequest): Instruction {
       if (node.args.length === 0) throw instError("SHELL", "SHELL requires at least one argument", 'write SHELL ["/bin/sh", "-c"]');
       return { kind: "SHELL", ...base, shell: node.args };
   }
+  if (!/^[A-Z][A-Z0-9_-]{0,31}$/.test(req.keyword)) {
+    // Not even a word: likely not a Dockerfile at all (--file /etc/shadow). Say where, never what is there.
+    throw new KbError("DOCKERFILE_INSTRUCTION", "Cannot parse the Dockerfile: this line does not start with an instruction", {
+      hint: `is this file a Dockerfile? Its lines start with one of ${KINDS.join(", ")}`, locationOnly: true,
+    });
+  }
   const near = suggest(req.keyword, KINDS);
   throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot parse instruction "${req.keyword}": unknown instruction`, {
     hint: near ? `did you mean ${near}?` : `use one of ${KINDS.join(", ")}`,

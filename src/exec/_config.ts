@@ -10,6 +10,8 @@ export interface HelperLayout {
   stubs: string;
   /** Host files with the /etc contents, keyed by container path. */
   etcFiles: [host: string, target: string][];
+  /** Where pasta writes its pid (network "sandbox"). */
+  pastaPidFile: string;
 }
 
 type Rec = (key: string, ...fields: (string | number)[]) => void;
@@ -40,6 +42,12 @@ export function encodeHelperConfig(spec: RunSpec, layout: HelperLayout, idMap: I
   const rec = recordWriter(out);
   if (idMap) idMapRecords(rec, idMap);
   rec("net", spec.network);
+  if (spec.network === "sandbox" && spec.netnsPath) rec("netns", spec.netnsPath);
+  else if (spec.network === "sandbox") {
+    if (!spec.pastaPath) throw new KbError("SANDBOX", 'Cannot isolate the RUN network: no path to "pasta" given', { hint: "apt-get install passt" });
+    rec("pasta", spec.pastaPath);
+    rec("pastapid", layout.pastaPidFile);
+  }
   rec("rootfs", layout.rootfs);
   for (const d of [...spec.lowerDirs, layout.stubs]) rec("lower", d);
   rec("upper", spec.upperDir);

@@ -50,7 +50,7 @@ export function createScratch(spec: RunSpec, base = spec.scratchDir ?? tmpdir())
     else mkdirSync(stub, { recursive: true, mode: 0o755 });
   }
   return {
-    dir, rootfs, stubs, etcFiles,
+    dir, rootfs, stubs, etcFiles, pastaPidFile: path.join(dir, "pasta.pid"),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

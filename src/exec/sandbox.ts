@@ -8,6 +8,7 @@ import { KbError } from "../errors.ts";
 import { encodeHelperConfig } from "./_config.ts";
 import { createScratch } from "./_scratch.ts";
 import { resolveHelperPath } from "./helper-path.ts";
+import { startNetHolder, type NetHolder } from "./_net-holder.ts";
 import type { IdMapping, IsolationMode, RunOptions, RunResult, RunSpec, Sandbox } from "./types.ts";
 
 /** Options of {@link createSandbox}. */
@@ -65,11 +66,23 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     throw new KbError("SANDBOX", 'Cannot create a rootless sandbox: no id mapping given', { hint: "pass chooseIsolation(...).idMap" });
   }
   const idMap = opts.isolation === "rootless" ? opts.idMap : undefined;
+  let holder: Promise<NetHolder> | undefined;
   return {
     isolation: opts.isolation,
     async run(spec, runOpts = {}) {
       const helper = opts.helperPath ?? (await resolveHelperPath());
+      if (spec.network === "sandbox" && opts.isolation === "root" && spec.pastaPath && !spec.netnsPath) {
+        // Root mode: one namespace with pasta for every RUN of this sandbox (a build), joined by each.
+        holder ??= startNetHolder(helper, spec.pastaPath, spec.scratchDir).then((h) => { live.add(h.child); hookProcessExit(); return h; });
+        const h = await holder.catch((e) => { holder = undefined; throw e; });
+        if (h.child.exitCode !== null || h.child.signalCode !== null) { holder = undefined; return this.run(spec, runOpts); }
+        spec = { ...spec, netnsPath: h.nsPath };
+      }
       return runHelper(helper, spec, idMap, runOpts);
+    },
+    async close() {
+      if (holder) (await holder.catch(() => undefined))?.stop();
+      holder = undefined;
     },
   };
 }

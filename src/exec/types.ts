@@ -38,7 +38,12 @@ export interface RunSpec {
   cwd: string;
   user: { uid: number; gid: number; groups: number[] };
   hostname?: string;
-  network: "host" | "none";
+  /** "sandbox": own network namespace, outbound through pasta (`pastaPath`); "none": loopback only. */
+  network: "host" | "none" | "sandbox";
+  /** Required for network "sandbox": from findPasta(). */
+  pastaPath?: string;
+  /** Join this (already configured) network namespace instead of making one: the root-mode sandbox sets it. */
+  netnsPath?: string;
   mounts: SandboxMount[];
   /** Contents of the generated /etc files, bound read-only and never part of the diff. */
   etc: { hosts: string; resolvConf: string; hostname: string };
@@ -66,4 +71,6 @@ export interface RunOptions {
 export interface Sandbox {
   readonly isolation: IsolationMode;
   run(spec: RunSpec, opts?: RunOptions): Promise<RunResult>;
+  /** Lets go of what the sandbox holds between runs (the root-mode network namespace). */
+  close?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 // The content-addressed blob store: blobs/sha256/<hex>, written to tmp/, verified, fsynced, then renamed.
 
+import { ensureStoreTrust } from "./trust.ts";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { mkdir, open, rename, stat, unlink, utimes } from "node:fs/promises";
@@ -89,9 +90,12 @@ export async function openStore(dir: string = defaultStoreDir()): Promise<Store>
     trees: join(dir, "trees"),
     locks: join(dir, "locks"),
   };
+  const top = [join(dir, "blobs"), dirs.blobs, dirs.tmp, dirs.cache, dirs.trees, dirs.locks];
   try {
-    for (const d of [dirs.blobs, dirs.tmp, dirs.cache, dirs.trees, dirs.locks]) await mkdir(d, { recursive: true });
+    await ensureStoreTrust(dir, top);
+    for (const d of [dirs.blobs, dirs.tmp, dirs.cache, dirs.trees, dirs.locks]) await mkdir(d, { recursive: true, mode: 0o700 });
   } catch (e) {
+    if (e instanceof KbError) throw e;
     throw new KbError("STORE", `Cannot open the store "${dir}": ${(e as Error).message}`, {
       hint: "pass --cache-dir with a writable folder, or set KB_CACHE_DIR",
       cause: e,

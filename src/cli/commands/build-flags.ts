@@ -48,7 +48,7 @@ export const buildFlags: FlagSpec[] = [
   { name: "push-retry", type: "string", valueHint: "N", description: "Retries for each push request (default 3)" },
   { name: "isolation", type: "string", valueHint: "auto|rootless|root|container", default: "auto", description: "How RUN is sandboxed" },
   { name: "force", type: "boolean", description: "Allow container isolation outside a container" },
-  { name: "network", type: "string", valueHint: "host|none", default: "host", description: "Network for RUN" },
+  { name: "network", type: "string", valueHint: "default|sandbox|host|none", default: "default", description: "Network for RUN: default = own network namespace through pasta (passt) when installed, else host with a warning; host must be allowed explicitly" },
   { name: "max-download", type: "string", valueHint: "SIZE", description: "Largest ADD <url> download (default 10GiB; env KB_MAX_DOWNLOAD)" },
   { name: "max-word-size", type: "string", valueHint: "SIZE", description: "Largest value one Dockerfile word may expand to (default 1MiB; env KB_MAX_WORD_SIZE)" },
   { name: "cache-max-size", type: "string", valueHint: "SIZE", description: "Store size kept after each build, LRU first (default: see kb cache du; env KB_CACHE_MAX_SIZE; 0 = no GC)" },

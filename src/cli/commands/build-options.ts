@@ -123,8 +123,10 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
   if (f.str("oci-layout-path")) outputs.push({ type: "oci", dest: f.str("oci-layout-path")! });
   const isolation = f.str("isolation") ?? "auto";
   if (!["auto", "rootless", "root", "container"].includes(isolation)) throw new KbError("USAGE", `Cannot use --isolation "${isolation}"`, { hint: "auto, rootless, root or container" });
-  const network = f.str("network") ?? "host";
-  if (network !== "host" && network !== "none") throw new KbError("USAGE", `Cannot use --network "${network}"`, { hint: "host or none" });
+  const network = f.str("network") ?? "default";
+  if (network !== "default" && network !== "sandbox" && network !== "host" && network !== "none") {
+    throw new KbError("USAGE", `Cannot use --network "${network}"`, { hint: "default, sandbox, host or none" });
+  }
   const compression = f.str("compression") ?? "gzip";
   if (compression !== "gzip" && compression !== "zstd") throw new KbError("USAGE", `Cannot use --compression "${compression}"`, { hint: "gzip or zstd" });
   const certificates: Record<string, string> = {};

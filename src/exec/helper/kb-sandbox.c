@@ -16,7 +16,9 @@
  *   userns 1 ("1" = new user namespace)    uidmap 3 / gidmap 3 (inside outside count; repeatable)
  *   newuidmap 1 / newgidmap 1 (path; when set the maps are written by these setuid tools, else the
  *     helper writes them itself after "deny" to setgroups, which allows a single id only)
- *   net 1 ("host" | "none")   rootfs 1 (empty mount point)   lower 1 (repeatable, top first)
+ *   net 1 ("host" | "none" | "sandbox": own network namespace, outbound through pasta)
+ *   pasta 1 (path) / pastapid 1 (pid file) / dnsforward 1 (address; optional): for net "sandbox"
+ *   rootfs 1 (empty mount point)   lower 1 (repeatable, top first)
  *   upper 1   work 1   hostname 1   etc 2 (host file, container path: bound read-only)
  *   bind 3 (source, container path, "ro" | "rw")   tmpfs 2 (container path, mount options)
  *   cwd 1   uid 1   gid 1   group 1 (repeatable)   arg 1 (repeatable)   env 1 (repeatable)
@@ -26,7 +28,11 @@
  * Exit code: the command's; 128+N when it was killed by signal N; 125 when the sandbox could not be
  * set up (stderr names the failing step and syscall), 126 not executable, 127 not found.
  *
- * Process tree: helper H (outside) [forks newuidmap/newgidmap mappers] -> unshare -> fork P, pid 1
+ * Confinement (_confine.c, decision 100): Docker's 14 capabilities, no_new_privs, a seccomp filter, runc's
+ * masked and read-only /proc paths, read-only /sys, nodev root, /dev and binds.
+ *
+ * Process tree: helper H (outside) [forks newuidmap/newgidmap mappers and the pasta launcher] -> unshare
+ * -> [pasta configures the new network namespace] -> fork P, pid 1
  * of the new pid namespace, which mounts, pivots and execs the command. SIGKILL to H kills P
  * (PR_SET_PDEATHSIG), and when P exits the kernel kills everything else in the namespace.
  */
@@ -51,14 +57,15 @@
 #include <sys/xattr.h>
 #include <grp.h>
 #include <limits.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAXV 4096
 typedef struct { char *v[MAXV]; int n; } list_t;
 
 static list_t lowers, args, envs, groups, uidmaps, gidmaps, etcs, binds, tmpfss;
-static char *rootfs, *upper, *work, *hostname, *cwd = "/", *newuidmap, *newgidmap;
-static int userns, net_none, probe, uid, gid, statusfd = -1;
+static char *rootfs, *upper, *work, *hostname, *cwd = "/", *newuidmap, *newgidmap, *pasta, *pasta_pidfile, *dns_forward, *netns_path;
+static int userns, net_none, net_sandbox, probe, uid, gid, statusfd = -1;
 static pid_t child = -1;
 
 static void status(const char *fmt, const char *s, long n) {
@@ -113,7 +120,11 @@ static void read_config(int fd, int for_run) {
     else if (!strcmp(key, "gidmap")) { push(&gidmaps, f[0]); push(&gidmaps, f[1]); push(&gidmaps, f[2]); }
     else if (!strcmp(key, "newuidmap")) newuidmap = f[0];
     else if (!strcmp(key, "newgidmap")) newgidmap = f[0];
-    else if (!strcmp(key, "net")) net_none = !strcmp(f[0], "none");
+    else if (!strcmp(key, "net")) { net_none = !strcmp(f[0], "none"); net_sandbox = !strcmp(f[0], "sandbox"); }
+    else if (!strcmp(key, "pasta")) pasta = f[0];
+    else if (!strcmp(key, "pastapid")) pasta_pidfile = f[0];
+    else if (!strcmp(key, "dnsforward")) dns_forward = f[0];
+    else if (!strcmp(key, "netns")) netns_path = f[0];
     else if (!strcmp(key, "rootfs")) rootfs = f[0];
     else if (!strcmp(key, "lower")) push(&lowers, f[0]);
     else if (!strcmp(key, "upper")) upper = f[0];
@@ -135,6 +146,7 @@ static void read_config(int fd, int for_run) {
   if (!for_run) return;
   if (!rootfs || !upper || !work || lowers.n == 0) { errno = EINVAL; die("read config", "(rootfs, upper, work and lower are required)"); }
   if (args.n == 0 && !probe) { errno = EINVAL; die("read config", "(no command: arg is required)"); }
+  if (net_sandbox && !netns_path && (!pasta || !pasta_pidfile)) { errno = EINVAL; die("read config", "(net sandbox needs pasta and pastapid)"); }
 }
 
 /* Writes "inside outside count" lines to /proc/self/{uid,gid}_map (single-id rootless or root). */
@@ -204,21 +216,15 @@ static char *in_root(const char *p) {
   return b;
 }
 
-/* Bind-mounts src on dst; read-only remount keeps the flags the kernel locks (nosuid, nodev, noexec). */
+static unsigned long locked_flags(const char *p);
+static int remount_ro(const char *p);
+
+/* Bind-mounts src on dst, then remounts it nosuid,nodev (read-only when `ro`), repeating the flags
+ * the kernel locks in a user namespace: a device node or setuid file made through a bind never works. */
 static int bind_mount(const char *src, const char *dst, int ro, int rec) {
   if (mount(src, dst, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0) return -1;
-  if (!ro) return 0;
-  struct statvfs sv;
-  unsigned long fl = MS_BIND | MS_REMOUNT | MS_RDONLY;
-  if (statvfs(dst, &sv) == 0) {
-    if (sv.f_flag & ST_NOSUID) fl |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV) fl |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC) fl |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) fl |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) fl |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) fl |= MS_RELATIME;
-  }
-  return mount(NULL, dst, NULL, fl, NULL);
+  if (ro) return remount_ro(dst);
+  return mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | locked_flags(dst), NULL);
 }
 
 static void mount_overlay(void) {
@@ -230,13 +236,13 @@ static void mount_overlay(void) {
   }
   o += (size_t)snprintf(opts + o, sizeof opts - o, ",upperdir=%s,workdir=%s%s", upper, work, userns ? ",userxattr" : ",redirect_dir=off,index=off,metacopy=off");
   if (o >= 4095) { errno = E2BIG; die("mount overlay: options exceed one page", "(too many or too long lower dirs)"); }
-  if (mount("overlay", rootfs, "overlay", 0, opts) < 0) die("mount overlay on", rootfs);
+  if (mount("overlay", rootfs, "overlay", MS_NODEV, opts) < 0) die("mount overlay on", rootfs);
 }
 
 static void mount_dev(void) {
   static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
   char src[64];
-  if (mount("tmpfs", in_root("/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") < 0) die("mount tmpfs on", in_root("/dev"));
+  if (mount("tmpfs", in_root("/dev"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=65536k") < 0) die("mount tmpfs on", in_root("/dev"));
   for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
     char path[4200];
     snprintf(path, sizeof path, "%s%s", in_root("/dev/"), nodes[i]);
@@ -256,6 +262,8 @@ static void mount_dev(void) {
     die("symlink", "/dev/fd");
 }
 
+#include "_confine.c"
+
 static void must_exist(const char *p, const char *what) {
   struct stat st;
   if (lstat(p, &st) < 0) die(what, p);
@@ -270,12 +278,8 @@ static void setup_mounts(void) {
     die("mount proc (and rbind /proc) on", in_root("/proc"));
   must_exist(in_root("/dev"), "find mount point");
   mount_dev();
-  struct stat st;
-  if (lstat(in_root("/sys"), &st) == 0 &&
-      mount("sysfs", in_root("/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
-      bind_mount("/sys", in_root("/sys"), 0, 1) == 0) {
-    bind_mount("/sys", in_root("/sys"), 1, 0); /* best effort: read-only top; refused remounts leave it rw */
-  }
+  mount_sys();
+  mask_paths();
   for (int i = 0; i + 1 < etcs.n; i += 2) {
     must_exist(in_root(etcs.v[i + 1]), "find mount point");
     if (bind_mount(etcs.v[i], in_root(etcs.v[i + 1]), 1, 0) < 0) die("bind-mount read-only", etcs.v[i + 1]);
@@ -339,7 +343,7 @@ static void run_pid1(void) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   setup_mounts();
   if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname", hostname);
-  if (net_none) loopback_up();
+  if (net_none || (net_sandbox && !netns_path)) loopback_up();
   if (probe) _exit(0);
   if (chdir(rootfs) < 0) die("chdir", rootfs);
   if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root", rootfs);
@@ -354,8 +358,11 @@ static void run_pid1(void) {
   if (setresuid(uid, uid, uid) < 0) die("setuid", NULL);
   umask(022);
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* credential changes clear it: set it again right before exec */
+  confine_process();
   exec_command();
 }
+
+#include "_network.c"
 
 static void relay(int sig) { (void)sig; if (child > 0) kill(child, SIGKILL); }
 
@@ -365,18 +372,28 @@ static int cmd_run(void) {
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(125);
+  int pasta_sock = -1;
+  int own_pasta = net_sandbox && !netns_path;
+  pid_t launcher = own_pasta ? fork_pasta(&pasta_sock) : -1;
+  if (netns_path) { /* the build's network namespace, already configured by a held pasta (root mode) */
+    int fd = open(netns_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) die("join the network namespace", netns_path);
+    close(fd);
+  }
   if (userns) setup_userns();
-  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (net_none ? CLONE_NEWNET : 0);
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (net_none || own_pasta ? CLONE_NEWNET : 0);
   if (unshare(flags) < 0) die("unshare", "CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUTS|CLONE_NEWIPC");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = relay;
   sigaction(SIGINT, &sa, NULL); sigaction(SIGTERM, &sa, NULL); sigaction(SIGHUP, &sa, NULL); sigaction(SIGQUIT, &sa, NULL);
+  pid_t pasta_pid = own_pasta ? start_pasta(launcher, pasta_sock) : -1; /* the network is ready before pid 1 exists */
   child = fork();
   if (child < 0) die("fork", "pid 1");
   if (child == 0) run_pid1();
   int st;
   while (waitpid(child, &st, 0) < 0) if (errno != EINTR) die("waitpid", NULL);
+  if (pasta_pid > 0) { kill(pasta_pid, SIGTERM); while (waitpid(pasta_pid, NULL, 0) < 0 && errno == EINTR) {} }
   if (WIFSIGNALED(st)) { status("signal %ld\n", NULL, WTERMSIG(st)); return 128 + WTERMSIG(st); }
   if (WEXITSTATUS(st) != 125 || probe) status("exit %ld\n", NULL, WEXITSTATUS(st));
   return WEXITSTATUS(st);
@@ -411,6 +428,7 @@ static int print_xattrs(const char *path, const struct stat *sb, int type, struc
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "version")) { puts("kb-sandbox 1"); return 0; }
   if (argc >= 2 && !strcmp(argv[1], "run")) return cmd_run();
+  if (argc >= 2 && !strcmp(argv[1], "netns-hold")) return cmd_netns_hold();
   if (argc >= 3 && !strcmp(argv[1], "xattrs")) {
     xroot_len = strlen(argv[2]);
     while (xroot_len > 1 && argv[2][xroot_len - 1] == '/') argv[2][--xroot_len] = 0;
