@@ -63,6 +63,8 @@ export async function baseState(ps: PlannedStage, client: RegistryClient, store:
     const st = fresh(ps, config, stageRootKey(`stage:${depState.key}`, plat), `stage ${depState.name}`);
     st.layers = [...depState.layers];
     st.history = [...depState.history];
+    // A stage built FROM another stage inherits its ARG values (BuildKit copies the base dispatch state's buildArgs).
+    st.args = new Map(depState.args);
     return { state: st, onbuild: [] };
   }
   const ref = parseReference(ps.base.ref);

@@ -18,6 +18,7 @@ import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
 import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
 import { isStandardDir } from "./workdir.ts";
+import { withImpliedParents } from "./implied-parents.ts";
 import { isRoot } from "./trees.ts";
 import type { TarInput } from "../layer/index.ts";
 
@@ -70,13 +71,16 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   }
   const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
-  const text = `${inst.kind} ${flagsText(inst)} ${[...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ")} ${dest}`.replace(/\s+/g, " ");
+  const sourcesText = [...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ");
+  const text = `${inst.kind} ${flagsText(inst)} ${sourcesText} ${dest}`.replace(/\s+/g, " ");
+  // History shows sources and the destination as written, without flags (BuildKit's dispatchCopy commit message).
+  const historyText = `${inst.kind} ${sourcesText} ${destRaw}`.replace(/\s+/g, " ");
   const heredocKey = inst.sourceContents.map((s) => `${s.path}\0${s.data}`).join("\0");
   st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
   addTiming(env, "hash sources", performance.now() - t0);
 
   try {
-    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, text });
+    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText });
   } finally {
     await remotePrep?.cleanup();
   }
@@ -105,11 +109,11 @@ interface CopyPlan {
   owner: { uid: number; gid: number };
   chmod?: ModeFn;
   remotePrep?: RemotePrep;
-  text: string;
+  historyText: string;
 }
 
 async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
-  const { resolved, destIsDir, dest, owner, chmod, remotePrep, text } = p;
+  const { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText } = p;
   let layer = await recall(env, st, st.key);
   const cached = !!layer;
   if (!layer) {
@@ -149,11 +153,14 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
       if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
     }
     const c0 = performance.now();
-    layer = await commitLayer(env.store, all(), env.layer, env.signal);
+    const fs = stageFsOf(env.store, st, env.signal);
+    const mtime = env.mtimeClamp ?? Math.floor(Date.now() / 1000);
+    const entries = withImpliedParents(all(), async (d) => st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined, mtime);
+    layer = await commitLayer(env.store, entries, env.layer, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
     await remember(env, st, st.key, layer);
   }
   st.layers.push(layer);
-  st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });
+  st.history.push({ created: env.created, created_by: `${historyText} # buildkit`, comment: "buildkit.dockerfile.v0" });
   return cached;
 }

@@ -46,11 +46,13 @@ function semaphore(n: number) {
 function runArg(env: EngineEnv, st: StageState, inst: Extract<Instruction, { kind: "ARG" }>): string {
   const parts: string[] = [];
   for (const d of inst.args) {
-    let v = env.plan.buildArgs.get(d.key);
+    // The name is expanded too: `ENV src=myarg` then `ARG ${src}=x` declares myarg (BuildKit expands ARG names).
+    const key = d.key.includes("$") ? env.lex.processWord(d.key, expansionEnv(st)) : d.key;
+    let v = env.plan.buildArgs.get(key);
     if (v === undefined && d.value !== undefined) v = env.lex.processWord(d.value, expansionEnv(st));
-    if (v === undefined && env.plan.globalArgs.has(d.key)) v = env.plan.globalArgs.get(d.key);
-    if (v !== undefined) st.args.set(d.key, v);
-    parts.push(v === undefined ? d.key : `${d.key}=${v}`);
+    if (v === undefined && env.plan.globalArgs.has(key)) v = env.plan.globalArgs.get(key);
+    if (v !== undefined) st.args.set(key, v);
+    parts.push(v === undefined ? key : `${key}=${v}`);
   }
   return `ARG ${parts.join(" ")}`;
 }

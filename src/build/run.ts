@@ -68,9 +68,9 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
     if (!layer) layer = await execute(env, st, inst, step, argv, vars, network, prepared);
-    // A RUN that changed nothing adds no layer, only history (as BuildKit does).
-    if (!layer.empty) st.layers.push(layer);
-    st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0", ...(layer.empty ? { empty_layer: true } : {}) });
+    // A RUN that changed nothing still adds its (empty) layer: BuildKit's image has it, and its history says so.
+    st.layers.push(layer);
+    st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });
     return cached;
   } finally {
     await prepared.cleanup();
@@ -92,11 +92,16 @@ async function execute(
     while (tail.length > 15) tail.shift();
     env.sink.emit({ type: "step-output", stage: st.name, step, stream, text: t });
   };
-  const envList = [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env];
-  if (choice.mode === "container") return executeInPlace(env, st, inst, argv, envList, await resolveStageUser(env, st, userSpec, "USER"), tail, onOut);
+  // HOME comes from the user's /etc/passwd entry ("/" without one) unless ENV or ARG sets it, as runc does.
+  const envFor = (home: string) => [...[...vars].map(([k, v]) => `${k}=${v}`), ...(vars.has("HOME") ? [] : [`HOME=${home}`]), ...prepared.env];
+  if (choice.mode === "container") {
+    const u = await resolveStageUser(env, st, userSpec, "USER");
+    return executeInPlace(env, st, inst, argv, envFor(u.home), u, tail, onOut);
+  }
   const { sandbox, idMap } = choice;
   const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
   const user = await resolveUserFromTrees(lowers, userSpec);
+  const envList = envFor(user.home);
   const work = env.store.tempPath("-run");
   const upperParent = join(work, "layer");
   const upperDir = join(upperParent, "root");

@@ -11,7 +11,7 @@ export interface StageLayer {
   diffId: string;
   /** Set for layers that came from a registry: where else the blob lives (for cross-repo mounts). */
   sourceRepository?: string;
-  /** The layer holds no entries (BuildKit leaves such a RUN out of the image: history only). */
+  /** The layer holds no entries (a RUN that changed nothing: BuildKit keeps such a layer). */
   empty?: boolean;
 }
 

@@ -8,6 +8,8 @@ import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
+import { stageFsOf } from "./layer-index.ts";
+import type { TarEntry } from "../layer/index.ts";
 
 /**
  * Directories every base image already has with its own mode (e.g. /tmp is 1777): a WORKDIR there must not
@@ -41,12 +43,16 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
   const cached = !!layer;
   if (!layer) {
     const mtime = env.mtimeClamp ?? Math.floor(Date.parse(env.created) / 1000);
+    // Every directory WORKDIR creates belongs to USER (BuildKit: mkdir -p with the user's ids); directories the
+    // stage already has keep their mode and owner, so they are left out of the layer.
+    const fs = stageFsOf(env.store, st, env.signal);
     const parts = dir.slice(1).split("/");
-    const entries = parts.map((_, i) => ({
-      entry: { path: parts.slice(0, i + 1).join("/"), type: "dir" as const, mode: 0o755, uid: i === parts.length - 1 ? user.uid : 0, gid: i === parts.length - 1 ? user.gid : 0, size: 0, mtime },
-    }));
-    // Only the directory itself carries USER's ownership; parents that exist keep theirs, so leave out known ones.
-    const own = entries.filter((e) => !isStandardDir(e.entry.path));
+    const own: { entry: TarEntry }[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const path = parts.slice(0, i + 1).join("/");
+      if (isStandardDir(path) || st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) continue;
+      own.push({ entry: { path, type: "dir", mode: 0o755, uid: user.uid, gid: user.gid, size: 0, mtime } });
+    }
     layer = await commitLayer(env.store, (async function* () { yield* own; })(), env.layer, env.signal);
     await remember(env, st, st.key, layer);
   }

@@ -10,7 +10,7 @@ export interface DiffCase {
   dockerfile: string;
   files?: Record<string, CaseFile>;
   /** Files to make with `tar` in the context: archive name → [tar flags..., paths relative to a staging dir]. */
-  tars?: Record<string, { files: Record<string, string>; flags?: string[] }>;
+  tars?: Record<string, { files: Record<string, string>; flags?: string[]; members?: string[] }>;
   buildArgs?: Record<string, string>;
   target?: string;
   /** Build this Dockerfile with buildah instead (when buildah lacks the syntax; must mean the same). */
@@ -23,6 +23,12 @@ export interface DiffCase {
   allowed?: Record<string, string>;
   /** A confirmed kb bug: the case is a test.todo with this reason until src/ is fixed. */
   kbBug?: string;
+  /** BuildKit oracle: exact difference lines allowed, each → why (docs/differences-from-docker.md). */
+  bkAllowed?: Record<string, string>;
+  /** BuildKit oracle: also build with kb as nobody and as a subuid user, each compared with BuildKit as root. */
+  matrix?: boolean;
+  /** BuildKit oracle: also compare each layer's tar entries (path, mode, owner), not only the unpacked tree. */
+  layerEntries?: boolean;
 }
 
 const WORKDIR_ALWAYS = "Docker creates every WORKDIR directory; buildah 1.28 only when a later step writes into it";
