@@ -1,5 +1,6 @@
 // runBuild: context → Dockerfile → plan → stages → image → outputs. The one entry point of the build engine.
 
+import { reuseCreatedTimes } from "./created-reuse.ts";
 import { createReadStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { relative } from "node:path";
@@ -82,11 +83,13 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
     const hashMemo = await openHashMemo(store, context.root);
-    const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible) };
+    const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible), mtimeClamp: sde };
     const built = await forEachPlatform(platforms, sink, async (_platform, psink, i) => {
       const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer });
-      const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
+      let config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
+      // Nothing changed since an earlier build: the same image, not a re-stamped one (SOURCE_DATE_EPOCH is fixed anyway).
+      if (sde === undefined && !opts.noCache) config = { ...(await reuseCreatedTimes(store, config)), config: config.config };
       return { config, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
     });
     await hashMemo.save().catch(() => undefined);

@@ -123,7 +123,10 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
     const destRel = dest.slice(1);
     const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
-    const dirEntry = destIsDir && !isStandardDir(destRel) && !resolved.some((r) => r.entry.type === "dir")
+    const fs = stageFsOf(env.store, st, env.signal);
+    const destExists = isStandardDir(destRel) || st.createdDirs.has(dest) || (await fs.kind(destRel)) !== undefined;
+    // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
+    const dirEntry = destIsDir && !destExists && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
@@ -153,7 +156,6 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
       if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
     }
     const c0 = performance.now();
-    const fs = stageFsOf(env.store, st, env.signal);
     const mtime = env.mtimeClamp ?? Math.floor(Date.now() / 1000);
     const entries = withImpliedParents(all(), async (d) => st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined, mtime);
     layer = await commitLayer(env.store, entries, env.layer, env.signal);
