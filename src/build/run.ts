@@ -6,7 +6,8 @@ import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
 import { checkCanRun } from "../exec/binfmt.ts";
 import { removeTree, type IdMapping } from "../exec/index.ts";
-import { openUpperSnapshot } from "../snapshot/index.ts";
+import { canMapOwners, openUpperSnapshot } from "../snapshot/index.ts";
+import { mapLowerOwners, markOwnersMapped } from "./rootless-owners.ts";
 import { cacheKey, envForKey } from "./cache-key.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { adoptUpperDir, lowerDirs } from "./layer-trees.ts";
@@ -100,6 +101,7 @@ async function execute(
   }
   const { sandbox, idMap } = choice;
   const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
+  await mapLowerOwners(env, st.layers, lowers, idMap);
   const user = await resolveUserFromTrees(lowers, userSpec);
   const envList = envFor(user.home);
   const work = env.store.tempPath("-run");
@@ -134,6 +136,7 @@ async function execute(
     const layer = await commitLayer(env.store, entries, env.layer, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);
+    if (canMapOwners(idMap)) await markOwnersMapped(upperParent);
     await adoptUpperDir(env, chainId([...st.layers, layer].map((l) => l.diffId)), upperParent);
     return layer;
   } finally {
