@@ -18,7 +18,7 @@ describe("parseChmod()", () => {
 describe("resolveUser()", () => {
   const db = { passwd: parsePasswd("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n"), group: parseGroup("root:x:0:\nappg:x:1001:\nextra:x:2000:app\n") };
   test("names resolve through passwd and group, with supplementary groups", () => {
-    expect(resolveUser("app", db, "USER")).toEqual({ uid: 1000, gid: 1001, groups: [1001, 2000], home: "/home/app" });
+    expect(resolveUser("app", db, "USER")).toEqual({ uid: 1000, gid: 1001, groups: [2000], home: "/home/app" });
     expect(resolveUser("app:root", db, "USER").gid).toBe(0);
     expect(resolveUser("42:43", {}, "USER")).toMatchObject({ uid: 42, gid: 43 });
   });

@@ -52,7 +52,10 @@ function runArg(env: EngineEnv, st: StageState, inst: Extract<Instruction, { kin
     if (v === undefined && d.value !== undefined) v = env.lex.processWord(d.value, expansionEnv(st));
     if (v === undefined && env.plan.globalArgs.has(key)) v = env.plan.globalArgs.get(key);
     if (v !== undefined) st.args.set(key, v);
-    parts.push(v === undefined ? key : `${key}=${v}`);
+    const declaredValue = d.value !== undefined ? env.lex.processWord(d.value, expansionEnv(st)) : undefined;
+    st.declared = [...st.declared.filter((x) => x.key !== key), { key, value: v }];
+    // History shows the declaration (BuildKit: `ARG k=default`), the value in use goes to RUN's "|N k=v".
+    parts.push(declaredValue === undefined ? key : `${key}=${declaredValue}`);
   }
   return `ARG ${parts.join(" ")}`;
 }

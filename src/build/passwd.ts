@@ -80,5 +80,6 @@ export function resolveUser(spec: string, db: UserDb, what: string): { uid: numb
     }
   }
   const groups = name ? (db.group ?? []).filter((x) => x.members.includes(name!)).map((x) => x.gid) : [];
-  return { uid, gid: gid ?? 0, groups: [...new Set([gid ?? 0, ...groups])], home };
+  // Supplementary groups are the /etc/group memberships only (runc: `id` as a user without any shows no groups=).
+  return { uid, gid: gid ?? 0, groups: [...new Set(groups)], home };
 }

@@ -20,6 +20,7 @@ import { prepareMounts, readSecret } from "./run-mounts.ts";
 import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { sandboxFor } from "./sandbox-choice.ts";
 import { envMap, type StageState } from "./stage-state.ts";
+import { runText } from "./history-text.ts";
 import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
@@ -61,6 +62,8 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
   const vars = runEnv(env, st);
   const network = inst.network === "none" ? "none" : inst.network === "host" ? "host" : env.opts.network;
   const text = inst.json ? `RUN ${JSON.stringify(argv)}` : `RUN ${argv.join(" ")}`;
+  const envNow = envMap(st.config.config);
+  const historyText = runText(argv, st.declared.map((d) => ({ key: d.key, value: envNow.get(d.key) ?? d.value ?? "" })));
   const prepared = await prepareMounts(env, st, inst.mounts);
   try {
     // ARG values and proxy args are part of the key (not persisted); secrets never are.
@@ -71,7 +74,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     if (!layer) layer = await execute(env, st, inst, step, argv, vars, network, prepared);
     // A RUN that changed nothing still adds its (empty) layer: BuildKit's image has it, and its history says so.
     st.layers.push(layer);
-    st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });
+    st.history.push({ created: env.created, created_by: `${historyText} # buildkit`, comment: "buildkit.dockerfile.v0" });
     return cached;
   } finally {
     await prepared.cleanup();

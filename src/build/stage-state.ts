@@ -25,6 +25,8 @@ export interface StageState {
   history: HistoryEntry[];
   /** ARGs declared in this stage, with their values: visible to expansion and RUN, not persisted. */
   args: Map<string, string>;
+  /** ARG names declared in this stage (or its base stage), in order, with the value each declaration gave (BuildKit's buildArgs; RUN history lists them). */
+  declared: { key: string; value?: string }[];
   /** Whether CMD was set in this stage (ENTRYPOINT resets an inherited CMD otherwise). */
   cmdSet: boolean;
   /** The running cache key (hex). */

@@ -1,4 +1,5 @@
-// WORKDIR: sets the config's WorkingDir and creates the directory (0755, owned by USER) as its own layer.
+// WORKDIR: sets the config's WorkingDir and creates the missing directories (0755, owned by USER) as its own
+// layer; BuildKit commits that layer even when nothing was missing (only WORKDIR / adds no layer).
 
 import { posix } from "node:path";
 import type { Instruction } from "../dockerfile/index.ts";
@@ -32,7 +33,8 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
   const dir = resolveWorkdir(c.WorkingDir, inst.path);
   c.WorkingDir = dir;
   const text = `WORKDIR ${dir}`;
-  if (isStandardDir(dir) || st.createdDirs.has(dir)) {
+  // BuildKit commits a layer for every WORKDIR but "/" (an empty one when the directory exists).
+  if (dir === "/") {
     st.key = cacheKey(st.key, text);
     st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
     return false;
@@ -50,7 +52,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     const own: { entry: TarEntry }[] = [];
     for (let i = 0; i < parts.length; i++) {
       const path = parts.slice(0, i + 1).join("/");
-      if (isStandardDir(path) || st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) continue;
+      if (st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) continue;
       own.push({ entry: { path, type: "dir", mode: 0o755, uid: user.uid, gid: user.gid, size: 0, mtime } });
     }
     layer = await commitLayer(env.store, (async function* () { yield* own; })(), env.layer, env.signal);

@@ -27,6 +27,11 @@ export interface DiffCase {
   bkAllowed?: Record<string, string>;
   /** BuildKit oracle: also build with kb as nobody and as a subuid user, each compared with BuildKit as root. */
   matrix?: boolean;
+  /**
+   * BuildKit oracle, matrix: why kb as `nobody` (one id, no /etc/subuid range) cannot build this (it needs a second
+   * id: chown, or RUN as another USER); kb must then fail with its single-id warning instead of a wrong image.
+   */
+  singleIdFails?: string;
   /** BuildKit oracle: also compare each layer's tar entries (path, mode, owner), not only the unpacked tree. */
   layerEntries?: boolean;
 }
@@ -91,6 +96,10 @@ COPY --chown=app dir/ /home/app/d/
     name: "copy-chmod-octal",
     files: ctxFiles,
     allowed: { 'tree cm: mode "0640" != "0755"': "--chmod on a directory COPY also sets the directory it creates: BuildKit >= 0.21 (Docker 28.1); buildah 1.28 leaves 0755" },
+    bkAllowed: {
+      'root: tree cm: mode "0640" != "0755"': "--chmod on a directory COPY also sets the directory it creates: BuildKit >= 0.21 (Docker 28.1); the 20.10 frontend leaves 0755",
+      'root: tree both: mode "4755" != "0755"': "--chown with --chmod=4755: docker.io 20.10 loses the set-uid bit (its copy chowns after setting the mode; chown clears S_ISUID); kb keeps the mode the Dockerfile asks for",
+    },
     dockerfile: `FROM BASE
 COPY --chmod=0755 script.sh /bin/script
 COPY --chmod=600 a.txt /secret
@@ -277,6 +286,10 @@ COPY <<-EOT /etc/tabs
 \tEOT
 `,
     files: { greeting: "hello\n  indented\n", tabs: "stripped\n" },
+    bkAllowed: {
+      'root: history: ["kb test fixture: busybox-static","COPY <<EOF /etc/greeting # buildkit","COPY <<EOT /etc/tabs # buildkit"] != ["kb test fixture: busybox-static","COPY greeting /etc/greeting # buildkit","COPY tabs /etc/tabs # buildkit"]':
+        "the 20.10 frontend has no heredocs, so the oracle copies files of the same content; only the history text names differ",
+    },
     oracleDockerfile: `FROM BASE
 COPY greeting /etc/greeting
 COPY tabs /etc/tabs

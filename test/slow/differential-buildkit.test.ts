@@ -16,6 +16,7 @@ import { caseContext } from "./_case-context.ts";
 import { BUILDKIT_CASES } from "./_differential-buildkit-cases.ts";
 import { COPY_CASES, type DiffCase } from "./_differential-cases.ts";
 import { KB_BUG_CASES } from "./_differential-kb-bugs.ts";
+import { MORE_CASES } from "./_differential-more-cases.ts";
 import { RUN_CASES } from "./_differential-run-cases.ts";
 
 const skip = process.env.KB_SLOW_TESTS !== "1" ? "slow suite: set KB_SLOW_TESTS=1 to run it" : buildkitUnavailable() ?? rootlessSkipReason();
@@ -26,7 +27,7 @@ let reg: TestRegistry;
 let dockerd: Dockerd;
 let base: string;
 let cache: string;
-const table: { name: string; root?: boolean; nobody?: boolean; subuid?: boolean; allowed: string[] }[] = [];
+const table: { name: string; root?: boolean; nobody?: boolean | "single id"; subuid?: boolean; allowed: string[] }[] = [];
 
 beforeAll(async () => {
   if (skip) return;
@@ -37,17 +38,22 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  printTable();
   await dockerd?.stop();
   await reg?.stop();
+}, 120_000);
+
+function printTable(): void {
   if (!table.length) return;
   const eq = (k: "root" | "nobody" | "subuid") => table.filter((r) => r[k] === true).length;
   const ran = (k: "root" | "nobody" | "subuid") => table.filter((r) => r[k] !== undefined).length;
-  const lines = [`BuildKit differential: ${table.length} Dockerfiles; equal as root ${eq("root")}/${ran("root")}, as nobody ${eq("nobody")}/${ran("nobody")}, as subuid user ${eq("subuid")}/${ran("subuid")}`];
+  const single = table.filter((r) => r.nobody === "single id").length;
+  const lines = [`BuildKit differential: ${table.length} Dockerfiles; equal as root ${eq("root")}/${ran("root")}, as nobody ${eq("nobody")}/${ran("nobody") - single} (+${single} need a second id: clear error), as subuid user ${eq("subuid")}/${ran("subuid")}`];
   for (const r of table) lines.push(`  ${r.name.padEnd(40)} root:${fmt(r.root)} nobody:${fmt(r.nobody)} subuid:${fmt(r.subuid)}${r.allowed.length ? `  allowed: ${r.allowed.join("; ")}` : ""}`);
   console.log(lines.join("\n"));
-});
+}
 
-const fmt = (v: boolean | undefined) => (v === undefined ? "-" : v ? "equal" : "DIFF");
+const fmt = (v: boolean | "single id" | undefined) => (v === undefined ? "-" : v === "single id" ? "n/a (one id: clear error)" : v ? "equal" : "DIFF");
 
 /** BuildKit's image of the case (built once, as root). */
 async function oracle(c: DiffCase) {
@@ -87,6 +93,12 @@ function register(cases: DiffCase[]) {
           const uref = `${reg.host}/kb/${c.name}:${who}`;
           const u = kbAs(user, user === "nobody" ? "nogroup" : user, home, kbArgs(c, uref, ctx));
           const before = diffs.length;
+          if (who === "nobody" && c.singleIdFails) {
+            // One id only: kb must refuse clearly (its warning names the fix), not build a different image.
+            if (u.code === 0 || !u.err.includes("rootless with a single id")) diffs.push(`nobody: expected the single-id failure (${c.singleIdFails}), got code ${u.code}: ${u.err.slice(-1000)}`);
+            row.nobody = diffs.length === before ? "single id" : false;
+            continue;
+          }
           if (u.code !== 0) diffs.push(`${who}: kb build failed (${u.code}): ${u.err.slice(-2000)}`);
           else diffs.push(...check(who, uref));
           row[who] = diffs.length === before;
@@ -101,3 +113,4 @@ describe("BuildKit differential: issue 14 findings", () => register(BUILDKIT_CAS
 describe("BuildKit differential: Dockerfiles without RUN", () => register(COPY_CASES));
 describe("BuildKit differential: Dockerfiles with RUN", () => register(RUN_CASES));
 describe("BuildKit differential: former kb bugs", () => register(KB_BUG_CASES));
+describe("BuildKit differential: every instruction and flag of the 20.10 frontend", () => register(MORE_CASES));
