@@ -73,7 +73,8 @@ async function runInstruction(env: EngineEnv, st: StageState, raw: Instruction, 
   if (isMetadata(inst)) {
     const text = applyMetadata(st, inst);
     st.key = cacheKey(st.key, text);
-    st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
+    // ONBUILD only records the trigger in the config: BuildKit writes no history entry for it.
+    if (inst.kind !== "ONBUILD") st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
     return false;
   }
   switch (inst.kind) {

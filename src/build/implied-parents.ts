@@ -26,3 +26,25 @@ export async function* withImpliedParents(entries: AsyncIterable<TarInput>, exis
     yield e;
   }
 }
+
+/**
+ * Passes a RUN's snapshot through, then adds the mount points of its --mount targets (and their missing parents)
+ * that neither the snapshot nor the stage has: BuildKit's RUN leaves each target directory in the layer (0755, root).
+ */
+export async function* withMountPoints(entries: AsyncIterable<TarInput>, targets: string[], exists: (path: string) => Promise<boolean>, mtime: number): AsyncGenerator<TarInput> {
+  const seen = new Set<string>([""]);
+  for await (const e of entries) {
+    seen.add(posix.normalize(e.entry.path).replace(/^\/+|\/+$/g, ""));
+    yield e;
+  }
+  for (const t of targets) {
+    const parts = posix.normalize(t).replace(/^\/+|\/+$/g, "").split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      if (await exists(dir)) continue;
+      yield { entry: { path: dir, type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime } };
+    }
+  }
+}

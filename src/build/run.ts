@@ -1,7 +1,7 @@
 // RUN: the command in the sandbox over the stage's layers; the overlay upperdir becomes the layer.
 
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
 import { checkCanRun } from "../exec/binfmt.ts";
@@ -21,6 +21,8 @@ import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { sandboxFor } from "./sandbox-choice.ts";
 import { envMap, type StageState } from "./stage-state.ts";
 import { runText } from "./history-text.ts";
+import { withMountPoints } from "./implied-parents.ts";
+import { stageFsOf } from "./layer-index.ts";
 import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
@@ -136,7 +138,11 @@ async function execute(
     const s0 = performance.now();
     // Rootless: what the RUN made private is read inside its user namespace, then made private again.
     const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude });
-    const layer = await commitLayer(env.store, entries, env.layer, env.signal);
+    const cwd = st.config.config?.WorkingDir || "/";
+    const targets = inst.mounts.filter((m) => (m.type === "cache" || m.type === "bind" || m.type === "tmpfs") && m.target).map((m) => posix.resolve(cwd, m.target!));
+    const fs = stageFsOf(env.store, st, env.signal);
+    const withTargets = withMountPoints(entries, targets, async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000));
+    const layer = await commitLayer(env.store, withTargets, env.layer, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);
     if (canMapOwners(idMap)) await markOwnersMapped(upperParent);

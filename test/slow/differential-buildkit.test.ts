@@ -76,8 +76,7 @@ function register(cases: DiffCase[]) {
       table.push(row);
       const want = await oracle(c);
       const check = (who: string, ref: string) => {
-        const d = compareWithBuildkit(snapshot(ref, c.layerEntries), want, c.ignorePaths).filter((x) => !c.bkAllowed?.[x]);
-        return d.map((x) => `${who}: ${x}`);
+        return compareWithBuildkit(snapshot(ref, c.layerEntries), want, c.ignorePaths).map((x) => `${who}: ${x}`).filter((x) => !c.bkAllowed?.[x]);
       };
       const diffs: string[] = [];
       const ref = `${reg.host}/kb/${c.name}:root`;
