@@ -5,7 +5,7 @@ import type { FlagSpec } from "../flags.ts";
 const ignored = (what: string) => `accepted for Kaniko compatibility; ${what}`;
 
 export const buildFlags: FlagSpec[] = [
-  { name: "file", aliases: ["f", "dockerfile"], type: "string", valueHint: "PATH", description: "Dockerfile to build (default CONTEXT/Dockerfile)" },
+  { name: "file", aliases: ["f", "dockerfile"], type: "string", valueHint: "PATH", description: "Dockerfile to build (default CONTEXT/Dockerfile; - reads it from standard input)" },
   { name: "context", aliases: ["c"], type: "string", valueHint: "DIR|dir://DIR|tar://FILE|-", description: "Build context (same as the positional CONTEXT; Kaniko name)" },
   { name: "context-sub-path", type: "string", valueHint: "PATH", description: "Use this sub-folder of the context as the context" },
   { name: "tag", aliases: ["t", "destination", "d"], type: "string", repeatable: true, valueHint: "REF", description: "Name and push the image as REF" },
