@@ -13,8 +13,9 @@ import { stageFsOf } from "./layer-index.ts";
 import type { TarEntry } from "../layer/index.ts";
 
 /**
- * Directories every base image already has with its own mode (e.g. /tmp is 1777): a WORKDIR there must not
- * add a layer that resets them. kb does not read the base to decide (that would download it); see decision 002.
+ * Directories most base images have with their own mode (e.g. /tmp is 1777): a COPY destination there must not
+ * add an entry that resets them (decision 002). WORKDIR reads the stage's layer indexes instead (decision 120):
+ * busybox has no /srv, and BuildKit makes it owned by USER.
  */
 const STANDARD_DIRS = new Set(["/", "/tmp", "/lib", "/var/tmp", "/root", "/home", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin", "/bin", "/sbin", "/etc", "/var", "/opt", "/srv", "/run", "/dev", "/proc", "/sys", "/lib", "/mnt", "/media"]);
 
