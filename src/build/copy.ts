@@ -19,6 +19,7 @@ import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
 import { isStandardDir } from "./workdir.ts";
 import { withImpliedParents } from "./implied-parents.ts";
+import { mergedOwners } from "./rootless-owners.ts";
 import { isRoot } from "./trees.ts";
 import type { TarInput } from "../layer/index.ts";
 
@@ -80,7 +81,7 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   addTiming(env, "hash sources", performance.now() - t0);
 
   try {
-    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText });
+    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText, root });
   } finally {
     await remotePrep?.cleanup();
   }
@@ -110,6 +111,7 @@ interface CopyPlan {
   chmod?: ModeFn;
   remotePrep?: RemotePrep;
   historyText: string;
+  root: CopyRoot;
 }
 
 async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
@@ -119,7 +121,9 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
   if (!layer) {
     // COPY --from keeps the source's owners unless --chown (Docker, moby#38599); the context's become 0:0.
     // A rootless tree holds the caller's ids, not the image's, so only root can keep them.
-    const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown && isRoot();
+    // Rootless, the extracted tree holds the caller's ids: the owners come from the source layers' tars instead.
+    const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown;
+    const ownerOf = keepOwners && !isRoot() && p.root.layers ? await mergedOwners(env, p.root.layers, p.root.dir) : undefined;
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
     const destRel = dest.slice(1);
     const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
@@ -143,7 +147,10 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
             yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid }, dest: target };
             continue;
           }
-          yield { entry: e, dest: target };
+          if (ownerOf) {
+            const [uid, gid] = ownerOf(e.absPath);
+            yield { entry: { ...e, uid, gid }, dest: target };
+          } else yield { entry: e, dest: target };
         }
       }
     }

@@ -3,7 +3,7 @@
 // gets its layer's owners once (read from the layer's tar, set through the id map), marked done beside it.
 
 import { lstat, mkdir, stat } from "node:fs/promises";
-import { dirname, join, posix } from "node:path";
+import { dirname, join, posix, relative, sep } from "node:path";
 import type { IdMapping } from "../exec/index.ts";
 import { readTar } from "../layer/index.ts";
 import { canMapOwners, chownThroughMapping, type OwnerFix } from "../snapshot/index.ts";
@@ -51,4 +51,22 @@ export async function mapLowerOwners(env: EngineEnv, layers: StageLayer[], lower
 /** Marks a RUN's upper tree as carrying real owners already (the RUN wrote them through the id map). */
 export async function markOwnersMapped(upperParent: string): Promise<void> {
   await mkdir(join(upperParent, OWNERS_MARKER), { recursive: true });
+}
+
+/**
+ * The image's owner of every path of a merged tree made from `layers` (bottom first), for a rootless COPY --from:
+ * the top layer that lists a path decides; 0:0 for paths no layer gives another owner.
+ */
+export async function mergedOwners(env: EngineEnv, layers: StageLayer[], root: string): Promise<(absPath: string) => [number, number]> {
+  const owners = new Map<string, [number, number]>();
+  for (const l of layers) {
+    for await (const { entry, body } of readTar(await l.layer.uncompressed(env.signal))) {
+      await body.cancel();
+      const rel = posix.normalize(`/${entry.path}`).slice(1).replace(/\/$/, "");
+      if (!rel || posix.basename(rel).startsWith(".wh.")) continue;
+      if (entry.uid === 0 && entry.gid === 0) owners.delete(rel);
+      else owners.set(rel, [entry.uid, entry.gid]);
+    }
+  }
+  return (absPath) => owners.get(relative(root, absPath).split(sep).join("/")) ?? [0, 0];
 }

@@ -81,6 +81,7 @@ COPY di* /w6/
   },
   {
     name: "copy-chown-names-and-ids",
+    matrix: true,
     files: ctxFiles,
     dockerfile: `FROM BASE
 COPY a.txt /o/plain
@@ -178,6 +179,7 @@ LABEL empty=""
   },
   {
     name: "workdir-relative-absolute",
+    matrix: true,
     files: ctxFiles,
     allowed: {
       'tree as-app: only in kb ({"gid":1000,"mode":"0755","type":"dir","uid":1000})': WORKDIR_ALWAYS,
@@ -262,6 +264,7 @@ HEALTHCHECK NONE
   },
   {
     name: "add-local-tar-gz",
+    matrix: true,
     files: { "plain.txt": "plain\n" },
     tars: {
       "app.tar.gz": { files: { "app/bin/run": "#!/bin/sh\n", "app/etc/conf": "k=v\n", "app/readme": "r\n" }, flags: ["-z", "--owner=1000", "--group=1000", "--numeric-owner"] },

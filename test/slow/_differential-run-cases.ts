@@ -10,6 +10,7 @@ const WORKDIR_LAZY = "WORKDIR /w as root then COPY --chown=app:app into it: Buil
 export const RUN_CASES: DiffCase[] = [
   {
     name: "run-create-delete-chmod",
+    matrix: true,
     dockerfile: `FROM BASE
 RUN echo new > /new.txt && chmod 4755 /new.txt && rm /bin/vi && rm -rf /usr/sbin && chmod 0700 /home/app \\
  && mkdir -p /opt/empty /opt/full && echo x > /opt/full/x && echo appended >> /etc/group
@@ -42,6 +43,8 @@ RUN ln /bin/busybox /bin/busybox-hard && rm /bin/sh && ln -s busybox /bin/sh
   },
   {
     name: "run-user",
+    matrix: true,
+    singleIdFails: "RUN as USER app needs uid 1000 in the namespace",
     allowed: {
       "tree tmp/id.txt: size 28 != 45": GROUPS,
       'tree tmp/id.txt: sha256 "7e57bf549b39ad1f50f7ad3ca4a49dc93b5e370c23dc1883af04eb8fc6511685" != "2bdd0c4c5958ce5c13ff7e14759fc1aa1a2d1ce185a07919cfc1f57f93503f86"': GROUPS,
