@@ -26,6 +26,7 @@ function fresh(ps: PlannedStage, config: ImageConfig, key: string, baseName: str
     layers: [],
     history: [...(config.history ?? [])],
     args: new Map(),
+    declared: [],
     cmdSet: false,
     key,
     baseName,
@@ -64,6 +65,9 @@ export async function baseState(ps: PlannedStage, client: RegistryClient, store:
     st.layers = [...depState.layers];
     st.history = [...depState.history];
     st.baseImage = depState.baseImage;
+    // A stage built FROM another stage inherits its ARG values (BuildKit copies the base dispatch state's buildArgs).
+    st.args = new Map(depState.args);
+    // …but not its declarations: BuildKit's RUN history ("|N k=v") lists only ARGs the stage itself declares.
     return { state: st, onbuild: [] };
   }
   const ref = parseReference(ps.base.ref);

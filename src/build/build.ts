@@ -3,6 +3,7 @@
 import { openAsBlob } from "node:fs";
 import { closeSandbox } from "./sandbox-choice.ts";
 import { registerProcess, sweepLeftovers, unregisterProcess } from "../store/sweep.ts";
+import { reuseCreatedTimes } from "./created-reuse.ts";
 import { tmpdir } from "node:os";
 import { relative } from "node:path";
 import { KbError } from "../errors.ts";
@@ -105,13 +106,15 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const timings = new Map<string, number>();
     const hashMemo = await openHashMemo(store, context.root);
     const scanCache = opts.attest?.sbom ? prefetchingScanCache(storeScanCache(store.cache)) : undefined;
-    const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible) };
+    const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible), mtimeClamp: sde };
     const built = await forEachPlatform(platforms, sink, async (platform, psink, i) => {
       const stages: StageState[] = [];
       const onBase = scanCache ? (st: StageState) => st.baseImage && st.layers.length && scanCache.prescan(st.layers.map((l) => l.layer), signal) : undefined;
       const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, onStage: (st) => stages.push(st), onBase });
-      const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
+      let config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
+      // Nothing changed since an earlier build: the same image, not a re-stamped one (SOURCE_DATE_EPOCH is fixed anyway).
+      if (sde === undefined && !opts.noCache) config = { ...(await reuseCreatedTimes(store, config)), config: config.config };
       return { config, platform, target: state, stages, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
     });
     await pushCheck.done();

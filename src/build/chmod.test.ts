@@ -18,9 +18,14 @@ describe("parseChmod()", () => {
 describe("resolveUser()", () => {
   const db = { passwd: parsePasswd("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n"), group: parseGroup("root:x:0:\nappg:x:1001:\nextra:x:2000:app\n") };
   test("names resolve through passwd and group, with supplementary groups", () => {
-    expect(resolveUser("app", db, "USER")).toEqual({ uid: 1000, gid: 1001, groups: [1001, 2000] });
+    expect(resolveUser("app", db, "USER")).toEqual({ uid: 1000, gid: 1001, groups: [2000], home: "/home/app" });
     expect(resolveUser("app:root", db, "USER").gid).toBe(0);
     expect(resolveUser("42:43", {}, "USER")).toMatchObject({ uid: 42, gid: 43 });
+  });
+  test("HOME is the passwd entry's home, \"/\" without one; root needs no /etc/passwd (BuildKit)", () => {
+    expect(resolveUser("0", db, "USER").home).toBe("/root");
+    expect(resolveUser("4321:4321", db, "USER")).toMatchObject({ uid: 4321, gid: 4321, home: "/" });
+    expect(resolveUser("root", {}, "USER")).toMatchObject({ uid: 0, gid: 0, home: "/root" });
   });
   test("an unknown name is a clear error", () => {
     expect(() => resolveUser("ghost", db, "--chown")).toThrow(/no user "ghost"/);

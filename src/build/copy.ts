@@ -18,6 +18,8 @@ import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
 import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
 import { isStandardDir } from "./workdir.ts";
+import { withImpliedParents } from "./implied-parents.ts";
+import { mergedOwners } from "./rootless-owners.ts";
 import { isRoot } from "./trees.ts";
 import type { TarInput } from "../layer/index.ts";
 
@@ -76,13 +78,16 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
   hashMs += performance.now() - h1;
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
-  const text = `${inst.kind} ${flagsText(inst)} ${[...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ")} ${dest}`.replace(/\s+/g, " ");
+  const sourcesText = [...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ");
+  const text = `${inst.kind} ${flagsText(inst)} ${sourcesText} ${dest}`.replace(/\s+/g, " ");
+  // History shows sources and the destination as written, without flags (BuildKit's dispatchCopy commit message).
+  const historyText = `${inst.kind} ${sourcesText} ${destRaw}`.replace(/\s+/g, " ");
   const heredocKey = heredocDigest(inst.sourceContents);
   st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
   addTiming(env, "hash sources", hashMs);
 
   try {
-    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, text });
+    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText, root });
   } finally {
     await remotePrep?.cleanup();
   }
@@ -111,21 +116,27 @@ interface CopyPlan {
   owner: { uid: number; gid: number };
   chmod?: ModeFn;
   remotePrep?: RemotePrep;
-  text: string;
+  historyText: string;
+  root: CopyRoot;
 }
 
 async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
-  const { resolved, destIsDir, dest, owner, chmod, remotePrep, text } = p;
+  const { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText } = p;
   let layer = await recall(env, st, st.key);
   const cached = !!layer;
   if (!layer) {
     // COPY --from keeps the source's owners unless --chown (Docker, moby#38599); the context's become 0:0.
     // A rootless tree holds the caller's ids, not the image's, so only root can keep them.
-    const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown && isRoot();
+    // Rootless, the extracted tree holds the caller's ids: the owners come from the source layers' tars instead.
+    const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown;
+    const ownerOf = keepOwners && !isRoot() && p.root.layers ? await mergedOwners(env, p.root.layers, p.root.dir) : undefined;
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
     const destRel = dest.slice(1);
     const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
-    const dirEntry = destIsDir && !isStandardDir(destRel) && !resolved.some((r) => r.entry.type === "dir")
+    const fs = stageFsOf(env.store, st, env.signal);
+    const destExists = isStandardDir(destRel) || st.createdDirs.has(dest) || (await fs.kind(destRel)) !== undefined;
+    // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
+    const dirEntry = destIsDir && !destExists && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
@@ -142,7 +153,10 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
             yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid }, dest: target };
             continue;
           }
-          yield { entry: e, dest: target };
+          if (ownerOf) {
+            const [uid, gid] = ownerOf(e.absPath);
+            yield { entry: { ...e, uid, gid }, dest: target };
+          } else yield { entry: e, dest: target };
         }
       }
     }
@@ -155,11 +169,13 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
       if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
     }
     const c0 = performance.now();
-    layer = await commitLayer(env.store, all(), env.layer, env.signal);
+    const mtime = env.mtimeClamp ?? Math.floor(Date.now() / 1000);
+    const entries = withImpliedParents(all(), async (d) => st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined, mtime);
+    layer = await commitLayer(env.store, entries, env.layer, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
     await remember(env, st, st.key, layer);
   }
   st.layers.push(layer);
-  st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0" });
+  st.history.push({ created: env.created, created_by: `${historyText} # buildkit`, comment: "buildkit.dockerfile.v0" });
   return cached;
 }

@@ -46,11 +46,16 @@ function semaphore(n: number) {
 function runArg(env: EngineEnv, st: StageState, inst: Extract<Instruction, { kind: "ARG" }>): string {
   const parts: string[] = [];
   for (const d of inst.args) {
-    let v = env.plan.buildArgs.get(d.key);
+    // The name is expanded too: `ENV src=myarg` then `ARG ${src}=x` declares myarg (BuildKit expands ARG names).
+    const key = d.key.includes("$") ? env.lex.processWord(d.key, expansionEnv(st)) : d.key;
+    let v = env.plan.buildArgs.get(key);
     if (v === undefined && d.value !== undefined) v = env.lex.processWord(d.value, expansionEnv(st));
-    if (v === undefined && env.plan.globalArgs.has(d.key)) v = env.plan.globalArgs.get(d.key);
-    if (v !== undefined) st.args.set(d.key, v);
-    parts.push(v === undefined ? d.key : `${d.key}=${v}`);
+    if (v === undefined && env.plan.globalArgs.has(key)) v = env.plan.globalArgs.get(key);
+    if (v !== undefined) st.args.set(key, v);
+    const declaredValue = d.value !== undefined ? env.lex.processWord(d.value, expansionEnv(st)) : undefined;
+    st.declared = [...st.declared.filter((x) => x.key !== key), { key, value: v }];
+    // History shows the declaration (BuildKit: `ARG k=default`), the value in use goes to RUN's "|N k=v".
+    parts.push(declaredValue === undefined ? key : `${key}=${declaredValue}`);
   }
   return `ARG ${parts.join(" ")}`;
 }
@@ -68,7 +73,8 @@ async function runInstruction(env: EngineEnv, st: StageState, raw: Instruction, 
   if (isMetadata(inst)) {
     const text = applyMetadata(st, inst);
     st.key = cacheKey(st.key, text);
-    st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
+    // ONBUILD only records the trigger in the config: BuildKit writes no history entry for it.
+    if (inst.kind !== "ONBUILD") st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
     return false;
   }
   switch (inst.kind) {

@@ -13,6 +13,8 @@ export interface LayerSettings {
   level?: number;
   /** Compress on several cores (see useParallelCompression). */
   parallel?: boolean;
+  /** Every entry's mtime is at most this (seconds; SOURCE_DATE_EPOCH), as BuildKit's rewrite-timestamp does. */
+  mtimeClamp?: number;
 }
 
 /** What a cache record of kind "layer" holds. */
@@ -41,9 +43,15 @@ async function* noteBiggest(entries: AsyncIterable<TarInput>, top: BiggestFiles)
   }
 }
 
+/** Clamps each entry's mtime to `clamp` (files a RUN wrote keep their real times otherwise). */
+async function* clampMtimes(entries: AsyncIterable<TarInput>, clamp: number | undefined): AsyncGenerator<TarInput> {
+  if (clamp === undefined) return yield* entries;
+  for await (const e of entries) yield e.entry.mtime > clamp ? { ...e, entry: { ...e.entry, mtime: clamp } } : e;
+}
+
 export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>, settings: LayerSettings, signal?: AbortSignal): Promise<StageLayer> {
   const biggest: BiggestFiles = [];
-  const tar = createTarStream(noteBiggest(entries, biggest));
+  const tar = createTarStream(noteBiggest(clampMtimes(entries, settings.mtimeClamp), biggest));
   let stored: { digest: Digest; size: number } | undefined;
   const written = await writeLayer(tar, { compression: settings.compression, level: settings.level, parallel: settings.parallel }, async (s) => {
     stored = await store.put(s, { signal });

@@ -5,6 +5,7 @@ import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
 import type { ContainerConfig } from "../image/types.ts";
 import { setEnv, type StageState } from "./stage-state.ts";
+import { goList, goQuotedList, goSet, healthcheckText } from "./history-text.ts";
 
 export type MetadataInstruction = Extract<
   Instruction,
@@ -37,8 +38,6 @@ function normalizePort(p: string, inst: Instruction): string[] {
   return out;
 }
 
-const json = (v: unknown) => JSON.stringify(v);
-
 /** Applies one metadata instruction (already expanded) to the stage config; returns the history text. */
 export function applyMetadata(st: StageState, inst: MetadataInstruction): string {
   const c = (st.config.config ??= {});
@@ -56,25 +55,25 @@ export function applyMetadata(st: StageState, inst: MetadataInstruction): string
     case "EXPOSE":
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
       for (const p of inst.ports) for (const n of normalizePort(p, inst)) c.ExposedPorts[n] = {};
-      return `EXPOSE map[${inst.ports.flatMap((p) => normalizePort(p, inst)).map((p) => `${p}:{}`).join(" ")}]`;
+      return `EXPOSE ${goSet(inst.ports.flatMap((p) => normalizePort(p, inst)))}`;
     case "VOLUME":
       c.Volumes = { ...(c.Volumes ?? {}) };
       for (const v of inst.volumes) {
         if (!v) throw new KbError("DOCKERFILE_INSTRUCTION", "Cannot use an empty VOLUME path", { location: { file: inst.location.file, start: { line: inst.location.startLine, col: 1 }, end: { line: inst.location.endLine, col: 1 } } });
         c.Volumes[v] = {};
       }
-      return `VOLUME ${json(inst.volumes)}`;
+      return `VOLUME ${goList(inst.volumes)}`;
     case "CMD":
       c.Cmd = commandOf(inst, c);
       st.cmdSet = true;
-      return `CMD ${json(c.Cmd)}`;
+      return `CMD ${goQuotedList(c.Cmd)}`;
     case "ENTRYPOINT":
       c.Entrypoint = commandOf(inst, c);
       if (!st.cmdSet) c.Cmd = null;
-      return `ENTRYPOINT ${json(c.Entrypoint)}`;
+      return `ENTRYPOINT ${goQuotedList(c.Entrypoint)}`;
     case "SHELL":
       c.Shell = inst.shell;
-      return `SHELL ${json(inst.shell)}`;
+      return `SHELL ${goList(inst.shell)}`;
     case "STOPSIGNAL":
       c.StopSignal = inst.signal;
       return `STOPSIGNAL ${inst.signal}`;
@@ -89,7 +88,7 @@ export function applyMetadata(st: StageState, inst: MetadataInstruction): string
         if (inst.retries) h.Retries = inst.retries;
         c.Healthcheck = h;
       }
-      return `HEALTHCHECK &{${json(inst.test)}}`;
+      return healthcheckText(c.Healthcheck!);
     }
     case "ONBUILD":
       c.OnBuild = [...(c.OnBuild ?? []), inst.trigger];

@@ -43,18 +43,20 @@ const isNum = (s: string) => /^\d+$/.test(s);
  * Resolves "user[:group]" (names or numbers) to ids. Numeric ids need no database; names must exist.
  * For USER (not --chown) a numeric user without a group takes the passwd gid when known, else 0.
  */
-export function resolveUser(spec: string, db: UserDb, what: string): { uid: number; gid: number; groups: number[] } {
+export function resolveUser(spec: string, db: UserDb, what: string): { uid: number; gid: number; groups: number[]; home: string } {
   const [u, g] = spec.split(":", 2) as [string, string | undefined];
   let uid: number;
   let gid: number | undefined;
   let name: string | undefined;
+  let home = "/";
   if (isNum(u)) {
     uid = Number(u);
     const e = db.passwd?.find((p) => p.uid === uid);
     name = e?.name;
+    home = e?.home || "/";
     if (g === undefined) gid = e?.gid ?? uid * 0;
   } else {
-    const e = db.passwd?.find((p) => p.name === u);
+    const e = db.passwd?.find((p) => p.name === u) ?? (u === "root" ? { name: "root", uid: 0, gid: 0, home: "/root" } : undefined);
     if (!e) {
       throw new KbError("BUILD", `Cannot resolve ${what} "${spec}": no user "${u}" in the stage's /etc/passwd`, {
         hint: db.passwd ? "create the user in an earlier step, or use a numeric uid" : "the stage has no /etc/passwd: use numeric ids like 1000:1000",
@@ -62,6 +64,7 @@ export function resolveUser(spec: string, db: UserDb, what: string): { uid: numb
     }
     uid = e.uid;
     name = e.name;
+    home = e.home || "/";
     if (g === undefined) gid = e.gid;
   }
   if (g !== undefined) {
@@ -77,5 +80,6 @@ export function resolveUser(spec: string, db: UserDb, what: string): { uid: numb
     }
   }
   const groups = name ? (db.group ?? []).filter((x) => x.members.includes(name!)).map((x) => x.gid) : [];
-  return { uid, gid: gid ?? 0, groups: [...new Set([gid ?? 0, ...groups])] };
+  // Supplementary groups are the /etc/group memberships only (runc: `id` as a user without any shows no groups=).
+  return { uid, gid: gid ?? 0, groups: [...new Set(groups)], home };
 }

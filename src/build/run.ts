@@ -1,12 +1,13 @@
 // RUN: the command in the sandbox over the stage's layers; the overlay upperdir becomes the layer.
 
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { KbError } from "../errors.ts";
 import type { Instruction } from "../dockerfile/index.ts";
 import { checkCanRun } from "../exec/binfmt.ts";
 import { removeTree, type IdMapping } from "../exec/index.ts";
-import { openUpperSnapshot } from "../snapshot/index.ts";
+import { canMapOwners, openUpperSnapshot } from "../snapshot/index.ts";
+import { mapLowerOwners, markOwnersMapped } from "./rootless-owners.ts";
 import { cacheKey, envForKey } from "./cache-key.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { adoptUpperDir, lowerDirs } from "./layer-trees.ts";
@@ -19,6 +20,9 @@ import { prepareMounts, readSecret } from "./run-mounts.ts";
 import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { runNetworkFor, sandboxFor } from "./sandbox-choice.ts";
 import { envMap, type StageState } from "./stage-state.ts";
+import { runText } from "./history-text.ts";
+import { withMountPoints } from "./implied-parents.ts";
+import { stageFsOf } from "./layer-index.ts";
 import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
@@ -60,6 +64,8 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
   const vars = runEnv(env, st);
   const network = inst.network === "none" ? "none" : inst.network === "host" ? "host" : env.opts.network; // the requested network keys the cache
   const text = inst.json ? `RUN ${JSON.stringify(argv)}` : `RUN ${argv.join(" ")}`;
+  const envNow = envMap(st.config.config);
+  const historyText = runText(argv, st.declared.map((d) => ({ key: d.key, value: envNow.get(d.key) ?? d.value ?? "" })));
   const prepared = await prepareMounts(env, st, inst.mounts);
   try {
     // ARG values and proxy args are part of the key (not persisted); secrets never are.
@@ -68,9 +74,9 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
     if (!layer) layer = await execute(env, st, inst, step, argv, vars, prepared);
-    // A RUN that changed nothing adds no layer, only history (as BuildKit does).
-    if (!layer.empty) st.layers.push(layer);
-    st.history.push({ created: env.created, created_by: `${text} # buildkit`, comment: "buildkit.dockerfile.v0", ...(layer.empty ? { empty_layer: true } : {}) });
+    // A RUN that changed nothing still adds its (empty) layer: BuildKit's image has it, and its history says so.
+    st.layers.push(layer);
+    st.history.push({ created: env.created, created_by: `${historyText} # buildkit`, comment: "buildkit.dockerfile.v0" });
     return cached;
   } finally {
     await prepared.cleanup();
@@ -94,12 +100,18 @@ async function execute(
     while (tail.length > 15) tail.shift();
     env.sink.emit({ type: "step-output", stage: st.name, step, stream, text: t });
   };
-  const envList = [...[...vars].map(([k, v]) => `${k}=${v}`), ...prepared.env];
-  if (choice.mode === "container") return executeInPlace(env, st, inst, argv, envList, await resolveStageUser(env, st, userSpec, "USER"), tail, onOut);
+  // HOME comes from the user's /etc/passwd entry ("/" without one) unless ENV or ARG sets it, as runc does.
+  const envFor = (home: string) => [...[...vars].map(([k, v]) => `${k}=${v}`), ...(vars.has("HOME") ? [] : [`HOME=${home}`]), ...prepared.env];
+  if (choice.mode === "container") {
+    const u = await resolveStageUser(env, st, userSpec, "USER");
+    return executeInPlace(env, st, inst, argv, envFor(u.home), u, tail, onOut);
+  }
   const { sandbox, idMap } = choice;
   const net = runNetworkFor(env, inst);
   const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
+  await mapLowerOwners(env, st.layers, lowers, idMap);
   const user = await resolveUserFromTrees(lowers, userSpec);
+  const envList = envFor(user.home);
   const work = env.store.tempPath("-run");
   const upperParent = join(work, "layer");
   const upperDir = join(upperParent, "root");
@@ -130,9 +142,14 @@ async function execute(
     const s0 = performance.now();
     // Rootless: what the RUN made private is read inside its user namespace, then made private again.
     const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude });
-    const layer = await commitLayer(env.store, entries, env.layer, env.signal);
+    const cwd = st.config.config?.WorkingDir || "/";
+    const targets = inst.mounts.filter((m) => (m.type === "cache" || m.type === "bind" || m.type === "tmpfs") && m.target).map((m) => posix.resolve(cwd, m.target!));
+    const fs = stageFsOf(env.store, st, env.signal);
+    const withTargets = withMountPoints(entries, targets, async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000));
+    const layer = await commitLayer(env.store, withTargets, env.layer, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);
+    if (canMapOwners(idMap)) await markOwnersMapped(upperParent);
     await adoptUpperDir(env, chainId([...st.layers, layer].map((l) => l.diffId)), upperParent);
     return layer;
   } finally {

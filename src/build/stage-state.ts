@@ -11,7 +11,7 @@ export interface StageLayer {
   diffId: string;
   /** Set for layers that came from a registry: where else the blob lives (for cross-repo mounts). */
   sourceRepository?: string;
-  /** The layer holds no entries (BuildKit leaves such a RUN out of the image: history only). */
+  /** The layer holds no entries (a RUN that changed nothing: BuildKit keeps such a layer). */
   empty?: boolean;
 }
 
@@ -25,6 +25,8 @@ export interface StageState {
   history: HistoryEntry[];
   /** ARGs declared in this stage, with their values: visible to expansion and RUN, not persisted. */
   args: Map<string, string>;
+  /** ARG names declared in this stage (or its base stage), in order, with the value each declaration gave (BuildKit's buildArgs; RUN history lists them). */
+  declared: { key: string; value?: string }[];
   /** Whether CMD was set in this stage (ENTRYPOINT resets an inherited CMD otherwise). */
   cmdSet: boolean;
   /** The running cache key (hex). */

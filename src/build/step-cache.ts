@@ -6,6 +6,7 @@ import { assembleImage } from "../image/assemble.ts";
 import { parseReference } from "../image/reference.ts";
 import { pushImage, resolveImage } from "../registry/index.ts";
 import type { EngineEnv } from "./engine-types.ts";
+import { cacheKey } from "./cache-key.ts";
 import { recallLayer, rememberLayer, storeThrough, withSource } from "./layers.ts";
 import type { StageLayer, StageState } from "./stage-state.ts";
 
@@ -17,8 +18,12 @@ function cacheRef(env: EngineEnv, key: string) {
 }
 
 /** A cached layer for the key: from the store, else from --cache-repo. Undefined with --no-cache. */
-export async function recall(env: EngineEnv, st: StageState, key: string): Promise<StageLayer | undefined> {
+/** A layer made with clamped mtimes is not the layer made without: the clamp is part of the key. */
+const clampedKey = (env: EngineEnv, key: string) => (env.mtimeClamp === undefined ? key : cacheKey(key, "mtime-clamp", env.mtimeClamp));
+
+export async function recall(env: EngineEnv, st: StageState, stepKey: string): Promise<StageLayer | undefined> {
   if (env.opts.noCache) return undefined;
+  const key = clampedKey(env, stepKey);
   const local = await recallLayer(env.store, key, env.opts.cacheTtlMs);
   if (local || !env.opts.cacheRepo) return local;
   try {
@@ -37,7 +42,8 @@ export async function recall(env: EngineEnv, st: StageState, key: string): Promi
 }
 
 /** Records a freshly built layer locally, and queues its upload to --cache-repo (awaited by `flushRemoteCache`). */
-export async function remember(env: EngineEnv, st: StageState, key: string, l: StageLayer): Promise<void> {
+export async function remember(env: EngineEnv, st: StageState, stepKey: string, l: StageLayer): Promise<void> {
+  const key = clampedKey(env, stepKey);
   await rememberLayer(env.store, key, l);
   if (!env.opts.cacheRepo || env.opts.noPush) return;
   const ref = cacheRef(env, key);

@@ -8,12 +8,12 @@ import type { EngineEnv } from "./engine-types.ts";
 import type { StageState } from "./stage-state.ts";
 
 /** Resolves "user[:group]" for a stage; numeric specs never read the filesystem. */
-export async function resolveStageUser(env: EngineEnv, st: StageState, spec: string, what: string): Promise<{ uid: number; gid: number; groups: number[] }> {
+export async function resolveStageUser(env: EngineEnv, st: StageState, spec: string, what: string): Promise<{ uid: number; gid: number; groups: number[]; home: string }> {
   const [u, g] = spec.split(":", 2);
   const numeric = /^\d+$/.test(u!) && (g === undefined || /^\d+$/.test(g));
   if (numeric && what === "--chown") {
     const uid = Number(u);
-    return { uid, gid: g === undefined ? uid : Number(g), groups: [] };
+    return { uid, gid: g === undefined ? uid : Number(g), groups: [], home: "/" };
   }
   const db = await stageUserDb(env, st);
   return resolveUser(spec, db, what);
@@ -38,7 +38,7 @@ async function readThroughTrees(lowers: string[], rel: string): Promise<string |
 }
 
 /** Resolves USER for a RUN from the extracted lower trees (no extra pass over the layers). */
-export async function resolveUserFromTrees(lowers: string[], spec: string): Promise<{ uid: number; gid: number; groups: number[] }> {
+export async function resolveUserFromTrees(lowers: string[], spec: string): Promise<{ uid: number; gid: number; groups: number[]; home: string }> {
   const [passwd, group] = await Promise.all([readThroughTrees(lowers, "etc/passwd"), readThroughTrees(lowers, "etc/group")]);
   return resolveUser(spec, { passwd: passwd === undefined ? undefined : parsePasswd(passwd), group: group === undefined ? undefined : parseGroup(group) }, "USER");
 }

@@ -1,4 +1,5 @@
-// WORKDIR: sets the config's WorkingDir and creates the directory (0755, owned by USER) as its own layer.
+// WORKDIR: sets the config's WorkingDir and creates the missing directories (0755, owned by USER) as its own
+// layer; BuildKit commits that layer even when nothing was missing (only WORKDIR / adds no layer).
 
 import { posix } from "node:path";
 import type { Instruction } from "../dockerfile/index.ts";
@@ -8,10 +9,13 @@ import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import type { StageState } from "./stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
+import { stageFsOf } from "./layer-index.ts";
+import type { TarEntry } from "../layer/index.ts";
 
 /**
- * Directories every base image already has with its own mode (e.g. /tmp is 1777): a WORKDIR there must not
- * add a layer that resets them. kb does not read the base to decide (that would download it); see decision 002.
+ * Directories most base images have with their own mode (e.g. /tmp is 1777): a COPY destination there must not
+ * add an entry that resets them (decision 002). WORKDIR reads the stage's layer indexes instead (decision 120):
+ * busybox has no /srv, and BuildKit makes it owned by USER.
  */
 const STANDARD_DIRS = new Set(["/", "/tmp", "/lib", "/var/tmp", "/root", "/home", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin", "/bin", "/sbin", "/etc", "/var", "/opt", "/srv", "/run", "/dev", "/proc", "/sys", "/lib", "/mnt", "/media"]);
 
@@ -30,7 +34,8 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
   const dir = resolveWorkdir(c.WorkingDir, inst.path);
   c.WorkingDir = dir;
   const text = `WORKDIR ${dir}`;
-  if (isStandardDir(dir) || st.createdDirs.has(dir)) {
+  // BuildKit commits a layer for every WORKDIR but "/" (an empty one when the directory exists).
+  if (dir === "/") {
     st.key = cacheKey(st.key, text);
     st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
     return false;
@@ -41,12 +46,16 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
   const cached = !!layer;
   if (!layer) {
     const mtime = env.mtimeClamp ?? Math.floor(Date.parse(env.created) / 1000);
+    // Every directory WORKDIR creates belongs to USER (BuildKit: mkdir -p with the user's ids); directories the
+    // stage already has keep their mode and owner, so they are left out of the layer.
+    const fs = stageFsOf(env.store, st, env.signal);
     const parts = dir.slice(1).split("/");
-    const entries = parts.map((_, i) => ({
-      entry: { path: parts.slice(0, i + 1).join("/"), type: "dir" as const, mode: 0o755, uid: i === parts.length - 1 ? user.uid : 0, gid: i === parts.length - 1 ? user.gid : 0, size: 0, mtime },
-    }));
-    // Only the directory itself carries USER's ownership; parents that exist keep theirs, so leave out known ones.
-    const own = entries.filter((e) => !isStandardDir(e.entry.path));
+    const own: { entry: TarEntry }[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const path = parts.slice(0, i + 1).join("/");
+      if (st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) continue;
+      own.push({ entry: { path, type: "dir", mode: 0o755, uid: user.uid, gid: user.gid, size: 0, mtime } });
+    }
     layer = await commitLayer(env.store, (async function* () { yield* own; })(), env.layer, env.signal);
     await remember(env, st, st.key, layer);
   }

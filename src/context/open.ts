@@ -75,6 +75,25 @@ async function mustStayInside(root: string, p: string, what: string): Promise<vo
   }
 }
 
+/** Most a Dockerfile on standard input may hold (it is read whole). */
+const STDIN_DOCKERFILE_LIMIT = 16 << 20;
+
+/** `--file -`: the Dockerfile on standard input, written to a private temp dir (as `docker build -f -`). */
+async function dockerfileFromStdin(stdin: ReadableStream<Uint8Array> | undefined): Promise<{ dir: string; file: string }> {
+  if (!stdin) throw contextError('"--file -" needs the Dockerfile on standard input', "Pipe the Dockerfile into kb, e.g. kb build -f - . < Dockerfile");
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of stdin as unknown as AsyncIterable<Uint8Array>) {
+    size += c.length;
+    if (size > STDIN_DOCKERFILE_LIMIT) throw contextError(`the Dockerfile on standard input is larger than ${STDIN_DOCKERFILE_LIMIT >> 20} MiB`, "Pass a Dockerfile of a sane size");
+    chunks.push(c);
+  }
+  const dir = await fsp.mkdtemp(path.join(tmpdir(), "kb-dockerfile-"));
+  const file = path.join(dir, "Dockerfile");
+  await fsp.writeFile(file, Buffer.concat(chunks));
+  return { dir, file };
+}
+
 async function locateDockerfile(root: string, given: string | undefined, cwd: string): Promise<string> {
   if (given !== undefined) {
     const fromCwd = path.resolve(cwd, given);
@@ -102,6 +121,10 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
   let root: string;
   let temp: string | undefined;
   const remote = spec === "-" ? undefined : parseRemoteContext(spec);
+  if (spec === "-" && opts.dockerfile === "-") {
+    throw contextError('the context and the Dockerfile cannot both come from standard input ("-" and "--file -")', "Pass the context as a directory or file, or the Dockerfile as a path");
+  }
+  let stdinDockerfile: { dir: string; file: string } | undefined;
   if (spec === "-") {
     if (!opts.stdin) throw contextError('"-" needs a tar archive on standard input', "Pipe a tar into kb, e.g. tar -c . | kb build -");
     temp = root = await extractInto(opts.stdin, "standard input");
@@ -124,11 +147,13 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
   }
   const cleanup = async () => {
     if (temp) await fsp.rm(temp, { recursive: true, force: true });
+    if (stdinDockerfile) await fsp.rm(stdinDockerfile.dir, { recursive: true, force: true });
   };
   try {
     root = await resolveInside(root, opts.subPath, "the context sub-path");
-    const dockerfilePath = await locateDockerfile(root, opts.dockerfile, cwd);
-    await mustStayInside(root, dockerfilePath, "the Dockerfile");
+    if (opts.dockerfile === "-") stdinDockerfile = await dockerfileFromStdin(opts.stdin);
+    const dockerfilePath = stdinDockerfile?.file ?? (await locateDockerfile(root, opts.dockerfile, cwd));
+    if (!stdinDockerfile) await mustStayInside(root, dockerfilePath, "the Dockerfile");
     await mustBeFile(dockerfilePath);
     const ignorePath = findDockerignore(root, dockerfilePath);
     if (ignorePath) await mustStayInside(root, ignorePath, "the .dockerignore");

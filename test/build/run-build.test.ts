@@ -184,13 +184,16 @@ RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links || cat
     expect(readFileSync(join(root, "links"), "utf8").trim()).toBe("1");
   });
 
-  test("RUNs that change nothing add no layer and can repeat (same empty diff twice)", async () => {
+  test("RUNs that change nothing keep an empty layer each, as BuildKit does (the same empty blob repeated)", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN true\nRUN true\nRUN true\nRUN echo x > /x\nRUN true\n` });
     const ref = `${reg.host}/run/empty:1`;
     const r = await kb(["build", "--cache-dir", cache, "-t", ref, ctx]);
     expect(r.code).toBe(0);
-    const { skopeoRaw } = await import("../kit/kb.ts");
-    expect((skopeoRaw(ref).layers as unknown[]).length).toBe(2);
+    const { skopeoRaw, skopeoConfig } = await import("../kit/kb.ts");
+    const layers = (skopeoRaw(ref).layers as { digest: string }[]).map((l) => l.digest);
+    expect(layers.length).toBe(6);
+    expect(new Set([layers[1], layers[2], layers[3], layers[5]]).size).toBe(1);
+    expect((skopeoConfig(ref).history as { empty_layer?: boolean }[]).filter((h) => !h.empty_layer).length).toBe(6);
   });
 
   test("rm -rf of / inside RUN touches only the layer", async () => {

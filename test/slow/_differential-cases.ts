@@ -10,7 +10,7 @@ export interface DiffCase {
   dockerfile: string;
   files?: Record<string, CaseFile>;
   /** Files to make with `tar` in the context: archive name → [tar flags..., paths relative to a staging dir]. */
-  tars?: Record<string, { files: Record<string, string>; flags?: string[] }>;
+  tars?: Record<string, { files: Record<string, string>; flags?: string[]; members?: string[] }>;
   buildArgs?: Record<string, string>;
   target?: string;
   /** Build this Dockerfile with buildah instead (when buildah lacks the syntax; must mean the same). */
@@ -23,6 +23,17 @@ export interface DiffCase {
   allowed?: Record<string, string>;
   /** A confirmed kb bug: the case is a test.todo with this reason until src/ is fixed. */
   kbBug?: string;
+  /** BuildKit oracle: exact difference lines allowed, each → why (docs/differences-from-docker.md). */
+  bkAllowed?: Record<string, string>;
+  /** BuildKit oracle: also build with kb as nobody and as a subuid user, each compared with BuildKit as root. */
+  matrix?: boolean;
+  /**
+   * BuildKit oracle, matrix: why kb as `nobody` (one id, no /etc/subuid range) cannot build this (it needs a second
+   * id: chown, or RUN as another USER); kb must then fail with its single-id warning instead of a wrong image.
+   */
+  singleIdFails?: string;
+  /** BuildKit oracle: also compare each layer's tar entries (path, mode, owner), not only the unpacked tree. */
+  layerEntries?: boolean;
 }
 
 const WORKDIR_ALWAYS = "Docker creates every WORKDIR directory; buildah 1.28 only when a later step writes into it";
@@ -70,6 +81,7 @@ COPY di* /w6/
   },
   {
     name: "copy-chown-names-and-ids",
+    matrix: true,
     files: ctxFiles,
     dockerfile: `FROM BASE
 COPY a.txt /o/plain
@@ -85,6 +97,10 @@ COPY --chown=app dir/ /home/app/d/
     name: "copy-chmod-octal",
     files: ctxFiles,
     allowed: { 'tree cm: mode "0640" != "0755"': "--chmod on a directory COPY also sets the directory it creates: BuildKit >= 0.21 (Docker 28.1); buildah 1.28 leaves 0755" },
+    bkAllowed: {
+      'root: tree cm: mode "0640" != "0755"': "--chmod on a directory COPY also sets the directory it creates: BuildKit >= 0.21 (Docker 28.1); the 20.10 frontend leaves 0755",
+      'root: tree both: mode "4755" != "0755"': "--chown with --chmod=4755: docker.io 20.10 loses the set-uid bit (its copy chowns after setting the mode; chown clears S_ISUID); kb keeps the mode the Dockerfile asks for",
+    },
     dockerfile: `FROM BASE
 COPY --chmod=0755 script.sh /bin/script
 COPY --chmod=600 a.txt /secret
@@ -163,6 +179,7 @@ LABEL empty=""
   },
   {
     name: "workdir-relative-absolute",
+    matrix: true,
     files: ctxFiles,
     allowed: {
       'tree as-app: only in kb ({"gid":1000,"mode":"0755","type":"dir","uid":1000})': WORKDIR_ALWAYS,
@@ -247,6 +264,7 @@ HEALTHCHECK NONE
   },
   {
     name: "add-local-tar-gz",
+    matrix: true,
     files: { "plain.txt": "plain\n" },
     tars: {
       "app.tar.gz": { files: { "app/bin/run": "#!/bin/sh\n", "app/etc/conf": "k=v\n", "app/readme": "r\n" }, flags: ["-z", "--owner=1000", "--group=1000", "--numeric-owner"] },
@@ -271,6 +289,10 @@ COPY <<-EOT /etc/tabs
 \tEOT
 `,
     files: { greeting: "hello\n  indented\n", tabs: "stripped\n" },
+    bkAllowed: {
+      'root: history: ["kb test fixture: busybox-static","COPY <<EOF /etc/greeting # buildkit","COPY <<EOT /etc/tabs # buildkit"] != ["kb test fixture: busybox-static","COPY greeting /etc/greeting # buildkit","COPY tabs /etc/tabs # buildkit"]':
+        "the 20.10 frontend has no heredocs, so the oracle copies files of the same content; only the history text names differ",
+    },
     oracleDockerfile: `FROM BASE
 COPY greeting /etc/greeting
 COPY tabs /etc/tabs

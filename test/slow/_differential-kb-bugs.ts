@@ -8,6 +8,7 @@ const ctxFiles = COPY_CASES[0]!.files!;
 export const KB_BUG_CASES: DiffCase[] = [
   {
     name: "copy-from-keeps-owner",
+    matrix: true,
     files: ctxFiles,
     dockerfile: `FROM BASE AS build
 COPY --chown=1000:1000 a.txt /out/owned

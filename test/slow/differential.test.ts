@@ -4,11 +4,10 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { buildahBuild, buildahUnavailable, compareImages, removeBuildahEnv } from "../kit/buildah.ts";
-import { kb, makeContext, must, tempDir } from "../kit/kb.ts";
+import { kb, tempDir } from "../kit/kb.ts";
+import { caseContext } from "./_case-context.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { COPY_CASES, type DiffCase } from "./_differential-cases.ts";
 import { KB_BUG_CASES } from "./_differential-kb-bugs.ts";
@@ -33,30 +32,15 @@ afterAll(async () => {
   await reg?.stop();
 });
 
-/** Writes the case's context (files and tars) and returns its directory. */
-function caseContext(c: DiffCase, dockerfile: string): string {
-  const ctx = makeContext({ ...(c.files ?? {}), Dockerfile: dockerfile.replaceAll("BASE", base) });
-  for (const [name, t] of Object.entries(c.tars ?? {})) {
-    const stage = tempDir("kb-tar-");
-    for (const [p, content] of Object.entries(t.files)) {
-      mkdirSync(join(stage, p, ".."), { recursive: true });
-      writeFileSync(join(stage, p), content);
-    }
-    must("tar", ["--sort=name", "--mtime=@0", ...(t.flags ?? []), "-C", stage, "-cf", join(ctx, name), ...readdirSync(stage)]);
-  }
-  chmodSync(ctx, c.contextMode ?? 0o755);
-  return ctx;
-}
-
 /** Builds the case with both tools and returns the differences (empty when the images match). */
 async function differences(c: DiffCase): Promise<string[]> {
   const kbRef = `${reg.host}/kb/${c.name}:1`;
   const bRef = `${reg.host}/buildah/${c.name}:1`;
   const args = Object.entries(c.buildArgs ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
   if (c.target) args.push("--target", c.target);
-  const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", ...args, "-t", kbRef, caseContext(c, c.dockerfile)]);
+  const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", ...args, "-t", kbRef, caseContext(c, c.dockerfile, base)]);
   if (r.code !== 0) throw new Error(`kb build failed (${r.code}):\n${r.err.slice(-4000)}`);
-  const oracleCtx = caseContext(c, c.oracleDockerfile ?? c.dockerfile);
+  const oracleCtx = caseContext(c, c.oracleDockerfile ?? c.dockerfile, base);
   await buildahBuild(oracleCtx, { tag: bRef, buildArgs: c.buildArgs, target: c.target });
   return compareImages(kbRef, bRef, { ignorePaths: c.ignorePaths }).filter((d) => !c.allowed?.[d]);
 }

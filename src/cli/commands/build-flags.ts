@@ -6,7 +6,7 @@ import { attestFlags } from "./attest-flags.ts";
 const ignored = (what: string) => `accepted for Kaniko compatibility; ${what}`;
 
 export const buildFlags: FlagSpec[] = [
-  { name: "file", aliases: ["f", "dockerfile"], type: "string", valueHint: "PATH", description: "Dockerfile to build (default CONTEXT/Dockerfile)" },
+  { name: "file", aliases: ["f", "dockerfile"], type: "string", valueHint: "PATH", description: "Dockerfile to build (default CONTEXT/Dockerfile; - reads it from standard input)" },
   { name: "context", aliases: ["c"], type: "string", valueHint: "DIR|dir://DIR|tar://FILE|-", description: "Build context (same as the positional CONTEXT; Kaniko name)" },
   { name: "bucket", aliases: ["b"], type: "string", valueHint: "BUCKET|gs://B/O", description: "Context from a cloud bucket (Kaniko name; same as --context gs://B/context.tar.gz)", hidden: true },
   { name: "context-sub-path", type: "string", valueHint: "PATH", description: "Use this sub-folder of the context as the context" },

@@ -75,7 +75,7 @@ export async function runBuildCommand(argv: string[], io: CliIo): Promise<number
   process.on("SIGINT", handlers.SIGINT);
   process.on("SIGTERM", handlers.SIGTERM);
   try {
-    const result = await runBuild(opts, sink, { env: io.env, stdin: opts.context === "-" ? io.stdin : undefined, signal: controller.signal });
+    const result = await runBuild(opts, sink, { env: io.env, stdin: opts.context === "-" || opts.dockerfile === "-" ? io.stdin : undefined, signal: controller.signal });
     if (opts.reportPath) {
       const { writeReport } = await import("../../build/report.ts");
       await writeReport(opts.reportPath, result, memory.events);

@@ -1,0 +1,33 @@
+// More differential cases so every instruction and flag BuildKit 20.10's frontend supports is built by both
+// tools: ADD forms, COPY --from an image, ONBUILD, MAINTAINER, global ARGs, RUN --mount (cache, bind, tmpfs,
+// secret-less), RUN --network, ENV/ARG interplay, USER forms with RUN, WORKDIR edge cases, .dockerignore, EXPOSE.
+
+import type { DiffCase } from "./_differential-cases.ts";
+
+const files = { "a.txt": "A\n", "b.txt": "BB\n", "dir/one.txt": "one\n", "dir/sub/two.txt": "two\n", "run.sh": { content: "#!/bin/sh\necho run\n", mode: 0o755 } };
+
+export const MORE_CASES: DiffCase[] = [
+  { name: "onbuild-triggers", files, dockerfile: `FROM BASE AS parent\nONBUILD COPY a.txt /onbuild-a\nONBUILD ENV FROM_TRIGGER=1\nLABEL stage=parent\n` },
+  { name: "maintainer", dockerfile: `FROM BASE\nMAINTAINER kb tests <kb@example.com>\n` },
+  { name: "global-arg-in-from-and-stage", files, buildArgs: { TAGV: "x" }, dockerfile: `ARG BIMG=BASE\nARG TAGV=default\nFROM \${BIMG}\nARG TAGV\nLABEL tag=$TAGV\nCOPY a.txt /tag-$TAGV\n` },
+  { name: "add-chown-and-dest-forms", files, dockerfile: `FROM BASE\nADD --chown=1000:1000 a.txt /added/owned\nADD b.txt dir /added/many/\nADD --chown=app dir/ /home/app/added/\n` },
+  { name: "copy-from-image", dockerfile: `FROM BASE\nCOPY --from=BASE /bin/busybox /opt/bb\nCOPY --from=BASE /etc /opt/etc/\n` },
+  { name: "copy-dest-relative-to-workdir", files, dockerfile: `FROM BASE\nWORKDIR /srv/app\nCOPY a.txt ./\nCOPY b.txt renamed\nCOPY dir sub/\nWORKDIR /srv/app/sub\nCOPY a.txt ../up.txt\n` },
+  { name: "workdir-root-and-repeat", dockerfile: `FROM BASE\nWORKDIR /\nWORKDIR /tmp\nWORKDIR /data\nWORKDIR /data\nWORKDIR /\n` },
+  { name: "env-forms-and-override", dockerfile: `FROM BASE\nENV A=1 B="two words" C=three\\ words\nENV A=overridden\nENV PATH=/custom/bin:$PATH\nENV EMPTY=\n` },
+  { name: "arg-env-precedence", buildArgs: { X: "from-cli" }, dockerfile: `FROM BASE\nARG X=default\nENV X=env-wins\nRUN echo "$X" > /x.txt\nLABEL x=$X\n` },
+  { name: "user-numeric-group-run", matrix: true, singleIdFails: "RUN as USER 1000:65534 needs a second id", dockerfile: `FROM BASE\nUSER 1000:65534\nRUN touch /tmp/numeric && id > /tmp/id-numeric\nUSER daemon\nRUN id > /tmp/id-daemon\n` },
+  { name: "run-exec-form-and-env", dockerfile: `FROM BASE\nENV GREETING=hi\nRUN ["/bin/sh", "-c", "echo $GREETING > /exec.txt"]\nRUN ["/bin/touch", "/touched"]\n` },
+  // RUN --network needs the labs frontend in 20.10 ("Unknown flag: network"): the oracle runs the same command without it.
+  { name: "run-network-none", dockerfile: `FROM BASE\nRUN --network=none echo offline > /offline\n`, oracleDockerfile: `FROM BASE\nRUN echo offline > /offline\n` },
+  { name: "run-mount-cache", dockerfile: `FROM BASE\nRUN --mount=type=cache,target=/cache echo cached > /cache/f && cp /cache/f /from-cache\nRUN --mount=type=cache,target=/cache,id=other ls /cache > /other-cache-listing\n` },
+  { name: "run-mount-bind-context", files, dockerfile: `FROM BASE\nRUN --mount=type=bind,target=/ctx cat /ctx/a.txt /ctx/dir/one.txt > /bound\n` },
+  { name: "run-mount-bind-stage", dockerfile: `FROM BASE AS build\nRUN mkdir /out && echo artifact > /out/art\nFROM BASE\nRUN --mount=type=bind,from=build,source=/out,target=/mnt/out cp /mnt/out/art /art\n` },
+  { name: "run-mount-tmpfs", dockerfile: `FROM BASE\nRUN --mount=type=tmpfs,target=/scratch echo tmp > /scratch/f && cat /scratch/f > /from-tmpfs\n` },
+  { name: "run-deletes-and-recreates", dockerfile: `FROM BASE\nRUN rm -rf /home/app && mkdir -p /home/app/new && rm /etc/group && echo "root:x:0:" > /etc/group\n` },
+  { name: "run-chmod-chown-tree", matrix: true, singleIdFails: "chown -R 1000:1000 needs uid 1000 in the namespace", dockerfile: `FROM BASE\nRUN mkdir -p /t/a/b && touch /t/a/b/f && chown -R 1000:1000 /t && chmod -R go-rwx /t/a && chmod 1777 /t\n` },
+  { name: "run-setuid-and-special-modes", dockerfile: `FROM BASE\nRUN cp /bin/busybox /usr/local/su-copy 2>/dev/null || (mkdir -p /usr/local && cp /bin/busybox /usr/local/su-copy); chmod 4755 /usr/local/su-copy && chmod 2755 /tmp && mkfifo /fifo\n` },
+  { name: "multi-stage-chain-with-run", files, dockerfile: `FROM BASE AS a\nRUN echo a > /a\nFROM a AS b\nCOPY b.txt /b\nRUN cat /a /b > /ab\nFROM BASE\nCOPY --from=b /ab /final/ab\nCOPY --from=a /a /final/\n` },
+  { name: "expose-volume-after-run", dockerfile: `FROM BASE\nRUN mkdir -p /data && echo seed > /data/seed\nVOLUME /data\nEXPOSE 8080/tcp 8081/udp\nSTOPSIGNAL SIGQUIT\n` },
+  { name: "dockerignore-dockerfile-and-dirs", files: { ...files, ".dockerignore": "Dockerfile\n.dockerignore\ndir/sub\n*.sh\n" }, dockerfile: `FROM BASE\nCOPY . /ctx/\n` },
+];
