@@ -1,26 +1,13 @@
 // COPY <<EOF sources: inline files written at DEST (a directory) or as DEST.
 
 import { createHash } from "node:crypto";
-import type { SourceContent } from "../dockerfile/index.ts";
+import type { HeredocBody, SourceContent } from "../dockerfile/index.ts";
 import type { TarInput } from "../layer/index.ts";
 import { destPath, type EntryOptions } from "./copy-entries.ts";
 
-const PIECE = 1 << 20;
-
-/** A string in pieces of about 1 Mi code units, never splitting a surrogate pair. */
-function* pieces(s: string): Generator<string> {
-  for (let i = 0; i < s.length; ) {
-    let end = Math.min(s.length, i + PIECE);
-    const last = s.charCodeAt(end - 1);
-    if (end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
-    yield s.slice(i, end);
-    i = end;
-  }
-}
-
 /** The UTF-8 bytes of a heredoc, encoded piece by piece as the tar writer reads (not one whole copy). */
-function utf8Stream(s: string): ReadableStream<Uint8Array> {
-  const it = pieces(s);
+export function utf8Stream(body: HeredocBody): ReadableStream<Uint8Array> {
+  const it = body.pieces[Symbol.iterator]();
   const enc = new TextEncoder();
   return new ReadableStream({
     pull(ctl) {
@@ -37,7 +24,7 @@ export async function* heredocSources(contents: SourceContent[], destRel: string
     const body = utf8Stream(c.data);
     const mode = o.chmod ? o.chmod(0o644, false) & 0o7777 : 0o644;
     const path = destIsDir ? destPath(destRel, c.path) : destRel;
-    yield { entry: { path, type: "file", mode, uid: o.uid, gid: o.gid, size: Buffer.byteLength(c.data), mtime: o.mtimeClamp ?? Math.floor(Date.now() / 1000) }, body };
+    yield { entry: { path, type: "file", mode, uid: o.uid, gid: o.gid, size: c.data.byteLength(), mtime: o.mtimeClamp ?? Math.floor(Date.now() / 1000) }, body };
   }
 }
 
@@ -46,8 +33,8 @@ export function heredocDigest(contents: SourceContent[]): string {
   if (contents.length === 0) return "";
   const h = createHash("sha256");
   for (const c of contents) {
-    h.update(`${Buffer.byteLength(c.path)}:${c.path}\0${Buffer.byteLength(c.data)}:`);
-    for (const piece of pieces(c.data)) h.update(piece);
+    h.update(`${Buffer.byteLength(c.path)}:${c.path}\0${c.data.byteLength()}:`);
+    for (const piece of c.data.pieces) h.update(piece);
   }
   return h.digest("hex");
 }

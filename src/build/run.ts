@@ -27,10 +27,10 @@ type Run = Extract<Instruction, { kind: "RUN" }>;
 export function runArgv(inst: Run, shell: string[]): string[] {
   if (inst.json) return inst.command;
   let script = inst.command.join(" ");
-  for (const h of inst.heredocs) script += `\n${h.content}${h.content.endsWith("\n") ? "" : "\n"}${h.name}`;
+  for (const h of inst.heredocs) script += `\n${h.content.text()}${h.content.endsWith("\n") ? "" : "\n"}${h.name}`;
   // A RUN that is only a heredoc runs its body as the script (BuildKit does the same).
   const only = inst.heredocs.length === 1 && /^<<-?["']?\w+["']?$/.test(inst.command.join(" ").trim());
-  if (only && !inst.heredocs[0]!.content.startsWith("#!")) script = inst.heredocs[0]!.content;
+  if (only && !inst.heredocs[0]!.content.startsWith("#!")) script = inst.heredocs[0]!.content.text();
   return [...shell, script];
 }
 

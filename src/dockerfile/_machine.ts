@@ -3,6 +3,7 @@
 import { KbError, type SourceLocation } from "../errors.ts";
 import { DirectiveScanner, type Directives } from "./_directives.ts";
 import { heredocsFromLine, type Heredoc } from "./_heredoc.ts";
+import { HEREDOC_PIECE, HeredocBody } from "./heredoc-body.ts";
 import { parseArgs, splitCommand } from "./_line-parsers.ts";
 import { trimLeftSpace } from "./_unicode.ts";
 
@@ -176,18 +177,19 @@ export class LineMachine {
     let candidate = trimNewline(raw);
     if (p.doc.chomp) candidate = candidate.replace(/^\t+/, "");
     if (candidate !== p.doc.name) {
-      // Lines are gathered and joined in ~1 MiB pieces, then once: appending line by line builds a rope ~6× the
-      // body's size, and keeping every line (a slice of its input chunk) keeps every chunk alive too.
+      // Lines are gathered and joined in ~1 MiB pieces that the body keeps (HeredocBody): appending line by line
+      // builds a rope ~6× the body's size, keeping every line (a slice of its input chunk) keeps every chunk
+      // alive, and joining the pieces at the end would copy the whole body once more.
       (this.lines ??= []).push(raw);
       this.linesLength += raw.length;
-      if (this.linesLength >= 1 << 20) {
+      if (this.linesLength >= HEREDOC_PIECE) {
         (this.pieces ??= []).push(this.lines.join(""));
         this.lines = [];
         this.linesLength = 0;
       }
       return [];
     }
-    if (this.lines || this.pieces) p.doc.content = [...(this.pieces ?? []), ...(this.lines ?? [])].join("");
+    if (this.lines || this.pieces) p.doc.content = new HeredocBody([...(this.pieces ?? []), (this.lines ?? []).join("")]);
     this.lines = undefined;
     this.pieces = undefined;
     this.linesLength = 0;

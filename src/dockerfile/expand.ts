@@ -6,6 +6,7 @@ import { lineRange } from "./_machine.ts";
 import { parseMount } from "./_mount.ts";
 import { createShellLex, type ShellEnv, type ShellLex } from "./lex.ts";
 import type { Instruction, KeyValue, SourceContent } from "./instruction-types.ts";
+import { HeredocBody } from "./heredoc-body.ts";
 
 /** Names referenced while expanding: set (`matched`) or not (`unmatched`, for UndefinedVar warnings). */
 export interface ExpansionReport {
@@ -104,14 +105,41 @@ function expand(
   }
 }
 
-/** A heredoc body: expanded without word splitting; it may grow by at most one word cap over its own size. */
+/**
+ * A heredoc body: expanded without word splitting; it may grow by at most one word cap over its own size. It is
+ * expanded piece by piece (pieces end at line ends): a piece without "$" is kept as it is (shared, not copied), and
+ * a piece that ends inside an unfinished ${…} is expanded together with the next one.
+ */
 function expandContent(c: SourceContent, lex: ShellLex, env: ShellEnv, report?: ExpansionReport): SourceContent {
   if (!c.expand) return { ...c };
   const body = createShellLex(lex.escapeToken, { skipProcessQuotes: true, rawEscapes: true, maxWord: lex.maxWord });
-  const r = body.processWordWithMatches(c.data, env, { words: false, maxWord: c.data.length + lex.maxWord });
-  if (report) {
-    r.matched.forEach((n) => report.matched.add(n));
-    r.unmatched.forEach((n) => report.unmatched.add(n));
+  const out: string[] = [];
+  let growth = 0;
+  let carry = "";
+  const pieces = c.data.pieces;
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = carry + pieces[i]!;
+    carry = "";
+    if (!piece.includes("$")) {
+      out.push(piece);
+      continue;
+    }
+    let r;
+    try {
+      r = body.processWordWithMatches(piece, env, { words: false, maxWord: piece.length + lex.maxWord - growth });
+    } catch (e) {
+      if (i + 1 < pieces.length && /missing/.test((e as Error).message)) {
+        carry = piece;
+        continue;
+      }
+      throw e;
+    }
+    growth += r.result.length - piece.length;
+    out.push(r.result);
+    if (report) {
+      r.matched.forEach((n) => report.matched.add(n));
+      r.unmatched.forEach((n) => report.unmatched.add(n));
+    }
   }
-  return { ...c, data: r.result };
+  return { ...c, data: new HeredocBody(out) };
 }

@@ -55,17 +55,18 @@ class LineSplitter {
   }
 
   *push(chunk: string): Generator<string> {
-    let text = this.buf + chunk;
+    // Lines are sliced from the chunk itself: only a line that spans two chunks is joined (joining the leftover
+    // with the whole chunk would copy every chunk once more, which a big heredoc pays in memory).
     let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      const line = text.slice(start, nl + 1);
+    for (let nl = chunk.indexOf("\n"); nl >= 0; nl = chunk.indexOf("\n", start)) {
+      const line = this.buf ? this.buf + chunk.slice(start, nl + 1) : chunk.slice(start, nl + 1);
+      this.buf = "";
       this.check(line);
       this.lineNo++;
       yield line;
       start = nl + 1;
     }
-    this.buf = text.slice(start);
-    text = "";
+    if (start < chunk.length) this.buf += chunk.slice(start);
     this.check(this.buf);
   }
 
