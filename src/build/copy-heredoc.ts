@@ -14,7 +14,7 @@ const GC_EVERY = 8 << 20;
  * `buf` is not given). Small chunks, not one encoded copy per piece: the collector frees large transient
  * buffers late, and a heredoc's peak memory counted them all.
  */
-function* utf8Chunks(text: string, buf?: Uint8Array): Generator<Uint8Array> {
+export function* utf8Chunks(text: string, buf?: Uint8Array): Generator<Uint8Array> {
   const enc = new TextEncoder();
   for (let rest = text; rest.length > 0; ) {
     const out = buf ?? new Uint8Array(Math.min(CHUNK, rest.length * 3));
