@@ -44,7 +44,7 @@ async function readNodes(file: string, display: string): Promise<{ nodes: Node[]
   const nodes: Node[] = [];
   for await (const n of parser) nodes.push(n);
   // A big Dockerfile (a large heredoc) leaves its read chunks behind: free them before the build allocates more.
-  if ((await stat(file)).size >= 8 << 20) collectGarbage();
+  if ((await stat(file)).size >= 4 << 20) collectGarbage();
   return { nodes, escapeToken: parser.escapeToken, warnings: parser.warnings.map((w) => ({ message: w.message, line: w.line })) };
 }
 

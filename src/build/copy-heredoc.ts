@@ -7,7 +7,7 @@ import { collectGarbage } from "../runtime.ts";
 import { destPath, type EntryOptions } from "./copy-entries.ts";
 
 const CHUNK = 64 * 1024;
-const GC_EVERY = 8 << 20;
+const GC_EVERY = 4 << 20;
 
 /**
  * UTF-8 bytes of `text` in chunks of at most CHUNK bytes written into `buf` (or a fresh buffer per chunk when
