@@ -7,6 +7,9 @@ import { parseMount } from "./_mount.ts";
 import { createShellLex, type ShellEnv, type ShellLex } from "./lex.ts";
 import type { Instruction, KeyValue, SourceContent } from "./instruction-types.ts";
 import { HeredocBody } from "./heredoc-body.ts";
+import { collectGarbage } from "../runtime.ts";
+
+const GC_EVERY = 4 << 20;
 
 /** Names referenced while expanding: set (`matched`) or not (`unmatched`, for UndefinedVar warnings). */
 export interface ExpansionReport {
@@ -115,6 +118,7 @@ function expandContent(c: SourceContent, lex: ShellLex, env: ShellEnv, report?: 
   const body = createShellLex(lex.escapeToken, { skipProcessQuotes: true, rawEscapes: true, maxWord: lex.maxWord });
   const out: string[] = [];
   let growth = 0;
+  let sinceGc = 0;
   let carry = "";
   const pieces = c.data.pieces;
   for (let i = 0; i < pieces.length; i++) {
@@ -135,7 +139,15 @@ function expandContent(c: SourceContent, lex: ShellLex, env: ShellEnv, report?: 
       throw e;
     }
     growth += r.result.length - piece.length;
+    // The result is a rope of one part per plain run and per variable: flattened now, its parts are garbage the
+    // collection below frees before the next piece adds more (a big body with variables cost 4× its size).
+    r.result.charCodeAt(0);
     out.push(r.result);
+    sinceGc += piece.length;
+    if (sinceGc >= GC_EVERY) {
+      sinceGc = 0;
+      collectGarbage();
+    }
     if (report) {
       r.matched.forEach((n) => report.matched.add(n));
       r.unmatched.forEach((n) => report.unmatched.add(n));
