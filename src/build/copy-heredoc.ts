@@ -26,7 +26,7 @@ export function* utf8Chunks(text: string, buf?: Uint8Array): Generator<Uint8Arra
 
 /** The UTF-8 bytes of a heredoc, encoded chunk by chunk as the tar writer reads (not one whole copy). */
 export function utf8Stream(body: HeredocBody): ReadableStream<Uint8Array> {
-  const pieces = body.pieces[Symbol.iterator]();
+  const pieces = body.each()[Symbol.iterator]();
   let chunks: Iterator<Uint8Array> | undefined;
   let sinceGc = 0;
   return new ReadableStream({
@@ -68,7 +68,7 @@ export function heredocDigest(contents: SourceContent[]): string {
   for (const c of contents) {
     h.update(`${Buffer.byteLength(c.path)}:${c.path}\0${c.data.byteLength()}:`);
     const buf = new Uint8Array(CHUNK);
-    for (const piece of c.data.pieces) for (const bytes of utf8Chunks(piece, buf)) h.update(bytes);
+    for (const piece of c.data.each()) for (const bytes of utf8Chunks(piece, buf)) h.update(bytes);
   }
   return h.digest("hex");
 }

@@ -62,7 +62,7 @@ export async function prepareRunScript(inst: Run, shell: string[], tmpDir: strin
     const fh = await open(file, "w", 0o644);
     try {
       const buf = new Uint8Array(64 * 1024);
-      for (const piece of parts.pieces) {
+      for (const piece of parts.each()) {
         for (const bytes of utf8Chunks(piece, buf)) {
           hash.update(bytes);
           size += bytes.length;

@@ -35,6 +35,10 @@ describe("heredoc bodies in pieces", () => {
     const whole = createShellLex("\\", { skipProcessQuotes: true, rawEscapes: true }).processWord(body.text().replace(/^\t+/gm, ""), { A: "1" });
     expect(out.sourceContents[0]!.data.text()).toBe(whole);
     expect(out.sourceContents[0]!.data.text()).toBe("A=1 x\ny \\$C\nplain $\n");
+    // The expanded body is lazy: every read makes the same pieces, and its sizes are known without a read.
+    const data = out.sourceContents[0]!.data;
+    expect([...data.each()].join("")).toBe(whole);
+    expect([data.length, data.byteLength()]).toEqual([whole.length, Buffer.byteLength(whole)]);
   });
 
   test("a piece without $ is shared, not copied, by expansion", () => {
