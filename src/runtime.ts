@@ -61,3 +61,13 @@ export function embeddedFile(prefix: string): EmbeddedFile | undefined {
   const f = files.find((x) => x.name === prefix || x.name.startsWith(`${prefix}-`) || x.name.startsWith(`${prefix}.`));
   return f ? { name: f.name, size: f.size, stream: () => f.stream() } : undefined;
 }
+
+/**
+ * Asks the runtime for a full garbage collection now (Bun, or Node/Deno started with --expose-gc); a no-op
+ * elsewhere. For the few places that just dropped a large transient (a big Dockerfile's read buffers) before
+ * allocating more: the collector would free them late, and the peak RSS would count both.
+ */
+export function collectGarbage(): void {
+  if (runtimeName === "bun") g.Bun.gc(true);
+  else if (typeof g.gc === "function") g.gc();
+}

@@ -4,9 +4,11 @@ import { openAsBlob } from "node:fs";
 import { closeSandbox } from "./sandbox-choice.ts";
 import { registerProcess, sweepLeftovers, unregisterProcess } from "../store/sweep.ts";
 import { reuseCreatedTimes } from "./created-reuse.ts";
+import { stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { relative } from "node:path";
 import { KbError } from "../errors.ts";
+import { collectGarbage } from "../runtime.ts";
 import { openContext } from "../context/index.ts";
 import { parseInstructions, DockerfileParser, type Node } from "../dockerfile/index.ts";
 import { assembleImage } from "../image/assemble.ts";
@@ -50,6 +52,8 @@ async function readNodes(file: string, display: string): Promise<{ nodes: Node[]
   const parser = new DockerfileParser(stream, { file: display });
   const nodes: Node[] = [];
   for await (const n of parser) nodes.push(n);
+  // A big Dockerfile (a large heredoc) leaves its read chunks behind: free them before the build allocates more.
+  if ((await stat(file)).size >= 4 << 20) collectGarbage();
   return { nodes, escapeToken: parser.escapeToken, warnings: parser.warnings.map((w) => ({ message: w.message, line: w.line })) };
 }
 

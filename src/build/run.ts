@@ -16,6 +16,7 @@ import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import { stageShell } from "./metadata.ts";
 import { PROXY_ARGS } from "./plan.ts";
+import { prepareRunScript, SCRIPT_TARGET } from "./run-script.ts";
 import { prepareMounts, readSecret } from "./run-mounts.ts";
 import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { runNetworkFor, sandboxFor } from "./sandbox-choice.ts";
@@ -27,16 +28,7 @@ import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
 
-/** argv of a RUN: exec form as is; shell form (heredocs included) through the stage's shell. */
-export function runArgv(inst: Run, shell: string[]): string[] {
-  if (inst.json) return inst.command;
-  let script = inst.command.join(" ");
-  for (const h of inst.heredocs) script += `\n${h.content}${h.content.endsWith("\n") ? "" : "\n"}${h.name}`;
-  // A RUN that is only a heredoc runs its body as the script (BuildKit does the same).
-  const only = inst.heredocs.length === 1 && /^<<-?["']?\w+["']?$/.test(inst.command.join(" ").trim());
-  if (only && !inst.heredocs[0]!.content.startsWith("#!")) script = inst.heredocs[0]!.content;
-  return [...shell, script];
-}
+export { runArgv } from "./run-script.ts";
 
 async function resolvConf(): Promise<string> {
   for (const f of ["/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"]) {
@@ -60,13 +52,20 @@ function runEnv(env: EngineEnv, st: StageState): Map<string, string> {
 }
 
 export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: number): Promise<boolean> {
-  const argv = runArgv(inst, stageShell(st.config.config));
+  // A long script (a big heredoc) is a file bound into the sandbox, named by digest in the key and history.
+  const script = await prepareRunScript(inst, stageShell(st.config.config), env.store.dirs.tmp);
+  const { argv, text } = script;
   const vars = runEnv(env, st);
   const network = inst.network === "none" ? "none" : inst.network === "host" ? "host" : env.opts.network; // the requested network keys the cache
-  const text = inst.json ? `RUN ${JSON.stringify(argv)}` : `RUN ${argv.join(" ")}`;
   const envNow = envMap(st.config.config);
-  const historyText = runText(argv, st.declared.map((d) => ({ key: d.key, value: envNow.get(d.key) ?? d.value ?? "" })));
-  const prepared = await prepareMounts(env, st, inst.mounts);
+  const historyArgs = st.declared.map((d) => ({ key: d.key, value: envNow.get(d.key) ?? d.value ?? "" }));
+  // A long script is named by digest in the history, as in the key; a short one is shown as BuildKit shows it.
+  const historyText = script.mount ? runText([text.slice("RUN ".length)], historyArgs) : runText(argv, historyArgs);
+  const prepared = await prepareMounts(env, st, inst.mounts).catch(async (e) => {
+    await script.cleanup();
+    throw e;
+  });
+  if (script.mount) prepared.mounts.push(script.mount);
   try {
     // ARG values and proxy args are part of the key (not persisted); secrets never are.
     const argsForKey = envForKey([...st.args, ...[...vars].filter(([k]) => PROXY_ARGS.includes(k))]);
@@ -80,6 +79,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     return cached;
   } finally {
     await prepared.cleanup();
+    await script.cleanup();
   }
 }
 
@@ -102,6 +102,9 @@ async function execute(
   };
   // HOME comes from the user's /etc/passwd entry ("/" without one) unless ENV or ARG sets it, as runc does.
   const envFor = (home: string) => [...[...vars].map(([k, v]) => `${k}=${v}`), ...(vars.has("HOME") ? [] : [`HOME=${home}`]), ...prepared.env];
+  // Container mode runs in this filesystem: the script file is read where it is, not through a bind.
+  const script = prepared.mounts.find((m) => m.type === "bind" && m.target === SCRIPT_TARGET);
+  if (choice.mode === "container" && script?.type === "bind") argv = [...argv.slice(0, -1), `. ${script.source}`];
   if (choice.mode === "container") {
     const u = await resolveStageUser(env, st, userSpec, "USER");
     return executeInPlace(env, st, inst, argv, envFor(u.home), u, tail, onOut);

@@ -1,14 +1,15 @@
 // Heredoc detection (BuildKit parser.go: ParseHeredoc, heredocsFromLine, ChompHeredocContent).
 
 import { KbError } from "../errors.ts";
+import { HeredocBody } from "./heredoc-body.ts";
 import { createShellLex } from "./lex.ts";
 
 /** One `<<EOF` body attached to a RUN/COPY/ADD node. */
 export interface Heredoc {
   /** Terminator word, quotes removed. */
   name: string;
-  /** Raw body lines with their line endings, terminator excluded (never chomped here). */
-  content: string;
+  /** Raw body lines with their line endings, terminator excluded (never chomped here), in pieces. */
+  content: HeredocBody;
   /** False when any part of the terminator word was quoted: the body is then not expanded. */
   expand: boolean;
   /** `<<-` form: leading tabs are to be removed by the consumer (`chompHeredocContent`). */
@@ -48,7 +49,7 @@ export function parseHeredoc(word: string): Heredoc | null {
   }
   return {
     name: words[0]!,
-    content: "",
+    content: new HeredocBody(),
     expand: countQuotes(words[0]!) === countQuotes(raw[0] ?? ""),
     chomp: m[2] === "-",
     fileDescriptor: Number.parseInt(m[1] || "0", 10),

@@ -1,6 +1,7 @@
 // Typed parsers for RUN, COPY, ADD and HEALTHCHECK (the instructions with many flags).
 
 import { parseHeredoc, chompHeredocContent } from "./_heredoc.ts";
+import { HeredocBody } from "./heredoc-body.ts";
 import { parseFlags } from "./_flags.ts";
 import { parseGoDuration } from "./_duration.ts";
 import { parseMount } from "./_mount.ts";
@@ -45,8 +46,9 @@ function sourcesAndDest(req: InstructionRequest, keyword: string): { sources: st
       sources.push(src);
       continue;
     }
-    const body = byName.get(h.name)?.content ?? "";
-    contents.push({ path: h.name, data: h.chomp ? chompHeredocContent(body) : body, expand: h.expand });
+    const body = byName.get(h.name)?.content ?? new HeredocBody();
+    // Pieces end at line ends, so chomping piece by piece removes exactly the tabs that start a line.
+    contents.push({ path: h.name, data: h.chomp ? body.map(chompHeredocContent) : body, expand: h.expand });
   }
   return { sources, contents, dest };
 }

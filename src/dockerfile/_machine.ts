@@ -3,6 +3,7 @@
 import { KbError, type SourceLocation } from "../errors.ts";
 import { DirectiveScanner, type Directives } from "./_directives.ts";
 import { heredocsFromLine, type Heredoc } from "./_heredoc.ts";
+import { HEREDOC_PIECE, HeredocBody } from "./heredoc-body.ts";
 import { parseArgs, splitCommand } from "./_line-parsers.ts";
 import { trimLeftSpace } from "./_unicode.ts";
 
@@ -35,6 +36,10 @@ export interface Warning {
 }
 
 const HEREDOC_KEYWORDS = new Set(["add", "copy", "run"]);
+/** Lines longer than this (in code units) leave the heredoc fast path, so `push` checks their size in bytes. */
+const LONG_LINE = 16384;
+/** Body text at least this long is kept as it is rather than joined with its neighbours. */
+const LONG_RUN = 65536;
 
 function trimNewline(s: string): string {
   let end = s.length;
@@ -170,24 +175,69 @@ export class LineMachine {
     return [node];
   }
 
+  /** Adds body text (whole lines) to the open heredoc. */
+  private addBody(text: string): void {
+    // Text is gathered and joined in ~1 MiB pieces that the body keeps (HeredocBody): appending line by line
+    // builds a rope ~6× the body's size, keeping every line (a slice of its input chunk) keeps every chunk
+    // alive, and joining the pieces at the end would copy the whole body once more.
+    // A long run of lines (a slice of one input chunk, from the fast path) is kept as a piece of its own: joining
+    // it would copy it, and the chunk it shares is mostly that run anyway.
+    if (text.length >= LONG_RUN) {
+      this.flushLines();
+      (this.pieces ??= []).push(text);
+      return;
+    }
+    (this.lines ??= []).push(text);
+    this.linesLength += text.length;
+    if (this.linesLength >= HEREDOC_PIECE) this.flushLines();
+  }
+
+  private flushLines(): void {
+    if (this.lines?.length) {
+      (this.pieces ??= []).push(this.lines.join(""));
+      this.lines = [];
+      this.linesLength = 0;
+    }
+  }
+
+  /**
+   * The heredoc fast path: takes the body lines of `chunk` from `pos` as one slice, not a string per line (a
+   * string per 80-byte line costs about a third of the body again). It stops before a terminator candidate, a
+   * line without its "\n" or a long one (those go through `push`). Returns where it stopped and how many lines
+   * it took.
+   */
+  pushHeredocLines(chunk: string, pos: number): [number, number] {
+    const p = this.pending;
+    if (!p) return [pos, 0];
+    const { name, chomp } = p.doc;
+    let s = pos;
+    let n = 0;
+    for (;;) {
+      const nl = chunk.indexOf("\n", s);
+      if (nl < 0 || nl - s > LONG_LINE) break;
+      let a = s;
+      if (chomp) while (chunk.charCodeAt(a) === 9) a++;
+      let e = nl;
+      while (e > a && chunk.charCodeAt(e - 1) === 13) e--;
+      if (e - a === name.length && chunk.startsWith(name, a)) break;
+      s = nl + 1;
+      n++;
+    }
+    if (s > pos) this.addBody(chunk.slice(pos, s));
+    this.lineNo += n;
+    return [s, n];
+  }
+
   private pushHeredoc(raw: string): Node[] {
     const p = this.pending!;
     this.lineNo++;
     let candidate = trimNewline(raw);
     if (p.doc.chomp) candidate = candidate.replace(/^\t+/, "");
     if (candidate !== p.doc.name) {
-      // Lines are gathered and joined in ~1 MiB pieces, then once: appending line by line builds a rope ~6× the
-      // body's size, and keeping every line (a slice of its input chunk) keeps every chunk alive too.
-      (this.lines ??= []).push(raw);
-      this.linesLength += raw.length;
-      if (this.linesLength >= 1 << 20) {
-        (this.pieces ??= []).push(this.lines.join(""));
-        this.lines = [];
-        this.linesLength = 0;
-      }
+      this.addBody(raw);
       return [];
     }
-    if (this.lines || this.pieces) p.doc.content = [...(this.pieces ?? []), ...(this.lines ?? [])].join("");
+    if (this.lines || this.pieces) p.doc.content = new HeredocBody([...(this.pieces ?? []), (this.lines ?? []).join("")]);
     this.lines = undefined;
     this.pieces = undefined;
     this.linesLength = 0;

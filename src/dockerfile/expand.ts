@@ -6,6 +6,10 @@ import { lineRange } from "./_machine.ts";
 import { parseMount } from "./_mount.ts";
 import { createShellLex, type ShellEnv, type ShellLex } from "./lex.ts";
 import type { Instruction, KeyValue, SourceContent } from "./instruction-types.ts";
+import { HeredocBody } from "./heredoc-body.ts";
+import { collectGarbage } from "../runtime.ts";
+
+const GC_EVERY = 1 << 20;
 
 /** Names referenced while expanding: set (`matched`) or not (`unmatched`, for UndefinedVar warnings). */
 export interface ExpansionReport {
@@ -104,14 +108,63 @@ function expand(
   }
 }
 
-/** A heredoc body: expanded without word splitting; it may grow by at most one word cap over its own size. */
+/**
+ * A heredoc body: expanded without word splitting; it may grow by at most one word cap over its own size. It is
+ * expanded piece by piece (pieces end at line ends): a piece without "$" is kept as it is (shared, not copied), and
+ * a piece that ends inside an unfinished ${…} is expanded together with the next one. Expanding here checks the
+ * body (errors point at the Dockerfile line), counts it and reports the names; a body that changed is returned
+ * lazy, expanded again piece by piece when it is read, so its expanded copy is never held whole.
+ */
 function expandContent(c: SourceContent, lex: ShellLex, env: ShellEnv, report?: ExpansionReport): SourceContent {
   if (!c.expand) return { ...c };
   const body = createShellLex(lex.escapeToken, { skipProcessQuotes: true, rawEscapes: true, maxWord: lex.maxWord });
-  const r = body.processWordWithMatches(c.data, env, { words: false, maxWord: c.data.length + lex.maxWord });
-  if (report) {
-    r.matched.forEach((n) => report.matched.add(n));
-    r.unmatched.forEach((n) => report.unmatched.add(n));
+  const pieces = c.data.pieces;
+  const frozen: ShellEnv = env instanceof Map ? new Map(env) : typeof env.get === "function" ? env : { ...(env as Record<string, string>) };
+  function* expanded(rep?: ExpansionReport): Generator<string> {
+    let growth = 0;
+    let sinceGc = 0;
+    let carry = "";
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = carry + pieces[i]!;
+      carry = "";
+      if (!piece.includes("$")) {
+        yield piece;
+        continue;
+      }
+      let r;
+      try {
+        r = body.processWordWithMatches(piece, frozen, { words: false, maxWord: piece.length + lex.maxWord - growth });
+      } catch (e) {
+        if (i + 1 < pieces.length && /missing/.test((e as Error).message)) {
+          carry = piece;
+          continue;
+        }
+        throw e;
+      }
+      growth += r.result.length - piece.length;
+      if (rep) {
+        r.matched.forEach((n) => rep.matched.add(n));
+        r.unmatched.forEach((n) => rep.unmatched.add(n));
+      }
+      // The result is a rope of one part per plain run and per variable: flattened now, its parts are garbage
+      // the collection below frees before the next piece adds more (a big body with variables cost 4× its size).
+      r.result.charCodeAt(0);
+      sinceGc += piece.length;
+      if (sinceGc >= GC_EVERY) {
+        sinceGc = 0;
+        collectGarbage();
+      }
+      yield r.result;
+    }
   }
-  return { ...c, data: r.result };
+  let length = 0;
+  let bytes = 0;
+  let changed = false;
+  let i = 0;
+  for (const p of expanded(report ?? { matched: new Set(), unmatched: new Set() })) {
+    if (p !== pieces[i++]) changed = true;
+    length += p.length;
+    bytes += Buffer.byteLength(p);
+  }
+  return { ...c, data: changed ? HeredocBody.lazy(() => expanded(), length, bytes) : c.data };
 }

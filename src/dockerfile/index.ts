@@ -5,6 +5,7 @@ export type { Node, Warning, Directives, ParseOptions, ParseResult } from "./par
 export { dumpNodes } from "./dump.ts";
 export { parseHeredoc, heredocsFromLine, chompHeredocContent } from "./_heredoc.ts";
 export type { Heredoc } from "./_heredoc.ts";
+export { HeredocBody, HEREDOC_PIECE } from "./heredoc-body.ts";
 export { createShellLex } from "./lex.ts";
 export type { ShellLex, ShellEnv, ShellLexOptions, ProcessWordResult } from "./lex.ts";
 export { parseInstructions, toInstruction, parseInstructionLine } from "./instructions.ts";

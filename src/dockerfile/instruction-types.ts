@@ -1,6 +1,7 @@
 // Typed Dockerfile instructions: a discriminated union on `kind`, values kept unexpanded (deferred expansion).
 
 import type { Heredoc } from "./_heredoc.ts";
+import type { HeredocBody } from "./heredoc-body.ts";
 
 /** Where an instruction sits in the Dockerfile (1-based, inclusive). */
 export interface InstructionLocation {
@@ -41,10 +42,10 @@ export interface Mount {
   size?: number;
 }
 
-/** An inline file given by a heredoc source of COPY/ADD. `data` is chomped already for `<<-`. */
+/** An inline file given by a heredoc source of COPY/ADD. `data` is chomped already for `<<-`, kept in pieces. */
 export interface SourceContent {
   path: string;
-  data: string;
+  data: HeredocBody;
   expand: boolean;
 }
 

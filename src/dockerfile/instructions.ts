@@ -88,7 +88,7 @@ function parseOnbuild(req: InstructionRequest): Instruction {
   if (k === "FROM" || k === "MAINTAINER") throw instError("ONBUILD", `${k} isn't allowed as an ONBUILD trigger`, "use another instruction as the trigger");
   const instruction = toInstruction({ ...sub, heredocs: req.node.heredocs }, req.location.file);
   let trigger = req.node.original.replace(/^\s*ONBUILD\s*/i, "");
-  for (const h of req.node.heredocs) trigger += "\n" + h.content + h.name;
+  for (const h of req.node.heredocs) trigger += "\n" + h.content.text() + h.name;
   return { kind: "ONBUILD", location: req.location, original: req.node.original, trigger, instruction };
 }
 

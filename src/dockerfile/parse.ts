@@ -54,18 +54,30 @@ class LineSplitter {
     }
   }
 
-  *push(chunk: string): Generator<string> {
-    let text = this.buf + chunk;
+  /**
+   * Yields the lines of `chunk`. Where no partial line is pending, `fast` may first take whole lines itself (the
+   * heredoc body path) and says where it stopped and how many lines it took.
+   */
+  *push(chunk: string, fast?: (chunk: string, pos: number) => [number, number]): Generator<string> {
+    // Lines are sliced from the chunk itself: only a line that spans two chunks is joined (joining the leftover
+    // with the whole chunk would copy every chunk once more, which a big heredoc pays in memory).
     let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      const line = text.slice(start, nl + 1);
+    for (;;) {
+      if (fast && !this.buf) {
+        const [pos, lines] = fast(chunk, start);
+        start = pos;
+        this.lineNo += lines;
+      }
+      const nl = chunk.indexOf("\n", start);
+      if (nl < 0) break;
+      const line = this.buf ? this.buf + chunk.slice(start, nl + 1) : chunk.slice(start, nl + 1);
+      this.buf = "";
       this.check(line);
       this.lineNo++;
       yield line;
       start = nl + 1;
     }
-    this.buf = text.slice(start);
-    text = "";
+    if (start < chunk.length) this.buf += chunk.slice(start);
     this.check(this.buf);
   }
 
@@ -103,8 +115,9 @@ export class DockerfileParser implements AsyncIterable<Node> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Node> {
     const splitter = new LineSplitter(this.file);
+    const fast = (chunk: string, pos: number) => this.machine.pushHeredocLines(chunk, pos);
     for await (const chunk of decodeChunks(this.input)) {
-      for (const line of splitter.push(chunk)) yield* this.machine.push(line);
+      for (const line of splitter.push(chunk, fast)) yield* this.machine.push(line);
     }
     for (const line of splitter.end()) yield* this.machine.push(line);
     yield* this.machine.end();
@@ -146,7 +159,7 @@ export function parseDockerfile(text: string, opts: ParseOptions = {}): ParseRes
   const machine = new LineMachine(file);
   const splitter = new LineSplitter(file);
   const nodes: Node[] = [];
-  for (const line of splitter.push(text)) nodes.push(...machine.push(line));
+  for (const line of splitter.push(text, (chunk, pos) => machine.pushHeredocLines(chunk, pos))) nodes.push(...machine.push(line));
   for (const line of splitter.end()) nodes.push(...machine.push(line));
   nodes.push(...machine.end());
   return { nodes, directives: machine.directives, warnings: machine.warnings, escapeToken: machine.directives.escape };
