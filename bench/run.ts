@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pushBusyboxImage } from "../test/kit/base-images.ts";
+import { pushDebianImage } from "../test/kit/debian-base.ts";
 import { startRegistry } from "../test/kit/registry-server.ts";
 import { allCases, type BenchCase, type CaseEnv } from "./cases/index.ts";
 import { parseBenchArgs, type BenchArgs } from "./lib/args.ts";
@@ -78,11 +79,13 @@ async function main(): Promise<void> {
   try {
     const base = await pushBusyboxImage(reg);
     let bigBase: Promise<string> | undefined;
+    let debian: Promise<string> | undefined;
     const env: CaseEnv = {
       base,
       scale: args.quick ? 0.1 : 1,
       seed: args.seed,
       bigBase: () => (bigBase ??= pushBigBase(reg.host, args.quick ? 10_000 : 100_000)),
+      debian: () => (debian ??= pushDebianImage(reg)),
     };
     const kbCmd = kbCommand(repo, args.kb);
     const { tools, skipped: missing } = availableTools(args.tools, kbCmd, work, reg.host);
