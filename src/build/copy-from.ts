@@ -1,10 +1,13 @@
-// COPY --from: the root a copy reads from — another stage's filesystem or an image's, extracted once.
+// COPY --from: the root a copy reads from — another stage's filesystem or an image's. Only the subtrees the
+// sources name are assembled from the per-layer trees (stage-view.ts); the whole merged tree is extracted
+// only when such a view cannot answer (a source at "/", a symlink on a source's path).
 
 import { compileIgnore, type IgnoreMatcher } from "../context/index.ts";
 import { parseReference } from "../image/reference.ts";
 import { resolveImage } from "../registry/index.ts";
 import type { EngineEnv } from "./engine-types.ts";
-import type { StageState } from "./stage-state.ts";
+import type { StageLayer, StageState } from "./stage-state.ts";
+import { stageView } from "./stage-view.ts";
 import { mergedTree } from "./trees.ts";
 
 export interface CopyRoot {
@@ -12,21 +15,33 @@ export interface CopyRoot {
   matcher?: IgnoreMatcher;
   /** Identity of the root for the cache key. */
   key?: string;
+  /** Removes a temporary view once the copy is done. */
+  cleanup?: () => Promise<void>;
 }
 
 const noIgnore = compileIgnore([]);
 
-/** Resolves `--from=NAME|INDEX|IMAGE` to an extracted filesystem. .dockerignore does not apply here. */
-export async function copyFromRoot(env: EngineEnv, st: StageState, from: string): Promise<CopyRoot> {
+async function rootOf(env: EngineEnv, layers: StageLayer[], sources: string[], parents: boolean, key: string): Promise<CopyRoot> {
+  const t0 = performance.now();
+  const view = await stageView(env, layers, sources, parents);
+  if (view) {
+    env.timings.set("copy --from view", (env.timings.get("copy --from view") ?? 0) + performance.now() - t0);
+    return { dir: view.dir, matcher: noIgnore, key, cleanup: view.cleanup };
+  }
+  return { dir: await mergedTree(env, layers), matcher: noIgnore, key };
+}
+
+/** Resolves `--from=NAME|INDEX|IMAGE` to a filesystem holding `sources`. .dockerignore does not apply here. */
+export async function copyFromRoot(env: EngineEnv, st: StageState, from: string, sources: string[], parents = false): Promise<CopyRoot> {
   const stages = env.plan.stages;
   const idx = /^\d+$/.test(from) ? Number(from) : stages.find((s) => s.stage.name === from.toLowerCase())?.stage.index;
   if (idx !== undefined && idx < st.index) {
     const other = await env.stageResult(idx);
-    return { dir: await mergedTree(env, other.layers), matcher: noIgnore, key: `stage:${other.key}` };
+    return rootOf(env, other.layers, sources, parents, `stage:${other.key}`);
   }
   const ref = parseReference(from);
   const image = await resolveImage(env.client, ref, st.platform, env.signal);
   const config = await image.config();
   const layers = (await image.layers()).map((layer, i) => ({ layer, diffId: config.rootfs.diff_ids[i]! }));
-  return { dir: await mergedTree(env, layers), matcher: noIgnore, key: `image:${await image.digest()}` };
+  return rootOf(env, layers, sources, parents, `image:${await image.digest()}`);
 }

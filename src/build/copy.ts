@@ -57,7 +57,29 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
 
   // Where local sources come from.
   const from = inst.kind === "COPY" ? inst.from : undefined;
-  const root: CopyRoot = from ? await copyFromRoot(env, st, from) : { dir: env.context.root, matcher: env.context.dockerignore };
+  const root: CopyRoot = from
+    ? await copyFromRoot(env, st, from, local, inst.kind === "COPY" && inst.parents)
+    : { dir: env.context.root, matcher: env.context.dockerignore };
+  try {
+    return await copyFrom(env, st, inst, root, { local, remote, dest, destIsDirSyntax, owner, chmod, t0 });
+  } finally {
+    await root.cleanup?.();
+  }
+}
+
+interface CopyInputs {
+  local: string[];
+  remote: string[];
+  dest: string;
+  destIsDirSyntax: boolean;
+  owner: { uid: number; gid: number };
+  chmod?: ModeFn;
+  t0: number;
+}
+
+async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: CopyRoot, i: CopyInputs): Promise<boolean> {
+  const { local, remote, dest, destIsDirSyntax, owner, chmod, t0 } = i;
+  const from = inst.kind === "COPY" ? inst.from : undefined;
   const resolved = local.length
     ? await resolveSources(root.dir, local, { matcher: root.matcher, excludes: inst.exclude, parents: inst.kind === "COPY" && inst.parents })
     : [];
