@@ -1,5 +1,7 @@
 // The one place where kb touches runtime-specific APIs (Bun, Deno). Everything else uses web and node: APIs.
 
+import { gzipSync as zlibGzipSync } from "node:zlib";
+
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 
@@ -32,6 +34,19 @@ export function fetchWithTls(tls: TlsOptions | undefined): typeof fetch {
   }
   return fetch;
 }
+
+/**
+ * One gzip member of `data` at `level` (0–9). Under Bun: libdeflate (Bun.gzipSync's "libdeflate" library:
+ * smaller output than zlib at the same level and speed, and stored blocks instead of zlib's 5 % growth on
+ * incompressible data). Elsewhere node:zlib. docs/decisions/131-libdeflate-members.md.
+ */
+export function gzipMember(data: Uint8Array, level: number): Uint8Array {
+  if (runtimeName === "bun") return g.Bun.gzipSync(data, { level, library: "libdeflate" });
+  return new Uint8Array(zlibGzipSync(data, { level }));
+}
+
+/** Which deflate library gzipMember uses (part of a layer cache key: it decides the compressed bytes). */
+export const gzipLibrary: string = runtimeName === "bun" ? "libdeflate" : "zlib";
 
 /** True inside a `bun build --compile` executable. */
 export function isCompiledBinary(): boolean {

@@ -47,10 +47,10 @@ function zlibError(action: string) {
 export function compressStream(stream: ReadableStream<Uint8Array>, opts: CompressOptions): ReadableStream<Uint8Array> {
   if (opts.algorithm === "none") return stream;
   const level = opts.level ?? DEFAULT_LEVEL[opts.algorithm];
+  // gzip is always cut into members (libdeflate has no streaming API); workers only when asked for.
+  if (opts.algorithm === "gzip") return parallelCompress(stream, "gzip", level, opts.parallel ? undefined : 0);
   if (opts.parallel) return parallelCompress(stream, opts.algorithm, level);
-  const t = opts.algorithm === "gzip"
-    ? zlib.createGzip({ level })
-    : zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
+  const t = zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
   return throughNode(stream, t, t, zlibError(`compress the layer with ${opts.algorithm}`));
 }
 

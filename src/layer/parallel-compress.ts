@@ -6,16 +6,19 @@
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import zlib from "node:zlib";
+import { gzipMember } from "../runtime.ts";
 
 export const CHUNK = 2 << 20;
 
+// Workers run eval'd source (no module graph in the compiled binary), so gzip here mirrors runtime.gzipMember.
 const WORKER = `
 const { parentPort } = require("node:worker_threads");
 const zlib = require("node:zlib");
+const B = globalThis.Bun;
 parentPort.on("message", ({ id, buf, algorithm, level }) => {
   const input = new Uint8Array(buf);
   const out = algorithm === "gzip"
-    ? zlib.gzipSync(input, { level })
+    ? (B ? B.gzipSync(input, { level, library: "libdeflate" }) : zlib.gzipSync(input, { level }))
     : zlib.zstdCompressSync(input, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
   const copy = new Uint8Array(out);
   parentPort.postMessage({ id, out: copy }, [copy.buffer]);
@@ -23,7 +26,7 @@ parentPort.on("message", ({ id, buf, algorithm, level }) => {
 
 function compressHere(chunk: Uint8Array, algorithm: "gzip" | "zstd", level: number): Uint8Array {
   return algorithm === "gzip"
-    ? zlib.gzipSync(chunk, { level })
+    ? gzipMember(chunk, level)
     : zlib.zstdCompressSync(chunk, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
 }
 
