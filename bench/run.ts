@@ -11,6 +11,7 @@ import { startRegistry } from "../test/kit/registry-server.ts";
 import { allCases, type BenchCase, type CaseEnv } from "./cases/index.ts";
 import { parseBenchArgs, type BenchArgs } from "./lib/args.ts";
 import { pushBigBase } from "./lib/big-base.ts";
+import { buildkitTool, buildkitUnavailable, startDockerd, type Dockerd } from "./lib/buildkit.ts";
 import { renderChart } from "./lib/chart.ts";
 import { compareResults } from "./lib/compare.ts";
 import { imageSizeMB } from "./lib/image-size.ts";
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   const cases = pickCases(args);
   const work = mkdtempSync(path.join(tmpdir(), "kb-bench-"));
   const reg = await startRegistry("http");
+  let dockerd: Dockerd | undefined;
   const skipped: string[] = hasGnuTime() ? [] : ["CPU and RSS: GNU time is missing (apt-get install time)"];
   try {
     const base = await pushBusyboxImage(reg);
@@ -90,6 +92,14 @@ async function main(): Promise<void> {
     const kbCmd = kbCommand(repo, args.kb);
     const { tools, skipped: missing } = availableTools(args.tools, kbCmd, work, reg.host);
     skipped.push(...missing);
+    if (args.tools.includes("buildkit")) {
+      const why = buildkitUnavailable();
+      if (why) skipped.push(`buildkit: ${why}`);
+      else {
+        dockerd = await startDockerd(path.join(work, "dockerd"));
+        tools.push(buildkitTool(dockerd));
+      }
+    }
     for (const s of skipped) log(`skipped: ${s}`);
     log(`kb: ${kbCmd.join(" ")}; tools: ${tools.map((t) => `${t.name} (${t.describe})`).join(", ")}; runs: ${args.runs}`);
     const result: BenchResult = {
@@ -147,6 +157,7 @@ async function main(): Promise<void> {
     if (skipped.length) console.log(`Skipped or failed:\n${skipped.map((s) => `- ${s}`).join("\n")}\n`);
     console.log(`wrote ${prefix}.json and ${prefix}.svg`);
   } finally {
+    await dockerd?.stop();
     await reg.stop();
     rmSync(work, { recursive: true, force: true });
   }
