@@ -81,10 +81,11 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const sde = opts.sourceDateEpoch;
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
+    const extracted = { bytes: 0 };
     const hashMemo = await openHashMemo(store, context.root);
     const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible) };
     const built = await forEachPlatform(platforms, sink, async (_platform, psink, i) => {
-      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer });
+      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, extracted });
       const config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
       return { config, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };

@@ -7,8 +7,7 @@ import { parseReference } from "../image/reference.ts";
 import { resolveImage } from "../registry/index.ts";
 import type { EngineEnv } from "./engine-types.ts";
 import type { StageLayer, StageState } from "./stage-state.ts";
-import { stageView } from "./stage-view.ts";
-import { mergedTree } from "./trees.ts";
+import { mergedTree, stageView } from "./stage-view.ts";
 
 export interface CopyRoot {
   dir: string;

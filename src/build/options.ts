@@ -53,6 +53,8 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   compression: "gzip" | "zstd";
   compressionLevel?: number;
+  /** Most file bytes one build unpacks from layers (decompression bombs, disk). @default 64 GiB */
+  maxExtractBytes?: number;
   runTimeoutMs?: number;
   ignorePaths: string[];
   reportPath?: string;

@@ -8,9 +8,9 @@ import { join, posix } from "node:path";
 import { containsWildcards } from "../context/_go-path.ts";
 import type { EngineEnv } from "./engine-types.ts";
 import { layerIndex, type LayerIndex } from "./layer-index.ts";
-import { lowerDirs } from "./layer-trees.ts";
+import { lowerDirs, treeFlavour } from "./layer-trees.ts";
 import type { StageLayer } from "./stage-state.ts";
-import { isRoot } from "./trees.ts";
+import { buildTree, chainId, isRoot } from "./trees.ts";
 
 /** Why a view cannot stand in for the merged tree (the caller extracts the merged tree instead). */
 class Unviewable extends Error {}
@@ -43,8 +43,9 @@ async function copyMeta(from: string, to: string): Promise<void> {
 /** Applies one layer's part at `prefix` onto the view: its deletions first, then its entries (hardlinked). */
 async function applyLayer(tree: string, idx: LayerIndex, view: string, prefix: string, wildcard: boolean, links: { escaping: boolean }): Promise<void> {
   const wh = new Set(idx.whiteouts);
+  if (prefix === "" && idx.opaques.includes("")) for (const n of await readdir(view)) await rm(join(view, n), { recursive: true, force: true });
   // Something above the prefix deleted, made opaque or replaced by a non-directory hides what lower layers had.
-  for (const a of [...ancestors(prefix), prefix]) {
+  for (const a of prefix === "" ? [] : [...ancestors(prefix), prefix]) {
     if (wh.has(a) || idx.opaques.includes(a) || (a !== prefix && idx.others.includes(a))) await rm(join(view, prefix), { recursive: true, force: true });
     const st = await lstat(join(tree, a)).catch(() => undefined);
     if (a !== prefix && st && !st.isDirectory() && !wh.has(a)) {
@@ -52,9 +53,14 @@ async function applyLayer(tree: string, idx: LayerIndex, view: string, prefix: s
       return; // a file in place of a directory: nothing of the prefix in this layer
     }
   }
-  if (idx.opaques.includes("")) await rm(join(view, prefix), { recursive: true, force: true });
+  if (prefix !== "" && idx.opaques.includes("")) await rm(join(view, prefix), { recursive: true, force: true });
   for (const w of idx.whiteouts) if (w !== prefix && under(w, prefix)) await rm(join(view, w), { recursive: true, force: true });
-  for (const o of idx.opaques) if (o !== prefix && o !== "" && under(o, prefix)) await rm(join(view, o), { recursive: true, force: true });
+  for (const o of idx.opaques) {
+    if (o === prefix || o === "" || !under(o, prefix)) continue;
+    // An opaque directory hides what lower layers had in it; the directory itself stays (this layer has it).
+    const names = await readdir(join(view, o)).catch(() => [] as string[]);
+    for (const n of names) await rm(join(view, o, n), { recursive: true, force: true });
+  }
   const top = await lstat(join(tree, prefix)).catch(() => undefined);
   if (!top || (prefix !== "" && wh.has(prefix))) return;
   if (top.isSymbolicLink()) throw new Unviewable(`"/${prefix}" is a symlink`);
@@ -133,4 +139,19 @@ export async function stageView(env: EngineEnv, layers: StageLayer[], sources: s
     if (e instanceof Unviewable) return undefined;
     throw e;
   }
+}
+
+/**
+ * The merged filesystem of `layers` kept in the store (for bind mounts and the copies a view cannot serve): made
+ * from the per-layer trees by hardlinks, so it costs inodes, not a second copy of every file's bytes.
+ */
+export async function mergedTree(env: EngineEnv, layers: StageLayer[]): Promise<string> {
+  const id = chainId(layers.map((l) => l.diffId)).replace(/^sha256:/, "") || "empty";
+  const dir = join(env.store.dirs.trees, `merged-${treeFlavour()}-${id}`);
+  const trees = layers.length ? (await lowerDirs(env, layers)).reverse() : [];
+  const indexes = await Promise.all(layers.map((l) => layerIndex(env.store, l, env.signal)));
+  return buildTree(env, dir, async (root) => {
+    const links = { escaping: false };
+    for (let i = 0; i < trees.length; i++) await applyLayer(trees[i]!, indexes[i]!, root, "", false, links);
+  });
 }

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
+import { KbError } from "../errors.ts";
 import { extractTar, type ExtractOptions } from "../layer/index.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import type { StageLayer } from "./stage-state.ts";
@@ -15,18 +16,20 @@ export function chainId(diffIds: string[]): string {
   return chain;
 }
 
+/** Default of --max-extract: far above any real image, far below filling a disk with a bomb. */
+export const DEFAULT_MAX_EXTRACT = 64 * 2 ** 30;
+
+const isOverLimit = (e: unknown) => e instanceof KbError && e.code === "LAYER_INVALID" && /holds more than "\d+" bytes/.test(e.message);
+
 export const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
 
 const complete = (dir: string) => stat(join(dir, ".kb-complete")).then(() => true, () => false);
 
 /**
- * Returns `dir/root`, filling it with `layers` extracted in order the first time (under a lock, in a temp dir
- * renamed into place only when whole, so a crash never leaves a half tree that looks done).
+ * Returns `dir/root`, filling it with `fill` the first time (under a lock, in a temp dir renamed into place only
+ * when whole, so a crash never leaves a half tree that looks done).
  */
-export async function extractedTree(
-  env: EngineEnv, dir: string, layers: StageLayer[], whiteouts: ExtractOptions["whiteouts"],
-  fixImplicit?: (root: string, implicitDirs: string[]) => Promise<void>,
-): Promise<string> {
+export async function buildTree(env: EngineEnv, dir: string, fill: (root: string) => Promise<void>): Promise<string> {
   if (await complete(dir)) {
     await utimes(dir, new Date(), new Date()).catch(() => undefined);
     return join(dir, "root");
@@ -38,17 +41,7 @@ export async function extractedTree(
     const tmp = env.store.tempPath("-tree");
     await mkdir(join(tmp, "root"), { recursive: true });
     try {
-      const implicit: string[] = [];
-      for (const l of layers) {
-        await extractTar(await l.layer.uncompressed(env.signal), join(tmp, "root"), {
-          whiteouts,
-          chown: isRoot(),
-          devices: isRoot() ? "create" : "skip",
-          onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
-          onImplicitDir: fixImplicit ? (d) => void implicit.push(d) : undefined,
-        });
-      }
-      await fixImplicit?.(join(tmp, "root"), implicit);
+      await fill(join(tmp, "root"));
       await mkdir(join(tmp, ".kb-complete"));
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);
@@ -61,8 +54,31 @@ export async function extractedTree(
   });
 }
 
-/** The merged filesystem of `layers` (whiteouts applied). Owners are kept when kb runs as root. */
-export function mergedTree(env: EngineEnv, layers: StageLayer[]): Promise<string> {
-  const id = chainId(layers.map((l) => l.diffId)).replace(/^sha256:/, "") || "empty";
-  return extractedTree(env, join(env.store.dirs.trees, `merged-${id}`), layers, "apply");
+/** Returns `dir/root`, filling it with `layers` extracted in order the first time (see buildTree). */
+export function extractedTree(
+  env: EngineEnv, dir: string, layers: StageLayer[], whiteouts: ExtractOptions["whiteouts"],
+  fixImplicit?: (root: string, implicitDirs: string[]) => Promise<void>,
+): Promise<string> {
+  return buildTree(env, dir, async (root) => {
+    const implicit: string[] = [];
+    const limit = env.opts.maxExtractBytes ?? DEFAULT_MAX_EXTRACT;
+    const used = (env.extracted ??= { bytes: 0 });
+    for (const l of layers) {
+      const r = await extractTar(await l.layer.uncompressed(env.signal), root, {
+        maxBytes: limit - used.bytes,
+        whiteouts,
+        chown: isRoot(),
+        devices: isRoot() ? "create" : "skip",
+        onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
+        onImplicitDir: fixImplicit ? (d) => void implicit.push(d) : undefined,
+      }).catch((e) => {
+        throw isOverLimit(e) ? new KbError("LAYER_EXTRACT", `Cannot unpack layer "${l.diffId}": this build would unpack more than ${limit} bytes of layer content (--max-extract)`, {
+          hint: "The image may be a decompression bomb. If you trust it, pass a larger --max-extract (e.g. --max-extract 200GB)",
+          cause: e,
+        }) : e;
+      });
+      used.bytes += r.bytes;
+    }
+    await fixImplicit?.(root, implicit);
+  });
 }

@@ -1,5 +1,6 @@
 // Turns parsed `kb build` flags into BuildOptions, validating each value once.
 
+import { parseSize } from "./cache.ts";
 import { KbError } from "../../errors.ts";
 import type { BuildOptions, OutputSpec, SecretSpec } from "../../build/options.ts";
 import type { Platform } from "../../image/types.ts";
@@ -141,6 +142,7 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     sourceDateEpoch: sde !== undefined && sde !== "" ? intFlag(sde, "SOURCE_DATE_EPOCH", 0, 2 ** 40) : reproducible ? 0 : undefined,
     compression,
     compressionLevel: intFlag(f.str("compression-level"), "--compression-level", compression === "zstd" ? -7 : 0, compression === "zstd" ? 22 : 9),
+    maxExtractBytes: parseSize(f.str("max-extract") ?? "64GiB", "--max-extract"),
     runTimeoutMs: f.str("timeout") ? parseDuration(f.str("timeout")!, "--timeout") : undefined,
     ignorePaths: f.list("ignore-path"),
     reportPath: f.str("report"),
