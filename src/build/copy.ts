@@ -11,6 +11,7 @@ import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./a
 import { heredocSources } from "./copy-heredoc.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { stageFsOf } from "./layer-index.ts";
+import { prepareLayerTrees } from "./layer-trees.ts";
 import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
@@ -88,6 +89,9 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
   let destIsDir = destIsDirSyntax || sourceCount > 1 || resolved.some((r) => r.entry.type === "dir");
   if (!destIsDir && dest !== "/") {
     const known = [...st.createdDirs].some((d) => d === dest);
+    // A stage that RUNs needs its layer trees anyway: making them now indexes the layers in the same pass
+    // (instead of reading a large base once for the index and again for the tree).
+    if (!known && stageRuns(env, st)) await prepareLayerTrees(env, st.layers);
     destIsDir = known || (await stageFsOf(env.store, st, env.signal).kind(dest)) === "dir";
   }
   const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
@@ -102,6 +106,11 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
   } finally {
     await remotePrep?.cleanup();
   }
+}
+
+/** Whether the stage has a RUN instruction (so its per-layer trees will be extracted in this build). */
+function stageRuns(env: EngineEnv, st: StageState): boolean {
+  return env.plan.stages.find((p) => p.stage.index === st.index)?.stage.instructions.some((i) => i.kind === "RUN") ?? false;
 }
 
 /**

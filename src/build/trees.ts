@@ -58,6 +58,7 @@ export async function buildTree(env: EngineEnv, dir: string, fill: (root: string
 export function extractedTree(
   env: EngineEnv, dir: string, layers: StageLayer[], whiteouts: ExtractOptions["whiteouts"],
   fixImplicit?: (root: string, implicitDirs: string[]) => Promise<void>,
+  onEntry?: ExtractOptions["onEntry"],
 ): Promise<string> {
   return buildTree(env, dir, async (root) => {
     const implicit: string[] = [];
@@ -71,6 +72,7 @@ export function extractedTree(
         devices: isRoot() ? "create" : "skip",
         onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
         onImplicitDir: fixImplicit ? (d) => void implicit.push(d) : undefined,
+        onEntry,
       }).catch((e) => {
         throw isOverLimit(e) ? new KbError("LAYER_EXTRACT", `Cannot unpack layer "${l.diffId}": this build would unpack more than ${limit} bytes of layer content (--max-extract)`, {
           hint: "The image may be a decompression bomb. If you trust it, pass a larger --max-extract (e.g. --max-extract 200GB)",

@@ -39,6 +39,8 @@ export interface ExtractOptions {
    * (relative path). Overlay lowerdirs need those to carry the lower layers' metadata, not 0755 root.
    */
   onImplicitDir?: (relPath: string) => void;
+  /** Sees every entry as the archive lists it, before it is written (to index a layer in the same pass). */
+  onEntry?: (entry: TarEntry) => void;
 }
 
 export interface ExtractResult {
@@ -246,6 +248,7 @@ export async function extractTar(stream: ReadableStream<Uint8Array>, root: strin
   let entries = 0;
   for await (const { entry, body } of readTar(stream)) {
     entries++;
+    opts.onEntry?.(entry);
     try {
       await x.entry(entry, body);
     } catch (e) {
