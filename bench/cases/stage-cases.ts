@@ -1,8 +1,10 @@
 // Cases where a stage on a large base (Debian minbase) feeds small artefacts to busybox stages: the builds
 // people run (compile in a full distribution, ship a few files). Both need CaseEnv.debian() (root, debootstrap).
 
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { debianBase } from "../../test/kit/debian-base.ts";
 import { createRng } from "../lib/rng.ts";
 import type { BenchCase } from "./types.ts";
 
@@ -56,5 +58,20 @@ export const copyFromSmall: BenchCase = {
   },
   change(dir, n) {
     writeFileSync(path.join(dir, "input.txt"), `changed ${n}\n`);
+  },
+};
+
+/** debian-usr: COPY of Debian minbase's /usr (121 MB of binaries, libraries and docs): real data for compressed size. */
+export const debianUsr: BenchCase = {
+  name: "debian-usr",
+  description: "COPY of Debian minbase /usr (121 MB real binaries and docs)",
+  async generate(dir, env) {
+    await env.debian();
+    const { rootfs } = debianBase();
+    execFileSync("cp", ["-a", path.join(rootfs, "usr"), path.join(dir, "usr")]);
+    writeFileSync(path.join(dir, "Dockerfile"), `FROM ${env.base}\nCOPY usr/ /usr/\n`);
+  },
+  change(dir, n) {
+    writeFileSync(path.join(dir, "usr/share/doc/changed.txt"), `changed ${n}\n`);
   },
 };
