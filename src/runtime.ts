@@ -48,6 +48,22 @@ export function gzipMember(data: Uint8Array, level: number): Uint8Array {
 /** Which deflate library gzipMember uses (part of a layer cache key: it decides the compressed bytes). */
 export const gzipLibrary: string = runtimeName === "bun" ? "libdeflate" : "zlib";
 
+let rssLimit = 80 << 20;
+
+/**
+ * Bounds the resident set while kb streams large data (compression, extraction): Bun's collector lets short-lived
+ * buffers pile up to 120–150 MB before it runs. When RSS is above the target (80 MB, raised to what remains after
+ * a collection if the live data really is larger), a full collection runs now. Call it every few MB of data.
+ * docs/decisions/132-memory.md.
+ */
+export function memoryCheckpoint(): void {
+  if (runtimeName !== "bun") return;
+  if (process.memoryUsage.rss() <= rssLimit) return;
+  g.Bun.gc(true);
+  const after = process.memoryUsage.rss();
+  rssLimit = Math.max(80 << 20, after + (8 << 20));
+}
+
 /** True inside a `bun build --compile` executable. */
 export function isCompiledBinary(): boolean {
   return runtimeName === "bun" && typeof g.Bun?.main === "string" && g.Bun.main.startsWith("/$bunfs/");

@@ -1,5 +1,6 @@
 // extractTar: safe extraction of a layer tar into a directory (never outside it), with whiteout handling.
 
+import { memoryCheckpoint } from "../runtime.ts";
 import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, symlinkSync, writeSync } from "node:fs";
 import { constants } from "node:fs";
 import path from "node:path";
@@ -169,6 +170,7 @@ class Extractor {
         }
         let o = 0;
         while (o < value.length) o += writeSync(fd, value, o, value.length - o);
+        if (Math.floor(this.bytes / 4194304) !== Math.floor((this.bytes - value.length) / 4194304)) memoryCheckpoint(); // every 4 MiB
       }
     } finally {
       reader.releaseLock();

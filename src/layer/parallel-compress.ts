@@ -6,7 +6,7 @@
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import zlib from "node:zlib";
-import { gzipMember } from "../runtime.ts";
+import { gzipMember, memoryCheckpoint } from "../runtime.ts";
 
 export const CHUNK = 2 << 20;
 
@@ -97,8 +97,11 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
   let ended = false;
   let chunks = 0;
 
+  // Compressed here (no workers), a chunk is done with before the next is cut: one buffer serves them all.
+  let scratch: Uint8Array | undefined;
   const take = (): Uint8Array => {
-    const out = new Uint8Array(Math.min(CHUNK, pendingBytes));
+    const n = Math.min(CHUNK, pendingBytes);
+    const out = workers <= 0 ? (scratch ??= new Uint8Array(CHUNK)).subarray(0, n) : new Uint8Array(n);
     let off = 0;
     while (off < out.length) {
       const head = pending[0]!;
@@ -113,6 +116,7 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
   };
   const submit = (chunk: Uint8Array) => {
     chunks++;
+    memoryCheckpoint();
     if (workers <= 0 || (!pool && chunks === 1 && ended)) return inFlight.push(Promise.resolve(compressHere(chunk, algorithm, level)));
     pool ??= new Pool(workers);
     inFlight.push(pool.run(chunk, algorithm, level));
