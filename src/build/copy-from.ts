@@ -21,12 +21,8 @@ export interface CopyRoot {
 const noIgnore = compileIgnore([]);
 
 async function rootOf(env: EngineEnv, layers: StageLayer[], sources: string[], parents: boolean, key: string): Promise<CopyRoot> {
-  const t0 = performance.now();
   const view = await stageView(env, layers, sources, parents);
-  if (view) {
-    env.timings.set("copy --from view", (env.timings.get("copy --from view") ?? 0) + performance.now() - t0);
-    return { dir: view.dir, matcher: noIgnore, key, cleanup: view.cleanup };
-  }
+  if (view) return { dir: view.dir, matcher: noIgnore, key, cleanup: view.cleanup };
   return { dir: await mergedTree(env, layers), matcher: noIgnore, key };
 }
 

@@ -4,6 +4,7 @@
 // grows with what the copy touches, not with the stage (docs/decisions/130-copy-from-cost.md).
 
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { join, posix } from "node:path";
 import { containsWildcards } from "../context/_go-path.ts";
 import type { EngineEnv } from "./engine-types.ts";
@@ -122,20 +123,22 @@ export interface StageView {
 export async function stageView(env: EngineEnv, layers: StageLayer[], sources: string[], parents: boolean): Promise<StageView | undefined> {
   const prefixes = sources.map((s) => ({ prefix: sourcePrefix(s, parents), wildcard: s.split("/").some(containsWildcards) }));
   if (layers.length === 0 || prefixes.some((p) => p.prefix === "")) return undefined;
-  const trees = (await lowerDirs(env, layers)).reverse(); // bottom first
-  const indexes = await Promise.all(layers.map((l) => layerIndex(env.store, l, env.signal)));
-  const dir = env.store.tempPath("-view");
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  // Kept in the store by stage chain and sources: a later build copying the same paths from an unchanged stage
+  // finds it made (hardlinks: it costs inodes, not bytes).
+  const chain = chainId(layers.map((l) => l.diffId));
+  const key = createHash("sha256").update(JSON.stringify([chain, prefixes])).digest("hex").slice(0, 40);
   try {
-    await mkdir(dir, { recursive: true });
-    const links = { escaping: false };
-    for (const { prefix, wildcard } of prefixes) {
-      for (let i = 0; i < trees.length; i++) await applyLayer(trees[i]!, indexes[i]!, dir, prefix, wildcard, links);
-    }
-    if (links.escaping) throw new Unviewable("a wildcard may match a symlink that points out of the view");
-    return { dir, cleanup };
+    const dir = await buildTree(env, join(env.store.dirs.trees, `view-${treeFlavour()}-${key}`), async (root) => {
+      const trees = (await lowerDirs(env, layers)).reverse(); // bottom first
+      const indexes = await Promise.all(layers.map((l) => layerIndex(env.store, l, env.signal)));
+      const links = { escaping: false };
+      for (const { prefix, wildcard } of prefixes) {
+        for (let i = 0; i < trees.length; i++) await applyLayer(trees[i]!, indexes[i]!, root, prefix, wildcard, links);
+      }
+      if (links.escaping) throw new Unviewable("a wildcard may match a symlink that points out of the view");
+    }, "copy --from view");
+    return { dir, cleanup: async () => {} };
   } catch (e) {
-    await cleanup();
     if (e instanceof Unviewable) return undefined;
     throw e;
   }

@@ -29,7 +29,7 @@ const complete = (dir: string) => stat(join(dir, ".kb-complete")).then(() => tru
  * Returns `dir/root`, filling it with `fill` the first time (under a lock, in a temp dir renamed into place only
  * when whole, so a crash never leaves a half tree that looks done).
  */
-export async function buildTree(env: EngineEnv, dir: string, fill: (root: string) => Promise<void>): Promise<string> {
+export async function buildTree(env: EngineEnv, dir: string, fill: (root: string) => Promise<void>, timing = "extract"): Promise<string> {
   if (await complete(dir)) {
     await utimes(dir, new Date(), new Date()).catch(() => undefined);
     return join(dir, "root");
@@ -49,7 +49,7 @@ export async function buildTree(env: EngineEnv, dir: string, fill: (root: string
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
-    addTiming(env, "extract", performance.now() - t0);
+    addTiming(env, timing, performance.now() - t0);
     return join(dir, "root");
   });
 }
