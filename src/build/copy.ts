@@ -94,7 +94,9 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
     if (!known && stageRuns(env, st)) await prepareLayerTrees(env, st.layers);
     destIsDir = known || (await stageFsOf(env.store, st, env.signal).kind(dest)) === "dir";
   }
-  const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
+  // A COPY --from root is a view or merged tree in the store: its path names fixed content and its files are
+  // never rewritten, so the memo (path, size, mtime, inode, ctime) is as safe there as for the context.
+  const contentHash = await hashSources(resolved, { memo: env.hashMemo, signal: env.signal });
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
   const text = `${inst.kind} ${flagsText(inst)} ${[...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ")} ${dest}`.replace(/\s+/g, " ");
   const heredocKey = inst.sourceContents.map((s) => `${s.path}\0${s.data}`).join("\0");
