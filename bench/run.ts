@@ -6,10 +6,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pushBusyboxImage } from "../test/kit/base-images.ts";
+import { pushDebianImage } from "../test/kit/debian-base.ts";
 import { startRegistry } from "../test/kit/registry-server.ts";
 import { allCases, type BenchCase, type CaseEnv } from "./cases/index.ts";
 import { parseBenchArgs, type BenchArgs } from "./lib/args.ts";
 import { pushBigBase } from "./lib/big-base.ts";
+import { buildkitTool, buildkitUnavailable, startDockerd, type Dockerd } from "./lib/buildkit.ts";
 import { renderChart } from "./lib/chart.ts";
 import { compareResults } from "./lib/compare.ts";
 import { imageSizeMB } from "./lib/image-size.ts";
@@ -74,19 +76,30 @@ async function main(): Promise<void> {
   const cases = pickCases(args);
   const work = mkdtempSync(path.join(tmpdir(), "kb-bench-"));
   const reg = await startRegistry("http");
+  let dockerd: Dockerd | undefined;
   const skipped: string[] = hasGnuTime() ? [] : ["CPU and RSS: GNU time is missing (apt-get install time)"];
   try {
     const base = await pushBusyboxImage(reg);
     let bigBase: Promise<string> | undefined;
+    let debian: Promise<string> | undefined;
     const env: CaseEnv = {
       base,
       scale: args.quick ? 0.1 : 1,
       seed: args.seed,
       bigBase: () => (bigBase ??= pushBigBase(reg.host, args.quick ? 10_000 : 100_000)),
+      debian: () => (debian ??= pushDebianImage(reg)),
     };
     const kbCmd = kbCommand(repo, args.kb);
     const { tools, skipped: missing } = availableTools(args.tools, kbCmd, work, reg.host);
     skipped.push(...missing);
+    if (args.tools.includes("buildkit")) {
+      const why = buildkitUnavailable();
+      if (why) skipped.push(`buildkit: ${why}`);
+      else {
+        dockerd = await startDockerd(path.join(work, "dockerd"));
+        tools.push(buildkitTool(dockerd));
+      }
+    }
     for (const s of skipped) log(`skipped: ${s}`);
     log(`kb: ${kbCmd.join(" ")}; tools: ${tools.map((t) => `${t.name} (${t.describe})`).join(", ")}; runs: ${args.runs}`);
     const result: BenchResult = {
@@ -144,6 +157,7 @@ async function main(): Promise<void> {
     if (skipped.length) console.log(`Skipped or failed:\n${skipped.map((s) => `- ${s}`).join("\n")}\n`);
     console.log(`wrote ${prefix}.json and ${prefix}.svg`);
   } finally {
+    await dockerd?.stop();
     await reg.stop();
     rmSync(work, { recursive: true, force: true });
   }

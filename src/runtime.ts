@@ -1,5 +1,7 @@
 // The one place where kb touches runtime-specific APIs (Bun, Deno). Everything else uses web and node: APIs.
 
+import { gzipSync as zlibGzipSync } from "node:zlib";
+
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 
@@ -34,6 +36,35 @@ export function fetchWithTls(tls: TlsOptions | undefined): typeof fetch {
       fetch(input, { ...(init ?? {}), client } as RequestInit)) as typeof fetch;
   }
   return fetch;
+}
+
+/**
+ * One gzip member of `data` at `level` (0–9). Under Bun: libdeflate (Bun.gzipSync's "libdeflate" library:
+ * smaller output than zlib at the same level and speed, and stored blocks instead of zlib's 5 % growth on
+ * incompressible data). Elsewhere node:zlib. docs/decisions/131-libdeflate-members.md.
+ */
+export function gzipMember(data: Uint8Array, level: number): Uint8Array {
+  if (runtimeName === "bun") return g.Bun.gzipSync(data, { level, library: "libdeflate" });
+  return new Uint8Array(zlibGzipSync(data, { level }));
+}
+
+/** Which deflate library gzipMember uses (part of a layer cache key: it decides the compressed bytes). */
+export const gzipLibrary: string = runtimeName === "bun" ? "libdeflate" : "zlib";
+
+let rssLimit = 80 << 20;
+
+/**
+ * Bounds the resident set while kb streams large data (compression, extraction): Bun's collector lets short-lived
+ * buffers pile up to 120–150 MB before it runs. When RSS is above the target (80 MB, raised to what remains after
+ * a collection if the live data really is larger), a full collection runs now. Call it every few MB of data.
+ * docs/decisions/132-memory.md.
+ */
+export function memoryCheckpoint(): void {
+  if (runtimeName !== "bun") return;
+  if (process.memoryUsage.rss() <= rssLimit) return;
+  g.Bun.gc(true);
+  const after = process.memoryUsage.rss();
+  rssLimit = Math.max(80 << 20, after + (8 << 20));
 }
 
 /** True inside a `bun build --compile` executable. */

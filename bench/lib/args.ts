@@ -16,7 +16,7 @@ export interface BenchArgs {
   render?: string[];
 }
 
-export const usage = `Usage: bun bench/run.ts [--cases a,b] [--all] [--runs N] [--quick] [--tools kb,buildah-vfs,buildah-overlay]
+export const usage = `Usage: bun bench/run.ts [--cases a,b] [--all] [--runs N] [--quick] [--tools kb,buildah-vfs,buildah-overlay,buildkit]
                         [--kb auto|source|dist|"CMD ARGS"] [--no-warmup] [--seed S] [--out PREFIX]
        bun bench/run.ts --render A.json [B.json]   (print A's table and chart; with B, compare the two runs)
   --cases   only these cases (heavy ones like 2gb-image run only when named or with --all)
@@ -24,7 +24,7 @@ export const usage = `Usage: bun bench/run.ts [--cases a,b] [--all] [--runs N] [
   --quick   1 run, no warm-up, contexts at 1/10 size: checks the harness, not for numbers
   --kb      how to start kb (default auto: dist/kb when newer than src/, else bun src/main.ts)`;
 
-const TOOLS: ToolName[] = ["kb", "buildah-vfs", "buildah-overlay"];
+const TOOLS: ToolName[] = ["kb", "buildah-vfs", "buildah-overlay", "buildkit"];
 
 /** Parses argv (without the program name). Throws with the usage text on a bad option. */
 export function parseBenchArgs(argv: string[]): BenchArgs {

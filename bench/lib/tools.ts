@@ -15,7 +15,7 @@ export interface KbReport {
   steps: { stage: string; step: number; text: string; start: number; end: number; cached: boolean }[];
 }
 
-export type ToolName = "kb" | "buildah-vfs" | "buildah-overlay";
+export type ToolName = "kb" | "buildah-vfs" | "buildah-overlay" | "buildkit";
 
 /** A builder: `reset()` empties its cache/storage (a cold start); `build()` builds `ctx` and pushes it as `ref`. */
 export interface Tool {
@@ -133,6 +133,7 @@ export function availableTools(wanted: ToolName[], kbCmd: string[], work: string
   const haveBuildah = spawnSync("sh", ["-c", "command -v buildah"]).status === 0;
   for (const w of wanted) {
     if (w === "kb") tools.push(kbTool(kbCmd, work, host));
+    else if (w === "buildkit") continue; // started by run.ts (bench/lib/buildkit.ts): it needs a daemon
     else if (!haveBuildah) skipped.push(`${w}: buildah is not installed (apt-get install buildah)`);
     else tools.push(buildahTool(w === "buildah-vfs" ? "vfs" : "overlay", work, host));
   }

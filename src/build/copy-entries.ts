@@ -1,5 +1,6 @@
 // Turning copy sources into layer entries: destination paths, owners, modes, mtimes, hardlinks.
 
+import { memoryCheckpoint } from "../runtime.ts";
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 import type { ContextEntry } from "../context/walk.ts";
@@ -58,6 +59,7 @@ export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOption
       if (e.ino > 0) seenInodes.set(inoKey, dest);
       // Small files in one read (fewer awaits per file); bigger ones streamed. Either way one file at a time.
       const body = e.size <= SMALL_FILE ? readSmall(e.absPath, e.size) : await fileStream(e.absPath, { length: e.size });
+      memoryCheckpoint();
       yield { entry: { ...base, size: e.size }, body };
     }
   }

@@ -11,6 +11,7 @@ import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./a
 import { heredocDigest, heredocSources } from "./copy-heredoc.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { stageFsOf } from "./layer-index.ts";
+import { prepareLayerTrees } from "./layer-trees.ts";
 import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
@@ -58,7 +59,28 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
 
   // Where local sources come from.
   const from = inst.kind === "COPY" ? inst.from : undefined;
-  const root: CopyRoot = from ? await copyFromRoot(env, st, from) : { dir: env.context.root, matcher: env.context.dockerignore };
+  const root: CopyRoot = from
+    ? await copyFromRoot(env, st, from, local, inst.kind === "COPY" && inst.parents)
+    : { dir: env.context.root, matcher: env.context.dockerignore };
+  try {
+    return await copyFrom(env, st, inst, root, { local, remote, dest, destIsDirSyntax, owner, chmod });
+  } finally {
+    await root.cleanup?.();
+  }
+}
+
+interface CopyInputs {
+  local: string[];
+  remote: string[];
+  dest: string;
+  destIsDirSyntax: boolean;
+  owner: { uid: number; gid: number };
+  chmod?: ModeFn;
+}
+
+async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: CopyRoot, i: CopyInputs): Promise<boolean> {
+  const { local, remote, dest, destIsDirSyntax, owner, chmod } = i;
+  const from = inst.kind === "COPY" ? inst.from : undefined;
   // "hash sources" times the walk and the hashing only: making a stage's tree (COPY --from, the destination
   // check) is timed as "extract" where it happens.
   let hashMs = 0;
@@ -72,16 +94,21 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   let destIsDir = destIsDirSyntax || sourceCount > 1 || resolved.some((r) => r.entry.type === "dir");
   if (!destIsDir && dest !== "/") {
     const known = [...st.createdDirs].some((d) => d === dest);
+    // A stage that RUNs needs its layer trees anyway: making them now indexes the layers in the same pass
+    // (instead of reading a large base once for the index and again for the tree).
+    if (!known && stageRuns(env, st)) await prepareLayerTrees(env, st.layers);
     destIsDir = known || (await stageFsOf(env.store, st, env.signal).kind(dest)) === "dir";
   }
+  // A COPY --from root is a view or merged tree in the store: its path names fixed content and its files are
+  // never rewritten, so the memo (path, size, mtime, inode, ctime) is as safe there as for the context.
   const h1 = performance.now();
-  const contentHash = await hashSources(resolved, { memo: from ? undefined : env.hashMemo, signal: env.signal });
+  const contentHash = await hashSources(resolved, { memo: env.hashMemo, signal: env.signal });
   hashMs += performance.now() - h1;
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
   const sourcesText = [...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ");
   const text = `${inst.kind} ${flagsText(inst)} ${sourcesText} ${dest}`.replace(/\s+/g, " ");
   // History shows sources and the destination as written, without flags (BuildKit's dispatchCopy commit message).
-  const historyText = `${inst.kind} ${sourcesText} ${destRaw}`.replace(/\s+/g, " ");
+  const historyText = `${inst.kind} ${sourcesText} ${inst.dest}`.replace(/\s+/g, " ");
   const heredocKey = heredocDigest(inst.sourceContents);
   st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
   addTiming(env, "hash sources", hashMs);
@@ -91,6 +118,11 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   } finally {
     await remotePrep?.cleanup();
   }
+}
+
+/** Whether the stage has a RUN instruction (so its per-layer trees will be extracted in this build). */
+function stageRuns(env: EngineEnv, st: StageState): boolean {
+  return env.plan.stages.find((p) => p.stage.index === st.index)?.stage.instructions.some((i) => i.kind === "RUN") ?? false;
 }
 
 /**

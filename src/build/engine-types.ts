@@ -29,6 +29,8 @@ export interface EngineEnv {
   layer: import("./layers.ts").LayerSettings;
   /** Content hashes of context files from earlier builds. */
   hashMemo?: import("../context/index.ts").HashMemo;
+  /** Bytes of layer content this build has unpacked so far, against opts.maxExtractBytes. */
+  extracted?: { bytes: number };
   /** Timings for the report: what the time went to. */
   timings: Map<string, number>;
   /** Told of every stage once its base is resolved (the SBOM starts reading base layers then). */

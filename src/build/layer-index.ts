@@ -24,34 +24,56 @@ function clean(p: string): string {
   return p.replace(/^\.?\/+/, "").replace(/\/+$/, "");
 }
 
-/** Reads a layer's tar once and indexes it. */
-export async function indexLayer(stream: ReadableStream<Uint8Array>): Promise<LayerIndex> {
-  const idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {} };
-  const implied = new Set<string>();
-  for await (const { entry, body } of readTar(stream)) {
+/** Builds a layer's index from its entries in archive order (the bodies of etc/passwd and etc/group aside). */
+export class IndexBuilder {
+  readonly idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {} };
+  #implied = new Set<string>();
+
+  /** Records one entry; returns its cleaned path when its body is one the index keeps (etc/passwd, etc/group). */
+  add(entry: { path: string; type: string; size: number }): string | undefined {
+    const { idx } = this;
     const p = clean(entry.path);
     // Parents an entry implies exist after extraction even when the tar does not list them.
-    for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) implied.add(p.slice(0, a));
+    for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) this.#implied.add(p.slice(0, a));
     const base = p.slice(p.lastIndexOf("/") + 1);
     const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
     if (base === OPAQUE_WHITEOUT) idx.opaques.push(dir);
     else if (base.startsWith(WHITEOUT_PREFIX)) idx.whiteouts.push(dir ? `${dir}/${base.slice(WHITEOUT_PREFIX.length)}` : base.slice(WHITEOUT_PREFIX.length));
     else if (entry.type === "dir") idx.dirs.push(p);
     else idx.others.push(p);
-    if (entry.type === "file" && WANTED.has(p) && entry.size <= MAX_WANTED) {
-      idx.files[p] = await new Response(body).text();
-    } else {
-      await body.cancel();
-    }
+    return entry.type === "file" && WANTED.has(p) && entry.size <= MAX_WANTED ? p : undefined;
   }
-  const listed = new Set(idx.dirs);
-  for (const d of implied) if (!listed.has(d)) idx.dirs.push(d);
-  return idx;
+
+  finish(): LayerIndex {
+    const listed = new Set(this.idx.dirs);
+    for (const d of this.#implied) if (!listed.has(d)) this.idx.dirs.push(d);
+    return this.idx;
+  }
+}
+
+/** Reads a layer's tar once and indexes it. */
+export async function indexLayer(stream: ReadableStream<Uint8Array>): Promise<LayerIndex> {
+  const b = new IndexBuilder();
+  for await (const { entry, body } of readTar(stream)) {
+    const keep = b.add(entry);
+    if (keep) b.idx.files[keep] = await new Response(body).text();
+    else await body.cancel();
+  }
+  return b.finish();
+}
+
+const indexKey = (diffId: string) => cacheKey("", "layer-index-v2", diffId);
+
+/** Stores an index made elsewhere (while extracting the layer's tree), unless one is there. */
+export async function rememberIndex(store: Store, diffId: string, idx: LayerIndex): Promise<void> {
+  const key = indexKey(diffId);
+  if ((await store.cache.get(key))?.kind === "layer-index") return;
+  await store.cache.put(key, { kind: "layer-index", data: idx });
 }
 
 /** The index of a layer: from the store's cache, or by reading the layer once (and remembering it). */
 export async function layerIndex(store: Store, l: StageLayer, signal?: AbortSignal): Promise<LayerIndex> {
-  const key = cacheKey("", "layer-index-v2", l.diffId);
+  const key = indexKey(l.diffId);
   const rec = await store.cache.get(key);
   if (rec && rec.kind === "layer-index") return rec.data as LayerIndex;
   const idx = await indexLayer(await l.layer.uncompressed(signal));

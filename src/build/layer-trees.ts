@@ -3,9 +3,10 @@
 // layer only implies (its tar lists "tmp/f" but not "tmp/") take their metadata from the layers below, as
 // any extractor would show them, so an upper tree never hides a base directory's mode (/tmp stays 1777).
 
-import { chmod, lchown, lstat, mkdir, rename, stat, utimes } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, readFile, rename, stat, utimes } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { EngineEnv } from "./engine-types.ts";
+import { IndexBuilder, rememberIndex } from "./layer-index.ts";
 import type { StageLayer } from "./stage-state.ts";
 import { chainId, extractedTree, isRoot } from "./trees.ts";
 
@@ -37,11 +38,30 @@ async function inheritImplicit(root: string, implicit: string[], lowers: string[
   }
 }
 
-/** Returns the tree of the top layer of `layers` (overlay whiteouts kept), extracting it if needed. */
-function layerTree(env: EngineEnv, layers: StageLayer[], lowers: string[]): Promise<string> {
+/**
+ * Returns the tree of the top layer of `layers` (overlay whiteouts kept), extracting it if needed. The same pass
+ * indexes the layer (layer-index.ts), so a layer is read once whether a COPY or a RUN asks for it first.
+ */
+async function layerTree(env: EngineEnv, layers: StageLayer[], lowers: string[]): Promise<string> {
   const top = layers[layers.length - 1]!;
   const dir = layerTreeDir(env, chainId(layers.map((l) => l.diffId)));
-  return extractedTree(env, dir, [top], "keep-as-overlay", (root, implicit) => inheritImplicit(root, implicit, lowers));
+  const b = new IndexBuilder();
+  const keep: string[] = [];
+  const root = await extractedTree(env, dir, [top], "keep-as-overlay", (root, implicit) => inheritImplicit(root, implicit, lowers), (e) => {
+    const k = b.add(e);
+    if (k) keep.push(k);
+  });
+  if (b.idx.dirs.length + b.idx.others.length + b.idx.whiteouts.length + b.idx.opaques.length > 0) {
+    const idx = b.finish();
+    for (const k of keep) idx.files[k] = await readFile(join(root, k), "utf8").catch(() => "");
+    await rememberIndex(env.store, top.diffId, idx).catch(() => undefined);
+  }
+  return root;
+}
+
+/** Extracts (once per store) the per-layer trees of a stage and, in the same pass, indexes each layer. */
+export async function prepareLayerTrees(env: EngineEnv, layers: StageLayer[]): Promise<void> {
+  if (layers.length) await lowerDirs(env, layers);
 }
 
 /** Adopts a finished RUN's upperdir as the tree of the layer made from it (no second extraction). */

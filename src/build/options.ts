@@ -69,6 +69,8 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   compression: "gzip" | "zstd";
   compressionLevel?: number;
+  /** Most file bytes one build unpacks from layers (decompression bombs, disk). @default 64 GiB */
+  maxExtractBytes?: number;
   runTimeoutMs?: number;
   /** Largest ADD <url> body in bytes. @default 10 GiB */
   maxDownloadBytes?: number;

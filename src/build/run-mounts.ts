@@ -7,7 +7,7 @@ import { KbError } from "../errors.ts";
 import type { Mount } from "../dockerfile/index.ts";
 import type { SandboxMount } from "../exec/index.ts";
 import type { EngineEnv } from "./engine-types.ts";
-import { mergedTree } from "./trees.ts";
+import { mergedTree } from "./stage-view.ts";
 import type { StageState } from "./stage-state.ts";
 
 export interface PreparedMounts {

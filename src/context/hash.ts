@@ -1,5 +1,6 @@
 // Content hashes of COPY/ADD sources for cache keys: path, type, mode, link target and bytes; never mtime or owner.
 
+import { memoryCheckpoint } from "../runtime.ts";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
@@ -87,6 +88,7 @@ export async function hashSources(resolved: ResolvedSource[], opts: HashOptions 
       if (e.type === "file") {
         const key = memoKey(e);
         content = opts.memo?.get(key) ?? (await hashFile(e.absPath, opts.signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err))));
+        memoryCheckpoint(); // each file read leaves a dead buffer
         opts.memo?.set(key, content);
       }
       h.update(`${JSON.stringify([e.type, e.destRel, e.mode & 0o7777, e.linkTarget ?? "", content])}\n`);

@@ -17,6 +17,18 @@ describe("compressStream() and decompressStream()", () => {
     });
   }
 
+  test("gzip layers are members that gzip(1) reads; incompressible bytes are stored, not grown (libdeflate)", async () => {
+    const rnd = prng(7);
+    const noise = new Uint8Array(5 << 20).map(() => Math.floor(rnd() * 256));
+    const gz = await collect(compressStream(streamOf(noise.subarray(0, 100), noise.subarray(100)), { algorithm: "gzip", level: 1 }));
+    expect(gz.length).toBeLessThan(noise.length * 1.001);
+    const back = run("gzip", ["-dc"], { input: gz }).raw;
+    expect(Buffer.compare(back, Buffer.from(noise))).toBe(0);
+    const small = await collect(compressStream(streamOf(text), { algorithm: "gzip", level: 6 }));
+    const fast = await collect(compressStream(streamOf(text), { algorithm: "gzip", level: 1 }));
+    expect(small.length).toBeLessThanOrEqual(fast.length); // --compression-level keeps its meaning
+  });
+
   test("reads a multi-member gzip as one stream", async () => {
     const two = Buffer.concat([zlib.gzipSync("hello "), zlib.gzipSync("world")]);
     expect(new TextDecoder().decode(await collect(decompressStream(streamOf(two))))).toBe("hello world");

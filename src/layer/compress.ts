@@ -1,4 +1,4 @@
-// Layer compression: gzip and zstd through node:zlib, bzip2/xz through their programs, detection by magic bytes.
+// Layer compression: gzip as libdeflate members (runtime.gzipMember), zstd through node:zlib, bzip2/xz through their programs, detection by magic bytes.
 
 import { spawn } from "node:child_process";
 import zlib from "node:zlib";
@@ -15,12 +15,12 @@ export interface CompressOptions {
   algorithm: Compression;
   /** Spread the work over the cores in 4 MiB members/frames (parallel-compress.ts). @default false */
   parallel?: boolean;
-  /** gzip 1–9, zstd 1–19. @default gzip 1, zstd 3 (docs/decisions/031-compression.md) */
+  /** gzip 0–9 (libdeflate members, 0 stores), zstd 1–19. @default gzip 2, zstd 3 (docs/decisions/131-libdeflate-gzip-level.md) */
   level?: number;
 }
 
-/** Default levels: see docs/decisions/031-compression.md. */
-export const DEFAULT_LEVEL: Record<Exclude<Compression, "none">, number> = { gzip: 1, zstd: 3 };
+/** Default levels: gzip 2 = images no larger than BuildKit's (Go gzip 6), docs/decisions/131-libdeflate-gzip-level.md. */
+export const DEFAULT_LEVEL: Record<Exclude<Compression, "none">, number> = { gzip: 2, zstd: 3 };
 
 /** Names the compression of a blob from its first bytes (6 are enough). */
 export function detectCompression(head: Uint8Array): DetectedCompression {
@@ -47,10 +47,10 @@ function zlibError(action: string) {
 export function compressStream(stream: ReadableStream<Uint8Array>, opts: CompressOptions): ReadableStream<Uint8Array> {
   if (opts.algorithm === "none") return stream;
   const level = opts.level ?? DEFAULT_LEVEL[opts.algorithm];
+  // gzip is always cut into members (libdeflate has no streaming API); workers only when asked for.
+  if (opts.algorithm === "gzip") return parallelCompress(stream, "gzip", level, opts.parallel ? undefined : 0);
   if (opts.parallel) return parallelCompress(stream, opts.algorithm, level);
-  const t = opts.algorithm === "gzip"
-    ? zlib.createGzip({ level })
-    : zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
+  const t = zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
   return throughNode(stream, t, t, zlibError(`compress the layer with ${opts.algorithm}`));
 }
 

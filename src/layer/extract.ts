@@ -1,5 +1,6 @@
 // extractTar: safe extraction of a layer tar into a directory (never outside it), with whiteout handling.
 
+import { memoryCheckpoint } from "../runtime.ts";
 import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, symlinkSync, writeSync } from "node:fs";
 import { constants } from "node:fs";
 import path from "node:path";
@@ -39,6 +40,8 @@ export interface ExtractOptions {
    * (relative path). Overlay lowerdirs need those to carry the lower layers' metadata, not 0755 root.
    */
   onImplicitDir?: (relPath: string) => void;
+  /** Sees every entry as the archive lists it, before it is written (to index a layer in the same pass). */
+  onEntry?: (entry: TarEntry) => void;
 }
 
 export interface ExtractResult {
@@ -167,6 +170,7 @@ class Extractor {
         }
         let o = 0;
         while (o < value.length) o += writeSync(fd, value, o, value.length - o);
+        if (Math.floor(this.bytes / 4194304) !== Math.floor((this.bytes - value.length) / 4194304)) memoryCheckpoint(); // every 4 MiB
       }
     } finally {
       reader.releaseLock();
@@ -246,6 +250,7 @@ export async function extractTar(stream: ReadableStream<Uint8Array>, root: strin
   let entries = 0;
   for await (const { entry, body } of readTar(stream)) {
     entries++;
+    opts.onEntry?.(entry);
     try {
       await x.entry(entry, body);
     } catch (e) {

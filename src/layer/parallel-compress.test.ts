@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { gunzipSync, zstdDecompressSync } from "node:zlib";
-import { CHUNK, parallelCompress } from "./parallel-compress.ts";
+import { gunzipSync, gzipSync, zstdDecompressSync } from "node:zlib";
+import { gzipMember } from "../runtime.ts";
+import { CHUNK, memberLevel, parallelCompress } from "./parallel-compress.ts";
 
 function source(data: Uint8Array, piece = 100_000): ReadableStream<Uint8Array> {
   let o = 0;
@@ -36,6 +37,21 @@ describe("parallelCompress()", () => {
       expect(Buffer.from(back).equals(Buffer.from(d))).toBe(true);
     });
   }
+  test("gzip: incompressible chunks are stored, compressible ones compressed, the same bytes on workers or not", async () => {
+    const noise = new Uint8Array(CHUNK);
+    let x = 99;
+    for (let i = 0; i < noise.length; i++) noise[i] = (x = (x * 1664525 + 1013904223) >>> 0) >>> 24;
+    const d = new Uint8Array(Buffer.concat([noise, data(CHUNK)]));
+    const here = await collect(parallelCompress(source(d), "gzip", 2, 0));
+    const there = await collect(parallelCompress(source(d), "gzip", 2, 1));
+    expect(Buffer.from(here).equals(Buffer.from(there))).toBe(true);
+    expect(Buffer.from(gunzipSync(here)).equals(Buffer.from(d))).toBe(true);
+    // first member stored (level 0), second at the level asked for
+    expect(here.length).toBe(gzipMember(noise, 0).length + gzipMember(data(CHUNK), 2).length);
+    expect(memberLevel(noise, 2, (b, l) => gzipSync(b, { level: l }))).toBe(0);
+    expect(memberLevel(data(CHUNK), 2, (b, l) => gzipSync(b, { level: l }))).toBe(2);
+  });
+
   test("an empty stream and a stream shorter than a chunk (no workers) give valid blobs", async () => {
     expect(gunzipSync(await collect(parallelCompress(source(new Uint8Array(0)), "gzip", 1))).length).toBe(0);
     const small = data(1000);

@@ -6,16 +6,36 @@
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import zlib from "node:zlib";
+import { gzipMember, memoryCheckpoint } from "../runtime.ts";
 
 export const CHUNK = 2 << 20;
 
+/**
+ * The level a gzip member is compressed at: 0 (stored) when three 16 KiB samples of the chunk (start, middle, end)
+ * do not shrink below 98 % at level 1 — compressed or random data, where any level ends up storing but spends
+ * the time looking for matches first — else `level`. Depends only on the chunk's bytes, so the output does not
+ * depend on which thread compressed it. Self-contained: its source is also given to the workers.
+ */
+export function memberLevel(chunk: Uint8Array, level: number, gzip: (b: Uint8Array, level: number) => Uint8Array): number {
+  const W = 16384;
+  if (level <= 0 || chunk.length < 4 * W) return level;
+  for (const at of [0, (chunk.length >> 1) - (W >> 1), chunk.length - W]) {
+    if (gzip(chunk.subarray(at, at + W), 1).length < W * 0.98) return level;
+  }
+  return 0;
+}
+
+// Workers run eval'd source (no module graph in the compiled binary), so gzip here mirrors runtime.gzipMember.
 const WORKER = `
 const { parentPort } = require("node:worker_threads");
 const zlib = require("node:zlib");
+const B = globalThis.Bun;
+const gz = (b, level) => B ? B.gzipSync(b, { level, library: "libdeflate" }) : zlib.gzipSync(b, { level });
+const memberLevel = ${memberLevel.toString()};
 parentPort.on("message", ({ id, buf, algorithm, level }) => {
   const input = new Uint8Array(buf);
   const out = algorithm === "gzip"
-    ? zlib.gzipSync(input, { level })
+    ? gz(input, memberLevel(input, level, gz))
     : zlib.zstdCompressSync(input, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
   const copy = new Uint8Array(out);
   parentPort.postMessage({ id, out: copy }, [copy.buffer]);
@@ -23,7 +43,7 @@ parentPort.on("message", ({ id, buf, algorithm, level }) => {
 
 function compressHere(chunk: Uint8Array, algorithm: "gzip" | "zstd", level: number): Uint8Array {
   return algorithm === "gzip"
-    ? zlib.gzipSync(chunk, { level })
+    ? gzipMember(chunk, memberLevel(chunk, level, gzipMember))
     : zlib.zstdCompressSync(chunk, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
 }
 
@@ -94,8 +114,11 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
   let ended = false;
   let chunks = 0;
 
+  // Compressed here (no workers), a chunk is done with before the next is cut: one buffer serves them all.
+  let scratch: Uint8Array | undefined;
   const take = (): Uint8Array => {
-    const out = new Uint8Array(Math.min(CHUNK, pendingBytes));
+    const n = Math.min(CHUNK, pendingBytes);
+    const out = workers <= 0 ? (scratch ??= new Uint8Array(CHUNK)).subarray(0, n) : new Uint8Array(n);
     let off = 0;
     while (off < out.length) {
       const head = pending[0]!;
@@ -110,6 +133,7 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
   };
   const submit = (chunk: Uint8Array) => {
     chunks++;
+    memoryCheckpoint();
     if (workers <= 0 || (!pool && chunks === 1 && ended)) return inFlight.push(Promise.resolve(compressHere(chunk, algorithm, level)));
     pool ??= new Pool(workers);
     inFlight.push(pool.run(chunk, algorithm, level));

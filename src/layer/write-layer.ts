@@ -33,7 +33,7 @@ export interface WriteLayerOptions {
   compression: Compression;
   /** Compress on every core (4 MiB gzip members / zstd frames). @default false */
   parallel?: boolean;
-  /** @default gzip 1, zstd 3 */
+  /** @default gzip 2, zstd 3 */
   level?: number;
 }
 

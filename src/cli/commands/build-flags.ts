@@ -56,6 +56,7 @@ export const buildFlags: FlagSpec[] = [
   { name: "reproducible", type: "boolean", description: "Byte-identical output: timestamps from SOURCE_DATE_EPOCH or 0" },
   { name: "compression", type: "string", valueHint: "gzip|zstd", default: "gzip", description: "Layer compression" },
   { name: "compression-level", type: "string", valueHint: "N", description: "Compression level" },
+  { name: "max-extract", type: "string", valueHint: "SIZE", default: "64GiB", description: "Most bytes one build may unpack from layers (e.g. 100GB)" },
   { name: "progress", type: "string", valueHint: "auto|plain|json", default: "auto", description: "Output format" },
   { name: "quiet", aliases: ["q"], type: "boolean", description: "Print only the digest and errors" },
   { name: "verbosity", aliases: ["v"], type: "string", valueHint: "panic|fatal|error|warn|info|debug|trace", description: "Log level (Kaniko name)" },

@@ -192,6 +192,7 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     sourceDateEpoch: sde !== undefined && sde !== "" ? intFlag(sde, "SOURCE_DATE_EPOCH", 0, 2 ** 40) : reproducible ? 0 : undefined,
     compression,
     compressionLevel: intFlag(f.str("compression-level"), "--compression-level", compression === "zstd" ? -7 : 0, compression === "zstd" ? 22 : 9),
+    maxExtractBytes: parseSize(f.str("max-extract") ?? "64GiB", "--max-extract"),
     runTimeoutMs: f.str("timeout") ? parseDuration(f.str("timeout")!, "--timeout") : undefined,
     maxDownloadBytes: sizeOf(f.str("max-download") ?? env.KB_MAX_DOWNLOAD, "--max-download"),
     maxWordBytes: sizeOf(f.str("max-word-size") ?? env.KB_MAX_WORD_SIZE, "--max-word-size"),
