@@ -22,7 +22,13 @@ case "$(uname -m)" in
 esac
 if [ "$(uname -m)" = x86_64 ]; then
   if command -v aarch64-linux-gnu-gcc >/dev/null; then
-    aarch64-linux-gnu-gcc "${flags[@]}" "$out/kb-sandbox-arm64.tmp" "$src" && mv "$out/kb-sandbox-arm64.tmp" "$out/kb-sandbox-arm64"
+    # The cross compiler needs the arm64 libc headers (libc6-dev-arm64-cross); without them say so in one line.
+    if aarch64-linux-gnu-gcc "${flags[@]}" "$out/kb-sandbox-arm64.tmp" "$src" 2>"$out/.arm64-helper.log"; then
+      mv "$out/kb-sandbox-arm64.tmp" "$out/kb-sandbox-arm64" && rm -f "$out/.arm64-helper.log"
+    else
+      echo "build-helper: arm64 helper not built (apt-get install libc6-dev-arm64-cross; see $out/.arm64-helper.log)" >&2
+    fi
+    rm -f "$out/kb-sandbox-arm64.tmp"
   else
     echo "build-helper: aarch64-linux-gnu-gcc not found (apt-get install gcc-aarch64-linux-gnu): skipping arm64" >&2
   fi
