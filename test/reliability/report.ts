@@ -44,6 +44,7 @@ const TITLES: Record<string, string> = {
   gc: "Store garbage collection after each build",
   "hostile ADD": "ADD of a hostile local archive",
   terminal: "Terminal escaping",
+  disk: "Disk amplification (--max-extract, shared trees)",
 };
 const esc = (s: string | number) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");
 const lines = [

@@ -11,6 +11,7 @@ import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
 import { rootlessSkipReason } from "../kit/users.ts";
+import { record } from "./_record.ts";
 
 const skip = rootlessSkipReason();
 let reg: TestRegistry;
@@ -40,7 +41,7 @@ describe.skipIf(!!skip)("extraction is bounded and shared", () => {
     expect(readdirSync(join(cache, "trees"))).toHaveLength(1); // busybox's layer tree; none for the bomb
     expect(readdirSync(join(cache, "tmp")).filter((n) => n.endsWith("-tree"))).toEqual([]);
     const used = diskBytes(cache);
-    console.log(`gzip bomb: ${compressed} B compressed, 2 GiB inside; store after the refused build: ${(used / 2 ** 20).toFixed(1)} MiB`);
+    record("disk", "gzip bomb: 2 GiB of zeros in a 2 MB layer, --max-extract 1GiB", `refused (exit ${r.code}, names --max-extract and Dockerfile:2)`, `${(compressed / 2 ** 20).toFixed(1)} MiB compressed; store after the refused build ${(used / 2 ** 20).toFixed(1)} MiB; no tree kept`);
     expect(used).toBeLessThan(64 * 2 ** 20);
   }, 300_000);
 
@@ -56,7 +57,7 @@ describe.skipIf(!!skip)("extraction is bounded and shared", () => {
     const trees = readdirSync(join(cache, "trees"));
     expect(trees.filter((t) => t.startsWith("merged-"))).toHaveLength(1);
     const used = diskBytes(join(cache, "trees"));
-    console.log(`64 MiB layer: layer tree + merged tree take ${(used / 2 ** 20).toFixed(1)} MiB`);
+    record("disk", "64 MiB layer, its layer tree and its stage's merged tree", `${(used / 2 ** 20).toFixed(1)} MiB on disk`, "the merged tree hardlinks the layer tree: the layer's bytes are on disk once");
     expect(used).toBeGreaterThan(size);
     expect(used).toBeLessThan(size * 1.25);
   }, 300_000);
