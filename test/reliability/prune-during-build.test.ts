@@ -23,14 +23,18 @@ afterAll(async () => {
   cleanup(...dirs);
 });
 
-/** Waits until a build in `cache` has pinned a tree (it extracted its base and is about to RUN). */
+/**
+ * Waits until a build in `cache` has pinned a tree that is complete in the store (it extracted its base and is
+ * about to RUN). A tree is pinned before it is made, so the pin alone can come before anything is in the store.
+ */
 async function leaseWithTree(cache: string, done: Promise<unknown>): Promise<boolean> {
   let finished = false;
   void done.then(() => (finished = true));
   const dir = path.join(cache, "leases");
   while (!finished) {
     for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-      if (readFileSync(path.join(dir, name), "utf8").includes("\ntree ") || readFileSync(path.join(dir, name), "utf8").startsWith("tree ")) return true;
+      const trees = readFileSync(path.join(dir, name), "utf8").split("\n").filter((l) => l.startsWith("tree ")).map((l) => l.slice(5));
+      if (trees.some((t) => existsSync(path.join(cache, "trees", t, ".kb-complete")))) return true;
     }
     await new Promise((r) => setTimeout(r, 20));
   }
