@@ -12,6 +12,7 @@ import { heredocDigest, heredocSources } from "./copy-heredoc.ts";
 import { addTiming, type EngineEnv } from "./engine-types.ts";
 import { stageFsOf } from "./layer-index.ts";
 import { prepareLayerTrees } from "./layer-trees.ts";
+import { sandboxFor } from "./sandbox-choice.ts";
 import { commitLayer } from "./layers.ts";
 import { recall, remember } from "./step-cache.ts";
 import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
@@ -96,7 +97,7 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
     const known = [...st.createdDirs].some((d) => d === dest);
     // A stage that RUNs needs its layer trees anyway: making them now indexes the layers in the same pass
     // (instead of reading a large base once for the index and again for the tree).
-    if (!known && stageRuns(env, st)) await prepareLayerTrees(env, st.layers);
+    if (!known && (await stageRunsOnTrees(env, st))) await prepareLayerTrees(env, st.layers);
     destIsDir = known || (await stageFsOf(env.store, st, env.signal).kind(dest)) === "dir";
   }
   // A COPY --from root is a view or merged tree in the store: its path names fixed content and its files are
@@ -120,9 +121,13 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
   }
 }
 
-/** Whether the stage has a RUN instruction (so its per-layer trees will be extracted in this build). */
-function stageRuns(env: EngineEnv, st: StageState): boolean {
-  return env.plan.stages.find((p) => p.stage.index === st.index)?.stage.instructions.some((i) => i.kind === "RUN") ?? false;
+/**
+ * Whether the stage's per-layer trees will be extracted in this build: it has a RUN and RUN runs on those trees
+ * (container mode runs in place in / and never makes them).
+ */
+async function stageRunsOnTrees(env: EngineEnv, st: StageState): Promise<boolean> {
+  const runs = env.plan.stages.find((p) => p.stage.index === st.index)?.stage.instructions.some((i) => i.kind === "RUN") ?? false;
+  return runs && (await sandboxFor(env)).mode !== "container";
 }
 
 /**
