@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-apt_pkgs=(docker-registry skopeo umoci buildah docker.io busybox-static uidmap musl-tools apache2-utils openssl zstd xz-utils bzip2 git attr debootstrap util-linux iproute2 file shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross zsh fish time qemu-user-static binfmt-support chromium python3-nacl python3-license-expression passt)
+apt_pkgs=(docker-registry skopeo umoci buildah docker.io busybox-static uidmap musl-tools apache2-utils openssl zstd xz-utils bzip2 git attr debootstrap util-linux iproute2 file shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross zsh fish time qemu-user-static binfmt-support chromium python3-nacl python3-license-expression passt podman runc)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
