@@ -19,7 +19,9 @@ export function chainId(diffIds: string[]): string {
 /** Default of --max-extract: far above any real image, far below filling a disk with a bomb. */
 export const DEFAULT_MAX_EXTRACT = 64 * 2 ** 30;
 
-const isOverLimit = (e: unknown) => e instanceof KbError && e.code === "LAYER_INVALID" && /holds more than "\d+" bytes/.test(e.message);
+/** Whether `e`, or an error it wraps, is the extractor's size limit (a retry would hit it again). */
+const isOverLimit = (e: unknown): boolean =>
+  e instanceof KbError && ((e.code === "LAYER_INVALID" && /holds more than "\d+" bytes/.test(e.message)) || isOverLimit(e.cause));
 
 export const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
 
@@ -66,10 +68,12 @@ export function extractedTree(
   fixImplicit?: (root: string, implicitDirs: string[]) => Promise<void>,
   onEntry?: ExtractOptions["onEntry"],
 ): Promise<string> {
+  const limit = env.opts.maxExtractBytes ?? DEFAULT_MAX_EXTRACT;
+  const used = (env.extracted ??= { bytes: 0 });
+  const before = used.bytes;
   return buildTree(env, dir, async (root) => {
+    used.bytes = before; // a retried unpack (--image-fs-extract-retry) counts its bytes once
     const implicit: string[] = [];
-    const limit = env.opts.maxExtractBytes ?? DEFAULT_MAX_EXTRACT;
-    const used = (env.extracted ??= { bytes: 0 });
     for (const l of layers) {
       const r = await extractTar(await l.layer.uncompressed(env.signal), root, {
         maxBytes: limit - used.bytes,
