@@ -149,10 +149,10 @@ RUN --mount=type=cache,id=pv,target=/p,sharing=private sh -c 'echo x > /p/f && l
   });
 
   test("a daemon left behind is killed, and --timeout kills a RUN that never ends", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN (sleep 300 &) ; echo started\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN (sleep 3017 &) ; echo started\n` });
     const r = await kb(["build", "--cache-dir", cache, "--no-push", ctx]);
     expect(r.code).toBe(0);
-    const sleepers = spawnSync("pgrep", ["-f", "sleep 300"], { encoding: "utf8" }).stdout.trim();
+    const sleepers = spawnSync("pgrep", ["-f", "^sleep 3017$"], { encoding: "utf8" }).stdout.trim();
     expect(sleepers).toBe("");
     const t = await kb(["build", "--cache-dir", cache, "--no-push", "--timeout", "2s", makeContext({ Dockerfile: `FROM ${base}\nRUN sleep 600\n` })]);
     expect(t.code).toBe(1);
