@@ -10,7 +10,7 @@ import { buildFlags } from "../../src/cli/commands/build-flags.ts";
 import { toBuildOptions } from "../../src/cli/commands/build-options.ts";
 import { parseFlags } from "../../src/cli/flags.ts";
 import { executorArgv } from "../../src/cli/main.ts";
-import { registryClientOptions } from "../../src/build/registry-options.ts";
+import { registryClientOptions } from "../../src/engine/core/registry-options.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, skopeoRaw, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";

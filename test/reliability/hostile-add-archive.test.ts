@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { scopedPath } from "../../src/build/add-archive.ts";
+import { scopedPath } from "../../src/engine/instructions/add-archive.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { rawTar, type RawEntry } from "../kit/hostile-layers.ts";
 import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";

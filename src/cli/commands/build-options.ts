@@ -1,7 +1,7 @@
 // Turns parsed `kb build` flags into BuildOptions, validating each value once.
 
 import { KbError } from "../../errors.ts";
-import type { BuildOptions, OutputSpec, SecretSpec } from "../../build/options.ts";
+import type { BuildOptions, OutputSpec, SecretSpec } from "../../engine/core/options.ts";
 import type { Platform } from "../../image/types.ts";
 import { parsePlatform } from "../../image/platform.ts";
 import { flagReader, type ParsedFlags } from "../flags.ts";

@@ -1,9 +1,9 @@
 // `kb build`: flags → BuildOptions → runBuild, with a reporter for people or machines and Ctrl-C handling.
 
-import { runBuild } from "../../build/build.ts";
+import { runBuild } from "../../engine/core/build.ts";
 import { KbError } from "../../errors.ts";
 import { createReporter, fanOut, type ProgressMode } from "../../log/index.ts";
-import { createTimelineSink } from "../../build/report.ts";
+import { createTimelineSink } from "../../engine/report/report.ts";
 import { parseFlags, renderFlagHelp } from "../flags.ts";
 import type { CliIo } from "../io.ts";
 import { buildFlags } from "./build-flags.ts";
@@ -77,7 +77,7 @@ export async function runBuildCommand(argv: string[], io: CliIo): Promise<number
   try {
     const result = await runBuild(opts, sink, { env: io.env, stdin: opts.context === "-" || opts.dockerfile === "-" ? io.stdin : undefined, signal: controller.signal });
     if (opts.reportPath) {
-      const { writeReport } = await import("../../build/report.ts");
+      const { writeReport } = await import("../../engine/report/report.ts");
       await writeReport(opts.reportPath, result, memory.events);
     }
     if (mode === "quiet" && result.digest) io.out(`${result.digest}\n`);
@@ -85,7 +85,7 @@ export async function runBuildCommand(argv: string[], io: CliIo): Promise<number
   } catch (e) {
     // A failed build still gets its report: the steps up to the failure, and why it stopped.
     if (opts.reportPath) {
-      const { writeReport } = await import("../../build/report.ts");
+      const { writeReport } = await import("../../engine/report/report.ts");
       const why = e instanceof Error ? e.message : String(e);
       await writeReport(opts.reportPath, { pushed: [], ms: performance.now() - started, timings: {} }, memory.events, [], why).catch(() => undefined);
     }

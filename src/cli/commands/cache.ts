@@ -3,7 +3,7 @@
 import { KbError } from "../../errors.ts";
 import { du, prune, storeCap, verify, type PruneOptions } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
-import { userNamespaceRemover } from "../../build/gc-after-build.ts";
+import { userNamespaceRemover } from "../../engine/core/gc-after-build.ts";
 import { parseDuration } from "./build-options.ts";
 import { formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, storeFromFlags, type CommandHelp } from "./_common.ts";
 

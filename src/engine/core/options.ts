@@ -1,0 +1,91 @@
+// BuildOptions: everything the build engine needs, resolved from flags once (no flag parsing below the CLI).
+
+import type { Platform } from "../../image/types.ts";
+import type { AttestOptions } from "../../attest/options.ts";
+
+export type OutputSpec =
+  | { type: "registry"; ref: string; pushByDigest?: boolean }
+  | { type: "oci"; dest: string; tag?: string }
+  | { type: "docker"; dest: string; tag?: string };
+
+export interface SecretSpec {
+  id: string;
+  /** A file path, or the name of an environment variable. */
+  src?: string;
+  env?: string;
+}
+
+export interface RegistryOptions {
+  insecure: string[];
+  mirrors: string[];
+  /** host → CA file path */
+  certificates: Record<string, string>;
+  skipTlsVerify: boolean | string[];
+  pushRetries: number;
+  /** host → client certificate and key files (mutual TLS). */
+  clientCerts?: Record<string, { cert: string; key: string }>;
+  /** registry → hosts tried first for its pulls (Kaniko's --registry-map). */
+  registryMap?: Record<string, string[]>;
+  /** Never fall back from mirrors/map to the registry itself. */
+  skipDefaultFallback?: boolean;
+  /** A push refused because the tag is immutable counts as done (Kaniko's --push-ignore-immutable-tag-errors). */
+  ignoreImmutableTags?: boolean;
+  /** Retries of each pull request (Kaniko's --image-download-retry); the client uses the larger of this and pushRetries. */
+  pullRetries?: number;
+}
+
+export interface BuildOptions {
+  /** The context as given: a directory, a tar file, "-" or a Kaniko-style dir:// or tar:// URL. */
+  context: string;
+  contextSubPath?: string;
+  /** Dockerfile path (relative to the working directory), or undefined for CONTEXT/Dockerfile. */
+  dockerfile?: string;
+  buildArgs: Map<string, string>;
+  /** Build args named bare (`--build-arg K`) with no value in the environment. */
+  target?: string;
+  platforms: Platform[];
+  labels: Record<string, string>;
+  secrets: SecretSpec[];
+  outputs: OutputSpec[];
+  /** Tags for registry outputs, also used to name images in tar/oci outputs. */
+  tags: string[];
+  /** Push by digest only, no tag (`--output type=registry,push-by-digest=true`): one platform of a scale-out build. */
+  pushByDigest?: boolean;
+  noPush: boolean;
+  digestFile?: string;
+  imageNameWithDigestFile?: string;
+  /** Kaniko's --image-name-tag-with-digest-file: `NAME:TAG@DIGEST` lines. */
+  imageNameTagWithDigestFile?: string;
+  cacheDir?: string;
+  noCache: boolean;
+  cacheRepo?: string;
+  cacheTtlMs?: number;
+  registry: RegistryOptions;
+  isolation: "auto" | "rootless" | "root" | "container";
+  force: boolean;
+  /** RUN network: "default" = isolated through pasta when installed, else host with a warning. */
+  network: "default" | "sandbox" | "host" | "none";
+  reproducible: boolean;
+  sourceDateEpoch?: number;
+  compression: "gzip" | "zstd";
+  compressionLevel?: number;
+  /** Most file bytes one build unpacks from layers (decompression bombs, disk). @default 64 GiB */
+  maxExtractBytes?: number;
+  runTimeoutMs?: number;
+  /** Largest ADD <url> body in bytes. @default 10 GiB */
+  maxDownloadBytes?: number;
+  /** Largest value one Dockerfile word may expand to, in bytes. @default 1 MiB */
+  maxWordBytes?: number;
+  /** Store size kept by the GC after the build (0 = no GC). @default defaultStoreCap() */
+  cacheMaxBytes?: number;
+  ignorePaths: string[];
+  /** Retries when unpacking a base layer fails, fetching the blob again (Kaniko's --image-fs-extract-retry). @default 0 */
+  extractRetries?: number;
+  reportPath?: string;
+  /** Parse and plan only; build nothing. */
+  check: boolean;
+  /** SBOM, provenance and signing (none when undefined). */
+  attest?: AttestOptions;
+  /** Skip the push check that runs beside the first steps (Kaniko's --skip-push-permission-check). */
+  skipPushCheck?: boolean;
+}

@@ -1,0 +1,218 @@
+// COPY and ADD: sources from the context, a stage, an image, a heredoc, a URL or a git repository, into one layer.
+
+import { posix } from "node:path";
+import { KbError } from "../../errors.ts";
+import type { Instruction } from "../../dockerfile/index.ts";
+import { resolveSources, walkSource, hashSources, type ResolvedSource } from "../../context/index.ts";
+import { parseChmod, type ModeFn } from "./chmod.ts";
+import { cacheKey } from "../core/cache-key.ts";
+import { toTarInputs, destPath, type Placed } from "./copy-entries.ts";
+import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./add-remote.ts";
+import { heredocDigest, heredocSources } from "./copy-heredoc.ts";
+import { addTiming, type EngineEnv } from "../core/engine-types.ts";
+import { stageFsOf } from "../trees/layer-index.ts";
+import { prepareLayerTrees } from "../trees/layer-trees.ts";
+import { sandboxFor } from "../core/sandbox-choice.ts";
+import { commitLayer } from "../trees/layers.ts";
+import { recall, remember } from "../core/step-cache.ts";
+import { copyFromRoot, type CopyRoot } from "./copy-from.ts";
+import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
+import type { StageState } from "../core/stage-state.ts";
+import { resolveStageUser } from "./user-db.ts";
+import { isStandardDir } from "./workdir.ts";
+import { withImpliedParents } from "./implied-parents.ts";
+import { mergedOwners } from "./rootless-owners.ts";
+import { isRoot } from "../trees/trees.ts";
+import type { TarInput } from "../../layer/index.ts";
+
+type CopyLike = Extract<Instruction, { kind: "COPY" | "ADD" }>;
+
+
+function flagsText(inst: CopyLike): string {
+  const f: string[] = [];
+  if (inst.kind === "COPY" && inst.from) f.push(`--from=${inst.from}`);
+  if (inst.kind === "COPY" && inst.parents) f.push("--parents");
+  if (inst.chown) f.push(`--chown=${inst.chown}`);
+  if (inst.chmod) f.push(`--chmod=${inst.chmod}`);
+  if (inst.link) f.push("--link");
+  for (const e of inst.exclude) f.push(`--exclude=${e}`);
+  if (inst.kind === "ADD" && inst.checksum) f.push(`--checksum=${inst.checksum}`);
+  if (inst.kind === "ADD" && inst.keepGitDir) f.push("--keep-git-dir");
+  return f.join(" ");
+}
+
+/** Runs COPY/ADD; returns true on a cache hit. */
+export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _step: number): Promise<boolean> {
+  const workdir = st.config.config?.WorkingDir || "/";
+  const destRaw = inst.dest;
+  const dest = posix.resolve(workdir, destRaw || ".");
+  const destIsDirSyntax = destRaw.endsWith("/") || destRaw === "." || destRaw === "" || destRaw.endsWith("/.");
+  const owner = inst.chown ? await resolveStageUser(env, st, inst.chown, "--chown") : { uid: 0, gid: 0 };
+  const chmod = inst.chmod ? parseChmod(inst.chmod) : undefined;
+  const remote = inst.sources.filter((s) => isUrlSource(s) || isGitSource(s));
+  const local = inst.sources.filter((s) => !isUrlSource(s) && !isGitSource(s));
+  if (inst.kind === "COPY" && remote.length) {
+    throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot COPY "${remote[0]}": source can't be a URL or git ref for COPY`, { hint: "use ADD for URLs and git repositories" });
+  }
+  if (inst.kind === "ADD" && inst.checksum && (local.length || remote.length !== 1)) {
+    throw new KbError("DOCKERFILE_INSTRUCTION", "Cannot use ADD --checksum: it needs exactly one http(s) or git source");
+  }
+
+  // Where local sources come from.
+  const from = inst.kind === "COPY" ? inst.from : undefined;
+  const root: CopyRoot = from
+    ? await copyFromRoot(env, st, from, local, inst.kind === "COPY" && inst.parents)
+    : { dir: env.context.root, matcher: env.context.dockerignore };
+  try {
+    return await copyFrom(env, st, inst, root, { local, remote, dest, destIsDirSyntax, owner, chmod });
+  } finally {
+    await root.cleanup?.();
+  }
+}
+
+interface CopyInputs {
+  local: string[];
+  remote: string[];
+  dest: string;
+  destIsDirSyntax: boolean;
+  owner: { uid: number; gid: number };
+  chmod?: ModeFn;
+}
+
+async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: CopyRoot, i: CopyInputs): Promise<boolean> {
+  const { local, remote, dest, destIsDirSyntax, owner, chmod } = i;
+  const from = inst.kind === "COPY" ? inst.from : undefined;
+  // "hash sources" times the walk and the hashing only: making a stage's tree (COPY --from, the destination
+  // check) is timed as "extract" where it happens.
+  let hashMs = 0;
+  const h0 = performance.now();
+  const resolved = local.length
+    ? await resolveSources(root.dir, local, { matcher: root.matcher, excludes: inst.exclude, parents: inst.kind === "COPY" && inst.parents })
+    : [];
+  hashMs += performance.now() - h0;
+  const sourceCount = resolved.length + remote.length + inst.sourceContents.length;
+  // A destination is a directory when it says so, when there are several sources, or when it exists as one.
+  let destIsDir = destIsDirSyntax || sourceCount > 1 || resolved.some((r) => r.entry.type === "dir");
+  if (!destIsDir && dest !== "/") {
+    const known = [...st.createdDirs].some((d) => d === dest);
+    // A stage that RUNs needs its layer trees anyway: making them now indexes the layers in the same pass
+    // (instead of reading a large base once for the index and again for the tree).
+    if (!known && (await stageRunsOnTrees(env, st))) await prepareLayerTrees(env, st.layers);
+    destIsDir = known || (await stageFsOf(env.store, st, env.signal).kind(dest)) === "dir";
+  }
+  // A COPY --from root is a view or merged tree in the store: its path names fixed content and its files are
+  // never rewritten, so the memo (path, size, mtime, inode, ctime) is as safe there as for the context.
+  const h1 = performance.now();
+  const contentHash = await hashSources(resolved, { memo: env.hashMemo, signal: env.signal });
+  hashMs += performance.now() - h1;
+  const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
+  const sourcesText = [...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ");
+  const text = `${inst.kind} ${flagsText(inst)} ${sourcesText} ${dest}`.replace(/\s+/g, " ");
+  // History shows sources and the destination as written, without flags (BuildKit's dispatchCopy commit message).
+  const historyText = `${inst.kind} ${sourcesText} ${inst.dest}`.replace(/\s+/g, " ");
+  const heredocKey = heredocDigest(inst.sourceContents);
+  st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
+  addTiming(env, "hash sources", hashMs);
+
+  try {
+    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText, root });
+  } finally {
+    await remotePrep?.cleanup();
+  }
+}
+
+/**
+ * Whether the stage's per-layer trees will be extracted in this build: it has a RUN and RUN runs on those trees
+ * (container mode runs in place in / and never makes them).
+ */
+async function stageRunsOnTrees(env: EngineEnv, st: StageState): Promise<boolean> {
+  const runs = env.plan.stages.find((p) => p.stage.index === st.index)?.stage.instructions.some((i) => i.kind === "RUN") ?? false;
+  return runs && (await sandboxFor(env)).mode !== "container";
+}
+
+/**
+ * With --chown, the directories COPY creates on the way to the destination belong to that owner (BuildKit's
+ * MkdirAll with the chown). Only missing ones: existing parents keep theirs, so this asks the stage's layers.
+ */
+async function createdParents(env: EngineEnv, st: StageState, dir: string, owner: { uid: number; gid: number }): Promise<TarInput[]> {
+  const fs = stageFsOf(env.store, st, env.signal);
+  const out: TarInput[] = [];
+  const parts = dir.split("/").filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join("/");
+    if (isStandardDir(p) || st.createdDirs.has(`/${p}`) || (await fs.kind(p)) !== undefined) continue;
+    out.push({ entry: { path: p, type: "dir", mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } });
+  }
+  return out;
+}
+
+interface CopyPlan {
+  resolved: ResolvedSource[];
+  destIsDir: boolean;
+  dest: string;
+  owner: { uid: number; gid: number };
+  chmod?: ModeFn;
+  remotePrep?: RemotePrep;
+  historyText: string;
+  root: CopyRoot;
+}
+
+async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
+  const { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText } = p;
+  let layer = await recall(env, st, st.key);
+  const cached = !!layer;
+  if (!layer) {
+    // COPY --from keeps the source's owners unless --chown (Docker, moby#38599); the context's become 0:0.
+    // A rootless tree holds the caller's ids, not the image's, so only root can keep them.
+    // Rootless, the extracted tree holds the caller's ids: the owners come from the source layers' tars instead.
+    const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown;
+    const ownerOf = keepOwners && !isRoot() && p.root.layers ? await mergedOwners(env, p.root.layers, p.root.dir) : undefined;
+    const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
+    const destRel = dest.slice(1);
+    const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
+    const fs = stageFsOf(env.store, st, env.signal);
+    const destExists = isStandardDir(destRel) || st.createdDirs.has(dest) || (await fs.kind(destRel)) !== undefined;
+    // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
+    const dirEntry = destIsDir && !destExists && !resolved.some((r) => r.entry.type === "dir")
+      ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
+      : [];
+    const extract = inst.kind === "ADD";
+    async function* placed(): AsyncGenerator<Placed> {
+      for (const r of resolved) {
+        const isDir = r.entry.type === "dir";
+        if (extract && !isDir && (await isLocalArchive(r.entry.absPath))) continue;
+        for await (const e of walkSource(r)) {
+          const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
+          // The destination directory itself keeps what the base has when it is a standard one, and is
+          // created 0755 (not with the source directory's mode) otherwise, as Docker does.
+          if (target === destRel && e.type === "dir") {
+            if (isStandardDir(destRel)) continue;
+            yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid }, dest: target };
+            continue;
+          }
+          if (ownerOf) {
+            const [uid, gid] = ownerOf(e.absPath);
+            yield { entry: { ...e, uid, gid }, dest: target };
+          } else yield { entry: e, dest: target };
+        }
+      }
+    }
+    async function* all(): AsyncGenerator<TarInput> {
+      yield* parents;
+      yield* dirEntry;
+      yield* toTarInputs(placed(), opts);
+      if (extract) for (const r of resolved) if (r.entry.type !== "dir" && (await isLocalArchive(r.entry.absPath))) yield* unpackArchiveEntries(r.entry.absPath, destRel, opts);
+      yield* heredocSources(inst.sourceContents, destRel, destIsDir, opts);
+      if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
+    }
+    const c0 = performance.now();
+    const mtime = env.mtimeClamp ?? Math.floor(Date.now() / 1000);
+    const entries = withImpliedParents(all(), async (d) => st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined, mtime);
+    layer = await commitLayer(env.store, entries, env.layer, env.signal);
+    addTiming(env, "layer (tar+compress)", performance.now() - c0);
+    await remember(env, st, st.key, layer);
+  }
+  st.layers.push(layer);
+  st.history.push({ created: env.created, created_by: `${historyText} # buildkit`, comment: "buildkit.dockerfile.v0" });
+  return cached;
+}

@@ -1,0 +1,50 @@
+// Directory entries a layer needs but its entries only imply: COPY --from onto scratch writes bin/busybox, ADD of
+// a tar without directory entries writes d/sub/f. BuildKit's layer holds bin/ and d/sub/ (0755, root); a layer
+// without them leaves each unpacker to invent the directory. Directories the stage already has are left out, so
+// their mode and owner stay what the lower layers say.
+
+import { posix } from "node:path";
+import type { TarInput } from "../../layer/index.ts";
+
+/**
+ * Passes `entries` through, adding before each entry the missing parent directories (0755, 0:0, `mtime`) that
+ * neither an earlier entry nor the stage (`exists`) has.
+ */
+export async function* withImpliedParents(entries: AsyncIterable<TarInput>, exists: (path: string) => Promise<boolean>, mtime: number): AsyncGenerator<TarInput> {
+  const known = new Set<string>([""]);
+  for await (const e of entries) {
+    const path = posix.normalize(e.entry.path).replace(/^\/+|\/+$/g, "");
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (known.has(dir)) continue;
+      known.add(dir);
+      if (await exists(dir)) continue;
+      yield { entry: { path: dir, type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime } };
+    }
+    if (e.entry.type === "dir") known.add(path);
+    yield e;
+  }
+}
+
+/**
+ * Passes a RUN's snapshot through, then adds the mount points of its --mount targets (and their missing parents)
+ * that neither the snapshot nor the stage has: BuildKit's RUN leaves each target directory in the layer (0755, root).
+ */
+export async function* withMountPoints(entries: AsyncIterable<TarInput>, targets: string[], exists: (path: string) => Promise<boolean>, mtime: number): AsyncGenerator<TarInput> {
+  const seen = new Set<string>([""]);
+  for await (const e of entries) {
+    seen.add(posix.normalize(e.entry.path).replace(/^\/+|\/+$/g, ""));
+    yield e;
+  }
+  for (const t of targets) {
+    const parts = posix.normalize(t).replace(/^\/+|\/+$/g, "").split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      if (await exists(dir)) continue;
+      yield { entry: { path: dir, type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime } };
+    }
+  }
+}

@@ -1,0 +1,162 @@
+// RUN --mount: cache, bind, tmpfs, secret and ssh mounts turned into sandbox mounts (never into the layer).
+
+import { createHash } from "node:crypto";
+import { chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { KbError } from "../../errors.ts";
+import type { Mount } from "../../dockerfile/index.ts";
+import type { SandboxMount } from "../../exec/index.ts";
+import type { EngineEnv } from "../core/engine-types.ts";
+import { mergedTree } from "../trees/stage-view.ts";
+import type { StageState } from "../core/stage-state.ts";
+
+export interface PreparedMounts {
+  mounts: SandboxMount[];
+  env: string[];
+  /** Container paths to leave out of the snapshot. */
+  exclude: string[];
+  /** What of the mounts goes into the cache key (never secret contents). */
+  key: string;
+  cleanup(): Promise<void>;
+}
+
+function safeSub(root: string, rel: string): string {
+  const clean = posix.normalize(`/${rel}`);
+  return join(root, clean);
+}
+
+/** Takes a store lock and keeps it until the returned function is called; undefined when busy past `timeoutMs`. */
+async function holdLock(env: EngineEnv, name: string, timeoutMs?: number): Promise<(() => void) | undefined> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  return new Promise((resolve, reject) => {
+    env.store
+      .withLock(name, async () => {
+        resolve(release);
+        await held;
+      }, { timeoutMs: timeoutMs ?? 600_000, signal: env.signal })
+      .catch((e) => (timeoutMs === 0 ? resolve(undefined) : reject(e)));
+  });
+}
+
+/** The bytes of `--secret id=ID` (a file or an environment variable); undefined when absent and not required. */
+export async function readSecret(env: EngineEnv, id: string, required: boolean): Promise<Uint8Array | undefined> {
+  const spec = env.opts.secrets.find((s) => s.id === id);
+  let value: Uint8Array | undefined;
+  if (spec?.src) value = await readFile(spec.src).catch(() => { throw new KbError("BUILD", `Cannot read secret "${id}" from its file`, { hint: "check the src= path of --secret" }); });
+  else if (spec?.env && process.env[spec.env] !== undefined) value = new TextEncoder().encode(process.env[spec.env]!);
+  if (value === undefined && required) throw new KbError("BUILD", `Cannot mount secret "${id}": it was not given`, { hint: `pass --secret id=${id},src=FILE or id=${id},env=VAR` });
+  return value;
+}
+
+/** Prepares every --mount of a RUN. Secrets are written to a private temp dir, bound read-only, removed after. */
+export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Mount[]): Promise<PreparedMounts> {
+  const out: SandboxMount[] = [];
+  const extraEnv: string[] = [];
+  const exclude: string[] = [];
+  const keyParts: string[] = [];
+  const temps: string[] = [];
+  const releases: (() => void)[] = [];
+  const workdir = st.config.config?.WorkingDir || "/";
+  const targetOf = (m: Mount, dflt?: string) => {
+    const t = m.target ?? dflt;
+    if (!t) throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use --mount=${m.raw}: it needs a target`, { hint: "add target=/path" });
+    const abs = posix.resolve(workdir, t);
+    if (abs === "/") throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use --mount=${m.raw}: the target cannot be /`);
+    return abs;
+  };
+  for (const m of mounts) {
+    switch (m.type) {
+      case "cache": {
+        const target = targetOf(m);
+        const id = m.id ?? target;
+        const name = createHash("sha256").update(`${id}\0${m.from ?? ""}`).digest("hex").slice(0, 32);
+        let dir = join(env.store.dirs.root, "cache-mounts", name);
+        if (!(await stat(dir).then(() => true, () => false))) {
+          await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+          if (process.getuid?.() === 0) await chown(dir, m.uid ?? 0, m.gid ?? 0);
+        }
+        // sharing=locked: one RUN at a time (across kb processes); private: a fresh dir when it is in use.
+        if (m.sharing === "locked" || m.sharing === "private") {
+          const held = await holdLock(env, `cache-mount-${name}`, m.sharing === "private" ? 0 : undefined);
+          if (held) releases.push(held);
+          else {
+            dir = await mkdtemp(join(env.store.dirs.tmp, `${process.pid}-cache-private-`));
+            temps.push(dir);
+          }
+        }
+        out.push({ type: "bind", source: dir, target, readonly: m.readOnly });
+        exclude.push(target);
+        keyParts.push(`cache:${target}`);
+        break;
+      }
+      case "bind": {
+        const target = targetOf(m);
+        let root = env.context.root;
+        if (m.from) {
+          const idx = env.plan.stages.find((s) => s.stage.name === m.from!.toLowerCase() || String(s.stage.index) === m.from)?.stage.index;
+          if (idx === undefined) throw new KbError("BUILD", `Cannot bind-mount from "${m.from}": no stage has that name`);
+          root = await mergedTree(env, (await env.stageResult(idx)).layers);
+        }
+        let source = safeSub(root, m.source ?? "/");
+        if (!m.readOnly) {
+          // A writable bind gets a private copy: writes are thrown away, the context is never touched.
+          const tmp = await mkdtemp(join(env.store.dirs.tmp, `${process.pid}-bind-`));
+          temps.push(tmp);
+          await cp(source, join(tmp, "src"), { recursive: true, verbatimSymlinks: true });
+          source = join(tmp, "src");
+        }
+        out.push({ type: "bind", source, target, readonly: m.readOnly });
+        exclude.push(target);
+        keyParts.push(`bind:${m.from ?? "context"}:${m.source ?? "/"}:${target}`);
+        break;
+      }
+      case "tmpfs":
+        out.push({ type: "tmpfs", target: targetOf(m), size: m.size });
+        exclude.push(targetOf(m));
+        keyParts.push(`tmpfs:${targetOf(m)}`);
+        break;
+      case "secret": {
+        const id = m.id ?? (m.target ? posix.basename(m.target) : undefined);
+        if (!id) throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot use --mount=${m.raw}: a secret needs id= or target=`);
+        const value = await readSecret(env, id, m.required);
+        if (value === undefined) break;
+        const tmp = await mkdtemp(join(env.store.dirs.tmp, `${process.pid}-secret-`));
+        temps.push(tmp);
+        const file = join(tmp, "secret");
+        await writeFile(file, value, { mode: m.mode ?? 0o400 });
+        const target = m.env && !m.target ? undefined : targetOf(m, `/run/secrets/${id}`);
+        if (target) {
+          out.push({ type: "bind", source: file, target, readonly: true });
+          exclude.push(target);
+        }
+        if (m.env) extraEnv.push(`${m.env}=${new TextDecoder().decode(value)}`);
+        keyParts.push(`secret:${id}:${target ?? ""}:${m.env ?? ""}`);
+        break;
+      }
+      case "ssh": {
+        const sock = process.env.SSH_AUTH_SOCK;
+        const target = targetOf(m, "/run/buildkit/ssh_agent.0");
+        if (!sock) {
+          if (m.required) throw new KbError("BUILD", "Cannot mount ssh: SSH_AUTH_SOCK is not set", { hint: "start ssh-agent and ssh-add a key" });
+          break;
+        }
+        out.push({ type: "bind", source: sock, target, readonly: false });
+        extraEnv.push(`SSH_AUTH_SOCK=${target}`);
+        exclude.push(target);
+        keyParts.push(`ssh:${target}`);
+        break;
+      }
+    }
+  }
+  return {
+    mounts: out,
+    env: extraEnv,
+    exclude,
+    key: keyParts.join("\0"),
+    cleanup: async () => {
+      for (const r of releases) r();
+      for (const t of temps) await rm(t, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}
