@@ -1,7 +1,9 @@
-// Encodes the kb-sandbox config records (key + fixed fields, each NUL-terminated; see kb-sandbox.c).
+// Encodes the config of one RUN for the kb-sandbox helper (the record format is in src/helper/records.ts).
 
 import { KbError } from "../errors.ts";
-import type { IdMapping, RunSpec } from "./types.ts";
+import type { IdMapping } from "../helper/ids.ts";
+import { idMapRecords, recordWriter } from "../helper/records.ts";
+import type { RunSpec } from "./types.ts";
 
 /** Where the helper mounts things and finds the generated /etc files. */
 export interface HelperLayout {
@@ -12,28 +14,6 @@ export interface HelperLayout {
   etcFiles: [host: string, target: string][];
   /** Where pasta writes its pid (network "sandbox"). */
   pastaPidFile: string;
-}
-
-type Rec = (key: string, ...fields: (string | number)[]) => void;
-
-/** A record writer into `out`: key and fields, each NUL-terminated; a NUL inside a value is refused. */
-export function recordWriter(out: string[]): Rec {
-  return (key, ...fields) => {
-    for (const f of [key, ...fields]) {
-      const s = String(f);
-      if (s.includes("\0")) throw new KbError("SANDBOX", `Cannot pass "${key}" to the sandbox: the value holds a NUL byte`);
-      out.push(s, "\0");
-    }
-  };
-}
-
-/** The user namespace records: `userns 1`, the maps, and the newuidmap/newgidmap paths. */
-export function idMapRecords(rec: Rec, idMap: IdMapping): void {
-  rec("userns", 1);
-  for (const r of idMap.uids) rec("uidmap", r.inside, r.outside, r.count);
-  for (const r of idMap.gids) rec("gidmap", r.inside, r.outside, r.count);
-  if (idMap.newuidmap) rec("newuidmap", idMap.newuidmap);
-  if (idMap.newgidmap) rec("newgidmap", idMap.newgidmap);
 }
 
 /** Builds the NUL-separated config the helper reads on fd 3. */

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { KbError } from "../errors.ts";
-import { recordWriter } from "./_config.ts";
+import { recordWriter } from "../helper/records.ts";
 
 /** A held network namespace: its path for the helper's `netns` record, and how to let it go. */
 export interface NetHolder {

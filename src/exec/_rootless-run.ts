@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { diffUpperDir } from "../snapshot/overlay-diff.ts";
 import { shellSpec } from "./_test-kit.ts";
-import { hostToContainer } from "./ids.ts";
+import { hostToContainer } from "../helper/ids.ts";
 import { chooseIsolation, probeIsolation } from "./isolation.ts";
 import { createSandbox } from "./sandbox.ts";
 

@@ -7,10 +7,10 @@ import { KbError } from "../errors.ts";
 import {
   type SetuidTool, type SubIdRange, detectContainer, findSetuidTool, hasCapSysAdmin, parseSubIds, readSysctl, safeRead, userName,
 } from "./_host-facts.ts";
-import { resolveHelperPath } from "./helper-path.ts";
-import { singleIdMapping, subidMapping } from "./ids.ts";
+import { resolveHelperPath } from "../helper/helper-path.ts";
+import { singleIdMapping, subidMapping, type IdMapping } from "../helper/ids.ts";
 import { runHelper } from "./sandbox.ts";
-import type { IdMapping, IsolationMode } from "./types.ts";
+import type { IsolationMode } from "./types.ts";
 
 /** Outcome of one probe: it worked, or the error that stopped it. */
 export interface ProbeResult {

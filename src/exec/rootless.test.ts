@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { makeBusyboxRootfs, sandboxSkipReason } from "./_test-kit.ts";
-import { resolveHelperPath } from "./helper-path.ts";
+import { resolveHelperPath } from "../helper/helper-path.ts";
 
 const TEST_USER = "kbtest";
 const isRoot = process.getuid?.() === 0;

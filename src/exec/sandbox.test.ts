@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { diffUpperDir } from "../snapshot/overlay-diff.ts";
 import { makeBusyboxRootfs, sandboxSkipReason, shellSpec } from "./_test-kit.ts";
-import { resolveHelperPath } from "./helper-path.ts";
+import { resolveHelperPath } from "../helper/helper-path.ts";
 import { createSandbox } from "./sandbox.ts";
 import type { Sandbox } from "./types.ts";
 

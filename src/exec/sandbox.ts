@@ -5,11 +5,12 @@ import { chmodSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { KbError } from "../errors.ts";
+import { resolveHelperPath } from "../helper/helper-path.ts";
+import type { IdMapping } from "../helper/ids.ts";
 import { encodeHelperConfig } from "./_config.ts";
 import { createScratch } from "./_scratch.ts";
-import { resolveHelperPath } from "./helper-path.ts";
 import { startNetHolder, type NetHolder } from "./_net-holder.ts";
-import type { IdMapping, IsolationMode, RunOptions, RunResult, RunSpec, Sandbox } from "./types.ts";
+import type { IsolationMode, RunOptions, RunResult, RunSpec, Sandbox } from "./types.ts";
 
 /** Options of {@link createSandbox}. */
 export interface SandboxOptions {

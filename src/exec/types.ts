@@ -1,23 +1,7 @@
-// Types shared by the RUN sandbox backends: what to run, how ids map, what comes back.
+// Types shared by the RUN sandbox backends: what to run and what comes back (id maps: src/helper/ids.ts).
 
 /** How RUN is isolated: see ARCHITECTURE.md "RUN without root: the isolation ladder". */
 export type IsolationMode = "root" | "rootless" | "container";
-
-/** One contiguous id range: container ids `inside..inside+count-1` are host ids `outside..`. */
-export interface IdRange {
-  inside: number;
-  outside: number;
-  count: number;
-}
-
-/** The user namespace maps of a rootless sandbox. */
-export interface IdMapping {
-  uids: IdRange[];
-  gids: IdRange[];
-  /** Paths of setuid newuidmap/newgidmap; absent means the helper writes a single-id map itself. */
-  newuidmap?: string;
-  newgidmap?: string;
-}
 
 /** An extra mount inside the sandbox (RUN --mount). Targets are container paths. */
 export type SandboxMount =

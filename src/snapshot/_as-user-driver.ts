@@ -4,8 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { relockTree, unlockTree } from "../exec/tree-access.ts";
-import type { IdMapping } from "../exec/types.ts";
+import type { IdMapping } from "../helper/ids.ts";
+import { relockTree, unlockTree } from "../helper/tree-access.ts";
 import { openUpperSnapshot } from "./upper-snapshot.ts";
 import { scanXattrs } from "./xattrs.ts";
 

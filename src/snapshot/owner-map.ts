@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KbError } from "../errors.ts";
-import type { IdMapping } from "../exec/index.ts";
+import type { IdMapping } from "../helper/index.ts";
 
 /** What to set on one path (absolute): container ids, and the mode again when chown clears set-id bits. */
 export interface OwnerFix { path: string; uid: number; gid: number; mode?: number }

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, linkSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { resolveHelperPath } from "../exec/helper-path.ts";
-import { subidMapping } from "../exec/ids.ts";
-import type { IdMapping } from "../exec/types.ts";
+import { resolveHelperPath } from "../helper/helper-path.ts";
+import { subidMapping, type IdMapping } from "../helper/ids.ts";
 
 const USER = "kbtest";
 const SUB = 200000;

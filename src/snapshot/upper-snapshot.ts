@@ -1,10 +1,9 @@
 // openUpperSnapshot: the layer's entries from a RUN's upperdir, also when a rootless RUN left entries the
 // caller cannot read (docs/decisions/062-rootless-snapshot-of-private-files.md).
 
-import { relockTree, unlockTree, type ModeOverrides } from "../exec/tree-access.ts";
-import { hostToContainer } from "../exec/ids.ts";
-import type { IdMapping } from "../exec/types.ts";
 import { KbError } from "../errors.ts";
+import { hostToContainer, type IdMapping } from "../helper/ids.ts";
+import { relockTree, unlockTree, type ModeOverrides } from "../helper/tree-access.ts";
 import { diffUpperDir } from "./overlay-diff.ts";
 import type { DiffEntry } from "./types.ts";
 import { scanXattrs, type XattrMap } from "./xattrs.ts";

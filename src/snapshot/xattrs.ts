@@ -2,8 +2,8 @@
 
 import { spawn } from "node:child_process";
 import { KbError } from "../errors.ts";
-import { resolveHelperPath } from "../exec/helper-path.ts";
-import { splitNulFields } from "../exec/tree-access.ts";
+import { resolveHelperPath } from "../helper/helper-path.ts";
+import { splitNulFields } from "../helper/tree-access.ts";
 
 /** Relative path ("." for the root) → attribute name → value as a byte string (one char per byte). */
 export type XattrMap = Map<string, Record<string, string>>;

@@ -1,7 +1,7 @@
 // A tiny entry point compiled like kb (build.ts --entry) to test the embedded sandbox helper on its own:
 // prints the resolved helper path and what `helper version` says, or the KbError.
 import { execFileSync } from "node:child_process";
-import { resolveHelperPath } from "../../src/exec/helper-path.ts";
+import { resolveHelperPath } from "../../src/helper/helper-path.ts";
 
 try {
   const p = await resolveHelperPath();

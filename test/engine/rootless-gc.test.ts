@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { resolveHelperPath } from "../../src/exec/helper-path.ts";
+import { resolveHelperPath } from "../../src/helper/helper-path.ts";
 import { pushBusyboxImage } from "../kit/base-images.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { makeContext, tempDir } from "../kit/kb.ts";

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { makeBusyboxRootfs, sandboxSkipReason } from "../../src/exec/_test-kit.ts";
 import { tmpdir } from "node:os";
-import { resolveHelperPath } from "../../src/exec/helper-path.ts";
+import { resolveHelperPath } from "../../src/helper/helper-path.ts";
 import { createSandbox } from "../../src/exec/sandbox.ts";
 import { shellSpec } from "../../src/exec/_test-kit.ts";
 import { ensureCompiledKb, makeThrowawayRoot } from "../dist/_throwaway-root.ts";

@@ -1,8 +1,8 @@
 // The store GC after a build: brings the store under its cap (flag, KB_CACHE_MAX_SIZE, or BuildKit's default),
 // with trees that only the user namespace can remove handed to the sandbox helper's rmtree.
 
-import { chooseIsolation, probeIsolation, removeTree } from "../../exec/index.ts";
-import type { IdMapping } from "../../exec/index.ts";
+import { chooseIsolation, probeIsolation } from "../../exec/index.ts";
+import { removeTree, type IdMapping } from "../../helper/index.ts";
 import type { EventSink } from "../../log/index.ts";
 import { collectGarbage, storeCap, type Store } from "../../store/index.ts";
 

@@ -1,7 +1,8 @@
 // Picks the RUN sandbox once per build, by probing (never guessing), and tells the user what was chosen.
 
 import { KbError } from "../../errors.ts";
-import { chooseIsolation, createSandbox, findPasta, probeIsolation, resolveNetwork, type IdMapping, type NetworkRequest, type RunNetwork, type Sandbox } from "../../exec/index.ts";
+import { chooseIsolation, createSandbox, findPasta, probeIsolation, resolveNetwork, type NetworkRequest, type RunNetwork, type Sandbox } from "../../exec/index.ts";
+import type { IdMapping } from "../../helper/index.ts";
 import type { EngineEnv } from "./engine-types.ts";
 
 export type SandboxChoice = { mode: "container" } | { mode: "root" | "rootless"; sandbox: Sandbox; idMap?: IdMapping };

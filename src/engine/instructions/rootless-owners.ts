@@ -4,7 +4,7 @@
 
 import { lstat, mkdir, stat } from "node:fs/promises";
 import { dirname, join, posix, relative, sep } from "node:path";
-import type { IdMapping } from "../../exec/index.ts";
+import type { IdMapping } from "../../helper/index.ts";
 import { readTar } from "../../layer/index.ts";
 import { canMapOwners, chownThroughMapping, type OwnerFix } from "../../snapshot/index.ts";
 import type { EngineEnv } from "../core/engine-types.ts";

@@ -5,7 +5,7 @@ import { join, posix } from "node:path";
 import { KbError } from "../../errors.ts";
 import type { Instruction } from "../../dockerfile/index.ts";
 import { checkCanRun } from "../../exec/binfmt.ts";
-import { removeTree, type IdMapping } from "../../exec/index.ts";
+import { removeTree, type IdMapping } from "../../helper/index.ts";
 import { canMapOwners, openUpperSnapshot } from "../../snapshot/index.ts";
 import { mapLowerOwners, markOwnersMapped } from "./rootless-owners.ts";
 import { cacheKey, envForKey } from "../core/cache-key.ts";

@@ -4,9 +4,9 @@
 import { spawn } from "node:child_process";
 import type { Writable } from "node:stream";
 import { KbError } from "../errors.ts";
-import { idMapRecords, recordWriter } from "./_config.ts";
 import { resolveHelperPath } from "./helper-path.ts";
-import type { IdMapping } from "./types.ts";
+import type { IdMapping } from "./ids.ts";
+import { idMapRecords, recordWriter } from "./records.ts";
 
 /** Path relative to the tree ("." for its root) → the mode (07777 bits) it had before unlockTree. */
 export type ModeOverrides = Map<string, number>;

@@ -1,6 +1,21 @@
-// Id mapping helpers: the maps a rootless sandbox uses, and host → container translation for diffs.
+// Id maps: the user namespace maps a rootless sandbox and the helper's tree operations use, and
+// host → container translation for diffs.
 
-import type { IdMapping, IdRange } from "./types.ts";
+/** One contiguous id range: container ids `inside..inside+count-1` are host ids `outside..`. */
+export interface IdRange {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+/** The user namespace maps of a rootless sandbox. */
+export interface IdMapping {
+  uids: IdRange[];
+  gids: IdRange[];
+  /** Paths of setuid newuidmap/newgidmap; absent means the helper writes a single-id map itself. */
+  newuidmap?: string;
+  newgidmap?: string;
+}
 
 /** The overflow id the kernel shows for unmapped ids. */
 export const OVERFLOW_ID = 65534;
