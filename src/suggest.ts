@@ -1,4 +1,5 @@
 // "Did you mean …?" suggestions (BuildKit util/suggest): the closest candidate with Levenshtein distance < 3.
+// The one suggest of kb: the Dockerfile front end, the engine and the CLI all use it.
 
 /** Levenshtein edit distance. */
 export function levenshtein(a: string, b: string): number {
@@ -15,8 +16,18 @@ export function levenshtein(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The closest candidate (case-insensitive) with distance < 3, or undefined. @example suggest("RUNN", ["RUN"]) // "RUN" */
-export function suggest(value: string, candidates: readonly string[]): string | undefined {
+/** Options of {@link suggest}. */
+export interface SuggestOptions {
+  /** Without a close candidate, fall back to the first one `value` (3+ characters) is a prefix of (flags, commands, stages). */
+  prefix?: boolean;
+}
+
+/**
+ * The closest candidate (case-insensitive) with distance < 3, else (with `prefix`) one that starts with `value`.
+ * @example suggest("RUNN", ["RUN"]) // "RUN"
+ * @example suggest("plat", ["platform"], { prefix: true }) // "platform"
+ */
+export function suggest(value: string, candidates: readonly string[], opts: SuggestOptions = {}): string | undefined {
   let best: string | undefined;
   let bestD = 3;
   const v = value.toLowerCase();
@@ -27,5 +38,6 @@ export function suggest(value: string, candidates: readonly string[]): string | 
       bestD = d;
     }
   }
+  if (best === undefined && opts.prefix && value.length >= 3) return candidates.find((c) => c.startsWith(value));
   return best;
 }

@@ -1,7 +1,7 @@
 // A flag table and its parser: repeatable flags, aliases (docker and Kaniko names), "did you mean" for typos.
 
 import { KbError } from "../errors.ts";
-import { suggest as closest } from "../suggest.ts";
+import { suggest } from "../suggest.ts";
 
 export interface FlagSpec {
   /** Canonical name without dashes, e.g. "tag". */
@@ -25,11 +25,6 @@ export interface ParsedFlags {
   values: Map<string, string[] | boolean>;
   positionals: string[];
   notices: string[];
-}
-
-/** The closest candidate within distance 2, else one it is a prefix of (for flags and commands). */
-export function suggest(word: string, candidates: string[]): string | undefined {
-  return closest(word, candidates) ?? candidates.find((c) => c.startsWith(word) && word.length >= 3);
 }
 
 function flagLabel(n: string): string {
@@ -68,7 +63,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
     }
     const spec = byName.get(body);
     if (!spec) {
-      const s = suggest(body, [...byName.keys()].filter((n) => n.length > 1));
+      const s = suggest(body, [...byName.keys()].filter((n) => n.length > 1), { prefix: true });
       throw new KbError("USAGE", `Cannot use flag "${flagLabel(body)}": unknown flag`, {
         hint: s ? `did you mean --${s}? (see kb build --help)` : "see kb build --help",
       });

@@ -3,7 +3,7 @@
 
 import { defineCommand, runCommand, type CommandDef } from "citty";
 import { KbError } from "../errors.ts";
-import { suggest } from "./flags.ts";
+import { suggest } from "../suggest.ts";
 import { processIo, type CliIo } from "./io.ts";
 import { exitCodeFor, renderError } from "./render-error.ts";
 
@@ -90,7 +90,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const debug = /debug|trace/.test(io.env.KB_DEBUG ?? "") || rest.some((a) => /^--verbosity[= ]?(debug|trace)$/.test(a));
   try {
     if (!cmd) {
-      const s = suggest(name, Object.keys(commands));
+      const s = suggest(name, Object.keys(commands), { prefix: true });
       throw new KbError("USAGE", `Cannot run "kb ${name}": unknown command`, { hint: s ? `did you mean "kb ${s}"?` : 'run "kb --help"' });
     }
     return await dispatch(argv, io);

@@ -4,7 +4,7 @@ import { KbError } from "../../errors.ts";
 import { createShellLex, expandInstruction, type FromInstruction, type Instruction, type ShellLex, type Stage } from "../../dockerfile/index.ts";
 import { formatPlatform, normalizePlatform, parsePlatform } from "../../image/platform.ts";
 import type { Platform } from "../../image/types.ts";
-import { suggest } from "../../cli/flags.ts";
+import { suggest } from "../../suggest.ts";
 
 /** Build args every stage may use without declaring them in RUN (Docker's predefined proxy ARGs). */
 export const PROXY_ARGS = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
@@ -79,7 +79,7 @@ function checkEarlier(dep: number, current: number, word: string, inst: Instruct
 function checkNotTypo(word: string, stages: Stage[], inst: Instruction): void {
   if (/[/:.@]/.test(word)) return;
   const names = stages.map((s) => s.name).filter((n): n is string => !!n);
-  const s = suggest(word.toLowerCase(), names);
+  const s = suggest(word.toLowerCase(), names, { prefix: true });
   if (s) {
     throw new KbError("BUILD", `Cannot find stage "${word}"`, { location: locationOf(inst), hint: `did you mean --from=${s}? (stage names are case-insensitive)` });
   }
@@ -140,7 +140,7 @@ export function planBuild(
   if (opts.target !== undefined) {
     const t = stages.find((s) => s.name === opts.target!.toLowerCase());
     if (!t) {
-      const s = suggest(opts.target.toLowerCase(), stages.map((x) => x.name).filter((n): n is string => !!n));
+      const s = suggest(opts.target.toLowerCase(), stages.map((x) => x.name).filter((n): n is string => !!n), { prefix: true });
       throw new KbError("USAGE", `Cannot build target "${opts.target}": no stage has that name`, { hint: s ? `did you mean --target ${s}?` : `stages: ${stages.map((x) => x.name ?? x.index).join(", ")}` });
     }
     target = t.index;
