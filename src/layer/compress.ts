@@ -6,10 +6,12 @@ import { KbError } from "../errors.ts";
 import { throughNode } from "./_node-stream.ts";
 import { parallelCompress } from "./parallel-compress.ts";
 
-/** Algorithms kb writes layers with. */
-export type Compression = "gzip" | "zstd" | "none";
+/** Algorithms kb compresses layers with (--compression); the one place this list is written. */
+export type CompressionAlgorithm = "gzip" | "zstd";
+/** How kb writes a layer: compressed with an algorithm, or plain tar ("none"). */
+export type Compression = CompressionAlgorithm | "none";
 /** Formats kb reads layers in. */
-export type DetectedCompression = "gzip" | "zstd" | "bzip2" | "xz" | "none";
+export type DetectedCompression = Compression | "bzip2" | "xz";
 
 export interface CompressOptions {
   algorithm: Compression;
@@ -20,7 +22,7 @@ export interface CompressOptions {
 }
 
 /** Default levels: gzip 2 = images no larger than BuildKit's (Go gzip 6), docs/decisions/131-libdeflate-gzip-level.md. */
-export const DEFAULT_LEVEL: Record<Exclude<Compression, "none">, number> = { gzip: 2, zstd: 3 };
+export const DEFAULT_LEVEL: Record<CompressionAlgorithm, number> = { gzip: 2, zstd: 3 };
 
 /** Names the compression of a blob from its first bytes (6 are enough). */
 export function detectCompression(head: Uint8Array): DetectedCompression {

@@ -5,7 +5,7 @@ export { createTarStream, encodeTarHeader, type TarInput } from "./tar.ts";
 export { readTar, type ReadTarOptions, type TarMember } from "./untar.ts";
 export {
   compressStream, decompressStream, detectCompression, DEFAULT_LEVEL,
-  type Compression, type CompressOptions, type DetectedCompression,
+  type Compression, type CompressionAlgorithm, type CompressOptions, type DetectedCompression,
 } from "./compress.ts";
 export { HashingStream, writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";
 export * from "./whiteout.ts";

@@ -7,6 +7,7 @@ import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import zlib from "node:zlib";
 import { gzipMember, memoryCheckpoint } from "../runtime.ts";
+import type { CompressionAlgorithm } from "./compress.ts";
 
 export const CHUNK = 2 << 20;
 
@@ -41,7 +42,7 @@ parentPort.on("message", ({ id, buf, algorithm, level }) => {
   parentPort.postMessage({ id, out: copy }, [copy.buffer]);
 });`;
 
-function compressHere(chunk: Uint8Array, algorithm: "gzip" | "zstd", level: number): Uint8Array {
+function compressHere(chunk: Uint8Array, algorithm: CompressionAlgorithm, level: number): Uint8Array {
   return algorithm === "gzip"
     ? gzipMember(chunk, memberLevel(chunk, level, gzipMember))
     : zlib.zstdCompressSync(chunk, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
@@ -67,7 +68,7 @@ class Pool {
       this.#workers.push(w);
     }
   }
-  run(chunk: Uint8Array, algorithm: "gzip" | "zstd", level: number): Promise<Uint8Array> {
+  run(chunk: Uint8Array, algorithm: CompressionAlgorithm, level: number): Promise<Uint8Array> {
     const id = this.#id++;
     const buf = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
     return new Promise((resolve, reject) => {
@@ -105,7 +106,7 @@ export function useParallelCompression(env: Record<string, string | undefined>, 
  * Compresses with every core for streams longer than one chunk; pulls input only as output is read
  * (at most 2 chunks per worker in flight).
  */
-export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: "gzip" | "zstd", level: number, workers = compressionWorkers()): ReadableStream<Uint8Array> {
+export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: CompressionAlgorithm, level: number, workers = compressionWorkers()): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   let pool: Pool | undefined;
   const inFlight: Promise<Uint8Array>[] = [];

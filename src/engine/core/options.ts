@@ -2,6 +2,7 @@
 
 import type { Platform } from "../../image/types.ts";
 import type { AttestOptions } from "../../attest/options.ts";
+import type { CompressionAlgorithm } from "../../layer/index.ts";
 
 export type OutputSpec =
   | { type: "registry"; ref: string; pushByDigest?: boolean }
@@ -67,7 +68,7 @@ export interface BuildOptions {
   network: "default" | "sandbox" | "host" | "none";
   reproducible: boolean;
   sourceDateEpoch?: number;
-  compression: "gzip" | "zstd";
+  compression: CompressionAlgorithm;
   compressionLevel?: number;
   /** Most file bytes one build unpacks from layers (decompression bombs, disk). @default 64 GiB */
   maxExtractBytes?: number;

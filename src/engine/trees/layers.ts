@@ -3,13 +3,13 @@
 import { KbError } from "../../errors.ts";
 import type { Layer } from "../../image/image.ts";
 import { isDigest, type Descriptor, type Digest } from "../../image/types.ts";
-import { createTarStream, writeLayer, type TarInput } from "../../layer/index.ts";
+import { createTarStream, writeLayer, type CompressionAlgorithm, type TarInput } from "../../layer/index.ts";
 import { blobLayer, type Store } from "../../store/index.ts";
 import type { StageLayer } from "../core/stage-state.ts";
 import { cacheKey } from "../core/cache-key.ts";
 
 export interface LayerSettings {
-  compression: "gzip" | "zstd";
+  compression: CompressionAlgorithm;
   level?: number;
   /** Compress on several cores (see useParallelCompression). */
   parallel?: boolean;
