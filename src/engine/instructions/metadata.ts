@@ -7,13 +7,17 @@ import type { ContainerConfig } from "../../image/types.ts";
 import { setEnv, type StageState } from "../core/stage-state.ts";
 import { goList, goQuotedList, goSet, healthcheckText } from "../core/history-text.ts";
 
-export type MetadataInstruction = Extract<
-  Instruction,
-  { kind: "ENV" | "LABEL" | "USER" | "EXPOSE" | "VOLUME" | "CMD" | "ENTRYPOINT" | "SHELL" | "STOPSIGNAL" | "HEALTHCHECK" | "ONBUILD" | "MAINTAINER" }
->;
+/** The instruction kinds that change only the image config: the one list (the type below derives from it). */
+export const METADATA_KINDS = [
+  "ENV", "LABEL", "USER", "EXPOSE", "VOLUME", "CMD", "ENTRYPOINT", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD", "MAINTAINER",
+] as const satisfies readonly Instruction["kind"][];
+
+export type MetadataInstruction = Extract<Instruction, { kind: (typeof METADATA_KINDS)[number] }>;
+
+const METADATA_KIND_SET: ReadonlySet<string> = new Set(METADATA_KINDS);
 
 export function isMetadata(i: Instruction): i is MetadataInstruction {
-  return ["ENV", "LABEL", "USER", "EXPOSE", "VOLUME", "CMD", "ENTRYPOINT", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "ONBUILD", "MAINTAINER"].includes(i.kind);
+  return METADATA_KIND_SET.has(i.kind);
 }
 
 /** The shell of a stage: SHELL, else /bin/sh -c. */
