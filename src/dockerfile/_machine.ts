@@ -6,6 +6,7 @@ import { heredocsFromLine, type Heredoc } from "./_heredoc.ts";
 import { HEREDOC_PIECE, HeredocBody } from "./heredoc-body.ts";
 import { parseArgs, splitCommand } from "./_line-parsers.ts";
 import { trimLeftSpace } from "./_unicode.ts";
+import type { InstructionLocation } from "./instruction-types.ts";
 
 /** One instruction of the AST (BuildKit `parser.Node`). */
 export interface Node {
@@ -54,6 +55,11 @@ function isComment(raw: string): boolean {
 /** Location of lines `start..end` in `file`. */
 export function lineRange(file: string, start: number, end = start): SourceLocation {
   return { file, start: { line: start, col: 1 }, end: { line: end, col: 1 } };
+}
+
+/** Location of an instruction's lines, for errors. @example locationOf(inst) // { file: "Dockerfile", start: { line: 3, col: 1 }, … } */
+export function locationOf(inst: { location: InstructionLocation }): SourceLocation {
+  return lineRange(inst.location.file, inst.location.startLine, inst.location.endLine);
 }
 
 /** Builds a node from a logical line (BuildKit `newNodeFromLine`), recursing for ONBUILD. */

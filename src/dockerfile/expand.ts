@@ -2,7 +2,7 @@
 
 import { KbError } from "../errors.ts";
 import { checkChmod, instError } from "./_inst-common.ts";
-import { lineRange } from "./_machine.ts";
+import { locationOf } from "./_machine.ts";
 import { parseMount } from "./_mount.ts";
 import { createShellLex, type ShellEnv, type ShellLex } from "./lex.ts";
 import type { Instruction, KeyValue, SourceContent } from "./instruction-types.ts";
@@ -38,7 +38,7 @@ export function expandInstruction(inst: Instruction, lex: ShellLex, env: ShellEn
   try {
     return expand(inst, word, opt, kv, lex, env, report);
   } catch (e) {
-    if (e instanceof KbError && !e.location) e.location = lineRange(inst.location.file, inst.location.startLine, inst.location.endLine);
+    if (e instanceof KbError && !e.location) e.location = locationOf(inst);
     throw e;
   }
 }

@@ -13,4 +13,5 @@ export type { InstructionOptions, ParsedStages } from "./instructions.ts";
 export { expandInstruction } from "./expand.ts";
 export type { ExpansionReport } from "./expand.ts";
 export { parseGoDuration } from "./_duration.ts";
+export { locationOf } from "./_machine.ts";
 export type * from "./instruction-types.ts";

@@ -2,7 +2,7 @@
 // instructions in order, one handler per kind, with a cache key per step.
 
 import { KbError, withLocation } from "../../errors.ts";
-import { expandInstruction, parseInstructionLine, type Instruction } from "../../dockerfile/index.ts";
+import { expandInstruction, locationOf, parseInstructionLine, type Instruction } from "../../dockerfile/index.ts";
 import { baseState } from "./base.ts";
 import { cacheKey } from "./cache-key.ts";
 import { runCopy } from "../instructions/copy.ts";
@@ -16,9 +16,6 @@ import type { PlannedStage } from "./plan.ts";
 /** At most this many stages build at once (2 cores: more only adds contention). */
 const STAGE_CONCURRENCY = 2;
 
-function locOf(inst: Instruction) {
-  return { file: inst.location.file, start: { line: inst.location.startLine, col: 1 }, end: { line: inst.location.endLine, col: 1 } };
-}
 
 function stepText(inst: Instruction): string {
   const t = inst.original.replace(/\s+/g, " ").trim();
@@ -123,7 +120,7 @@ async function buildStage(env: EngineEnv, ps: PlannedStage, stageCount: number, 
   const dep = ps.base.kind === "stage" ? await env.stageResult(ps.base.index) : undefined;
   const t0 = performance.now();
   const { state: st, onbuild } = await baseState(ps, env.client, env.store, dep, env.signal).catch((e) => {
-    throw withLocation(e, locOf(ps.stage.from));
+    throw withLocation(e, locationOf(ps.stage.from));
   });
   addTiming(env, "resolve base", performance.now() - t0);
   env.onBase?.(st);
@@ -143,7 +140,7 @@ async function buildStage(env: EngineEnv, ps: PlannedStage, stageCount: number, 
     try {
       cached = await runInstruction(env, st, inst, step);
     } catch (e) {
-      throw withLocation(e, locOf(inst));
+      throw withLocation(e, locationOf(inst));
     }
     env.sink.emit({ type: "step-end", stage: stageLabel, step, cached, ms: performance.now() - s0, text });
   }

@@ -1,7 +1,7 @@
 // The build plan: global ARGs, FROM expansion, stage names, dependencies, and the stages --target needs.
 
 import { KbError } from "../../errors.ts";
-import { createShellLex, expandInstruction, type FromInstruction, type Instruction, type ShellLex, type Stage } from "../../dockerfile/index.ts";
+import { createShellLex, expandInstruction, locationOf, type FromInstruction, type Instruction, type ShellLex, type Stage } from "../../dockerfile/index.ts";
 import { formatPlatform, normalizePlatform, parsePlatform } from "../../image/platform.ts";
 import type { Platform } from "../../image/types.ts";
 import { suggest } from "../../suggest.ts";
@@ -46,9 +46,6 @@ export function platformArgs(target: Platform, build: Platform): Map<string, str
   ]);
 }
 
-function locationOf(inst: Instruction) {
-  return { file: inst.location.file, start: { line: inst.location.startLine, col: 1 }, end: { line: inst.location.endLine, col: 1 } };
-}
 
 function parsePlatformValue(s: string, inst: Instruction): Platform {
   try {

@@ -2,7 +2,7 @@
 // HEALTHCHECK ONBUILD MAINTAINER. Each returns the history text; none touches the filesystem.
 
 import { KbError } from "../../errors.ts";
-import type { Instruction } from "../../dockerfile/index.ts";
+import { locationOf, type Instruction } from "../../dockerfile/index.ts";
 import type { ContainerConfig } from "../../image/types.ts";
 import { setEnv, type StageState } from "../core/stage-state.ts";
 import { goList, goQuotedList, goSet, healthcheckText } from "../core/history-text.ts";
@@ -32,10 +32,10 @@ function commandOf(inst: { command: string[]; json: boolean }, c: ContainerConfi
 function normalizePort(p: string, inst: Instruction): string[] {
   // 80, 80/tcp, 8000-8002/udp
   const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
-  if (!m) throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot expose "${p}": not a port`, { hint: "EXPOSE 80, 80/tcp, 53/udp or 8000-8010/tcp", location: { file: inst.location.file, start: { line: inst.location.startLine, col: 1 }, end: { line: inst.location.endLine, col: 1 } } });
+  if (!m) throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot expose "${p}": not a port`, { hint: "EXPOSE 80, 80/tcp, 53/udp or 8000-8010/tcp", location: locationOf(inst) });
   const lo = Number(m[1]);
   const hi = m[2] ? Number(m[2]) : lo;
-  if (hi < lo || hi > 65535) throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot expose "${p}": invalid range`, { location: { file: inst.location.file, start: { line: inst.location.startLine, col: 1 }, end: { line: inst.location.endLine, col: 1 } } });
+  if (hi < lo || hi > 65535) throw new KbError("DOCKERFILE_INSTRUCTION", `Cannot expose "${p}": invalid range`, { location: locationOf(inst) });
   const proto = (m[3] ?? "tcp").toLowerCase();
   const out: string[] = [];
   for (let x = lo; x <= hi; x++) out.push(`${x}/${proto}`);
@@ -63,7 +63,7 @@ export function applyMetadata(st: StageState, inst: MetadataInstruction): string
     case "VOLUME":
       c.Volumes = { ...(c.Volumes ?? {}) };
       for (const v of inst.volumes) {
-        if (!v) throw new KbError("DOCKERFILE_INSTRUCTION", "Cannot use an empty VOLUME path", { location: { file: inst.location.file, start: { line: inst.location.startLine, col: 1 }, end: { line: inst.location.endLine, col: 1 } } });
+        if (!v) throw new KbError("DOCKERFILE_INSTRUCTION", "Cannot use an empty VOLUME path", { location: locationOf(inst) });
         c.Volumes[v] = {};
       }
       return `VOLUME ${goList(inst.volumes)}`;
