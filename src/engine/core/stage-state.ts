@@ -3,6 +3,7 @@
 import type { Layer } from "../../image/image.ts";
 import type { ContainerConfig, HistoryEntry, ImageConfig, Platform } from "../../image/types.ts";
 
+/** PATH of a stage with none set (BuildKit's system.DefaultPathEnvUnix); src/exec/helper/kb-sandbox.c holds a C copy. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** A layer as the stage holds it: the Layer plus its diffID, known without reading it. */

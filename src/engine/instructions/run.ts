@@ -20,7 +20,7 @@ import { prepareRunScript, SCRIPT_TARGET } from "./run-script.ts";
 import { prepareMounts, readSecret } from "./run-mounts.ts";
 import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { runNetworkFor, sandboxFor } from "../core/sandbox-choice.ts";
-import { envMap, type StageState } from "../core/stage-state.ts";
+import { DEFAULT_PATH, envMap, type StageState } from "../core/stage-state.ts";
 import { runText } from "../core/history-text.ts";
 import { withMountPoints } from "./implied-parents.ts";
 import { stageFsOf } from "../trees/layer-index.ts";
@@ -47,7 +47,7 @@ function runEnv(env: EngineEnv, st: StageState): Map<string, string> {
   }
   for (const [k, v] of st.args) m.set(k, v);
   for (const [k, v] of envMap(st.config.config)) m.set(k, v);
-  if (!m.has("PATH")) m.set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!m.has("PATH")) m.set("PATH", DEFAULT_PATH);
   return m;
 }
 

@@ -318,6 +318,7 @@ static void drop_caps(void) {
 static void exec_command(void) {
   const char *path = NULL;
   for (int i = 0; i < envs.n; i++) if (!strncmp(envs.v[i], "PATH=", 5)) path = envs.v[i] + 5;
+  /* The same default as DEFAULT_PATH in src/engine/core/stage-state.ts (kb always passes PATH; this is the fallback). */
   if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   int err = ENOENT;
   if (strchr(args.v[0], '/')) { execve(args.v[0], args.v, envs.v); err = errno; }
