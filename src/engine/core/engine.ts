@@ -85,7 +85,16 @@ async function runInstruction(env: EngineEnv, st: StageState, raw: Instruction, 
     case "FROM":
     case "ARG":
       throw new KbError("INTERNAL", `Cannot run ${inst.kind} inside a stage`);
+    default:
+      return unhandled(inst);
   }
+}
+
+/**
+ * The compiler's check that the dispatch above names every instruction kind: a new kind in the Dockerfile
+ * front end makes `inst` not `never` here, a type error, until it gets a case (or joins METADATA_KINDS).
+ */
+function unhandled(inst: never): never {
   throw new KbError("INTERNAL", `Cannot run instruction "${(inst as Instruction).kind}"`);
 }
 
