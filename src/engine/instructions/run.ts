@@ -30,10 +30,16 @@ type Run = Extract<Instruction, { kind: "RUN" }>;
 
 export { runArgv } from "./run-script.ts";
 
+/**
+ * The RUN's resolv.conf: the host's. systemd-resolved's upstream list comes first, since /etc/resolv.conf then
+ * names its 127.0.0.53 stub, which a RUN in its own network namespace cannot reach. Without that file,
+ * /etc/resolv.conf is used as it is, a loopback nameserver included (not handled: docs/decisions/101-run-network-pasta.md,
+ * docs/security.md); with neither, a public resolver.
+ */
 async function resolvConf(): Promise<string> {
   for (const f of ["/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"]) {
     const t = await readFile(f, "utf8").catch(() => undefined);
-    if (t && !(f === "/etc/resolv.conf" && /nameserver 127\.0\.0\.53/.test(t) && false)) return t;
+    if (t) return t;
   }
   return "nameserver 8.8.8.8\n";
 }
