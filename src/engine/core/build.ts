@@ -109,13 +109,14 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     const created = new Date(sde !== undefined ? sde * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z");
     const timings = new Map<string, number>();
     const extracted = { bytes: 0 };
+    const cacheUploads: Promise<void>[] = [];
     const hashMemo = await openHashMemo(store, context.root);
     const scanCache = opts.attest?.sbom ? prefetchingScanCache(storeScanCache(store.cache)) : undefined;
     const layer = { compression: opts.compression, level: opts.compressionLevel, parallel: useParallelCompression(env, opts.reproducible), mtimeClamp: sde };
     const built = await forEachPlatform(platforms, sink, async (platform, psink, i) => {
       const stages: StageState[] = [];
       const onBase = scanCache ? (st: StageState) => st.baseImage && st.layers.length && scanCache.prescan(st.layers.map((l) => l.layer), signal) : undefined;
-      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, extracted, onStage: (st) => stages.push(st), onBase });
+      const state = await runStages({ opts, plan: plans[i]!, store, client, context, sink: psink, signal, lex: plans[i]!.lex, created, mtimeClamp: sde, timings, hashMemo, layer, extracted, cacheUploads, onStage: (st) => stages.push(st), onBase });
       let config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
       // Nothing changed since an earlier build: the same image, not a re-stamped one (SOURCE_DATE_EPOCH is fixed anyway).
@@ -124,7 +125,7 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
     });
     await pushCheck.done();
     await hashMemo.save().catch(() => undefined);
-    await flushRemoteCache({ opts });
+    await flushRemoteCache({ cacheUploads });
     for (const w of plan.warnings) sink.emit({ type: "warning", message: w.message, line: w.line });
     const { config, image } = built[0]!;
     const p0 = performance.now();

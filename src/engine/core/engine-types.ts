@@ -31,6 +31,8 @@ export interface EngineEnv {
   hashMemo?: import("../../context/index.ts").HashMemo;
   /** Bytes of layer content this build has unpacked so far, against opts.maxExtractBytes. */
   extracted?: { bytes: number };
+  /** Uploads of fresh layers to --cache-repo still running (shared by every stage and platform; awaited by flushRemoteCache). */
+  cacheUploads: Promise<void>[];
   /** Timings for the report: what the time went to. */
   timings: Map<string, number>;
   /** Told of every stage once its base is resolved (the SBOM starts reading base layers then). */

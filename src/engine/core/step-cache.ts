@@ -10,8 +10,6 @@ import { cacheKey } from "./cache-key.ts";
 import { recallLayer, rememberLayer, storeThrough, withSource } from "../trees/layers.ts";
 import type { StageLayer, StageState } from "./stage-state.ts";
 
-const pending = new WeakMap<object, Promise<void>[]>();
-
 function cacheRef(env: EngineEnv, key: string) {
   const repo = parseReference(env.opts.cacheRepo!);
   return parseReference(`${repo.name()}:${key}`);
@@ -52,18 +50,15 @@ export async function remember(env: EngineEnv, st: StageState, stepKey: string, 
     layers: [l.layer],
     mediaTypes: "oci",
   });
-  const list = pending.get(env.opts) ?? [];
-  list.push(
+  env.cacheUploads.push(
     pushImage(env.client, [ref], img, { signal: env.signal }).then(
       () => undefined,
       (e) => env.sink.emit({ type: "warning", message: `could not store step ${key.slice(0, 12)} in ${ref.name()}: ${(e as Error).message}` }),
     ),
   );
-  pending.set(env.opts, list);
 }
 
 /** Waits for queued cache uploads (a failure there never fails the build). */
-export async function flushRemoteCache(env: Pick<EngineEnv, "opts">): Promise<void> {
-  await Promise.all(pending.get(env.opts) ?? []);
-  pending.delete(env.opts);
+export async function flushRemoteCache(env: Pick<EngineEnv, "cacheUploads">): Promise<void> {
+  await Promise.all(env.cacheUploads.splice(0));
 }
