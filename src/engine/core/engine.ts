@@ -1,6 +1,7 @@
 // The interpreter: runs the planned stages (independent ones concurrently, bounded) and each stage's
 // instructions in order, one handler per kind, with a cache key per step.
 
+import { cpus } from "node:os";
 import { KbError, withLocation } from "../../errors.ts";
 import { expandInstruction, locationOf, parseInstructionLine, type Instruction } from "../../dockerfile/index.ts";
 import { baseState } from "./base.ts";
@@ -11,11 +12,19 @@ import { applyMetadata, isMetadata } from "../instructions/metadata.ts";
 import { runRun } from "../instructions/run.ts";
 import { runWorkdir } from "../instructions/workdir.ts";
 import { expansionEnv, type StageState } from "./stage-state.ts";
+import type { BuildOptions } from "./options.ts";
 import type { PlannedStage } from "./plan.ts";
 
-/** At most this many stages build at once (2 cores: more only adds contention). */
-const STAGE_CONCURRENCY = 2;
-
+/**
+ * How many stages build at once: `opts.stageConcurrency`, else one per core and at least 2 (a stage waits on
+ * pulls and RUNs as well as on CPU; more than the cores only adds contention). 2 on a 2-core machine.
+ */
+export function stageConcurrency(opts: Pick<BuildOptions, "stageConcurrency">, cores = cpus().length): number {
+  const n = opts.stageConcurrency;
+  if (n === undefined) return Math.max(2, cores);
+  if (!Number.isInteger(n) || n < 1) throw new KbError("USAGE", `Cannot build ${n} stages at once`, { hint: "give stageConcurrency a whole number of 1 or more" });
+  return n;
+}
 
 function stepText(inst: Instruction): string {
   const t = inst.original.replace(/\s+/g, " ").trim();
@@ -162,7 +171,7 @@ async function buildStage(env: EngineEnv, ps: PlannedStage, stageCount: number, 
 export async function runStages(base: Omit<EngineEnv, "stageResult">): Promise<StageState> {
   const { plan } = base;
   const results = new Map<number, Promise<StageState>>();
-  const sem = semaphore(STAGE_CONCURRENCY);
+  const sem = semaphore(stageConcurrency(base.opts));
   const env: EngineEnv = {
     ...base,
     stageResult(i) {

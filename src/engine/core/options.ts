@@ -87,6 +87,8 @@ export interface BuildOptions {
   check: boolean;
   /** SBOM, provenance and signing (none when undefined). */
   attest?: AttestOptions;
+  /** Most stages built at once (independent stages run concurrently). @default the core count, at least 2 (stageConcurrency() in engine.ts) */
+  stageConcurrency?: number;
   /** Skip the push check that runs beside the first steps (Kaniko's --skip-push-permission-check). */
   skipPushCheck?: boolean;
 }
