@@ -4,7 +4,7 @@ export type { ProgressEvent, RegistryClient, RegistryClientOptions, RegistryRequ
 export * from "./credentials.ts";
 export { redact } from "./redact.ts";
 export { parseWwwAuthenticate, type Challenge } from "./www-authenticate.ts";
-export { errorStatus, isTemporaryStatus } from "./errors.ts";
+export { errorStatus, hasRegistryCode, isTemporaryStatus, RegistryResponseError } from "./errors.ts";
 export { fetchManifest, resolveImage, resolveIndex, RemoteImage, MANIFEST_CAP, type FetchedManifest, type ResolvedIndex } from "./remote-image.ts";
 export { pushImage, pushIndex, sourceRepositoryOf, type PushOptions, type PushResult } from "./push.ts";
 export { MANIFEST_ACCEPT } from "./_manifest.ts";

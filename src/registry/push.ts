@@ -8,6 +8,7 @@ import { MediaType, type Digest, type Index } from "../image/types.ts";
 import { runLimited, uploadBlob, type BlobSource, type UploadOutcome } from "./_upload.ts";
 import { sha256Digest } from "./_verify.ts";
 import type { RegistryClient } from "./client.ts";
+import { hasRegistryCode } from "./errors.ts";
 
 /** Options of {@link pushImage}. */
 export interface PushOptions {
@@ -125,7 +126,7 @@ export async function pushImage(client: RegistryClient, refs: Reference[], image
           await putManifest(client, ref, bytes, mediaType, digest, opts.signal);
           break;
         } catch (e) {
-          if (attempt >= 3 || !(e instanceof KbError) || !e.message.includes("MANIFEST_BLOB_UNKNOWN")) throw e;
+          if (attempt >= 3 || !hasRegistryCode(e, "MANIFEST_BLOB_UNKNOWN")) throw e;
           await new Promise((r) => setTimeout(r, 200 * attempt));
           await pushBlobs(client, group[0], image, opts);
         }
