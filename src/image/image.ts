@@ -21,6 +21,11 @@ export interface Layer {
   uncompressed(signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /** Descriptor for the manifest. */
   descriptor(): Promise<Descriptor>;
+  /**
+   * A repository known to hold this blob ("registry/repository", e.g. "localhost:5000/library/busybox"):
+   * a push to the same registry may mount it from there instead of uploading. Registry layers set it.
+   */
+  readonly sourceRepository?: string;
 }
 
 /** One single-platform image. */
@@ -35,4 +40,6 @@ export interface Image {
   layers(): Promise<Layer[]>;
   /** A layer by its compressed digest (or its diffID), for outputs that copy blob by blob. */
   layerByDigest(d: Digest): Promise<Layer>;
+  /** A repository known to hold this image's config blob (see Layer.sourceRepository). */
+  readonly sourceRepository?: string;
 }

@@ -27,16 +27,11 @@ export interface PushResult {
   size: number;
 }
 
-/**
- * The convention for mounts: a Layer (or an Image, for its config) may carry `sourceRepository`
- * ("registry/repository", e.g. "localhost:5000/library/busybox"), naming a repository known to hold its
- * blobs. Registry layers and images set it.
- */
+/** The repository a Layer's or Image's `sourceRepository` names (for a cross-repository mount), if it parses. */
 export function sourceRepositoryOf(x: Layer | Image): Reference | undefined {
-  const s = (x as { sourceRepository?: unknown }).sourceRepository;
-  if (typeof s !== "string" || !s) return undefined;
+  if (!x.sourceRepository) return undefined;
   try {
-    return parseReference(s);
+    return parseReference(x.sourceRepository);
   } catch {
     return undefined;
   }

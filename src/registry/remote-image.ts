@@ -133,7 +133,7 @@ export class RemoteImage implements Image {
   ) {
     this.#manifest = parseManifestDocument(ref.toString(), fetched.bytes, fetched.mediaType).doc as Manifest;
   }
-  /** "registry/repository" holding this image's blobs (see sourceRepositoryOf in push.ts). */
+  /** "registry/repository" holding this image's blobs (Image.sourceRepository). */
   get sourceRepository(): string {
     return this.ref.name();
   }
