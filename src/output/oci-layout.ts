@@ -8,7 +8,7 @@ import type { Image } from "../image/image.ts";
 import { isDigest, isIndexMediaType, MediaType, type Descriptor, type Digest, type Index } from "../image/types.ts";
 import { openBlobDir } from "../store/blob-store.ts";
 import { fileStream } from "../store/file-stream.ts";
-import { verifyingTransform } from "../store/digest-stream.ts";
+import { verifyingTransform } from "../image/digest.ts";
 import { withLock } from "../store/lock.ts";
 import { imageFromBlobs, parseJson, readBlobBytes, type BlobSource } from "../store/store-image.ts";
 import type { ImageSink, ImageSource, SourceReadOptions } from "./output.ts";

@@ -10,7 +10,7 @@ import { isIndexMediaType, MediaType, type Descriptor, type Digest, type Index }
 import type { RegistryClient } from "./client.ts";
 import { pushImage, pushIndex } from "./push.ts";
 import { fetchManifest, RemoteImage, resolveIndex } from "./remote-image.ts";
-import { sha256Digest } from "./_verify.ts";
+import { sha256Digest } from "../image/digest.ts";
 
 /** An index entry and where its manifest lives. */
 interface Entry {

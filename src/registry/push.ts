@@ -6,7 +6,7 @@ import type { Image, Layer } from "../image/image.ts";
 import { manifestReference, parseReference, withDigest, type Reference } from "../image/reference.ts";
 import { MediaType, type Digest, type Index } from "../image/types.ts";
 import { runLimited, uploadBlob, type BlobSource, type UploadOutcome } from "./_upload.ts";
-import { sha256Digest } from "./_verify.ts";
+import { sha256Digest } from "../image/digest.ts";
 import type { RegistryClient } from "./client.ts";
 import { hasRegistryCode } from "./errors.ts";
 

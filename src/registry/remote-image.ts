@@ -8,7 +8,8 @@ import { manifestReference, withDigest, type Reference } from "../image/referenc
 import { isIndexMediaType, type Digest, type ImageConfig, type Index, type Manifest, type Platform } from "../image/types.ts";
 import { MANIFEST_ACCEPT, parseManifestDocument } from "./_manifest.ts";
 import { fetchBlob, RemoteLayer } from "./_remote-layer.ts";
-import { readBounded, sha256Digest } from "./_verify.ts";
+import { sha256Digest } from "../image/digest.ts";
+import { readBounded } from "./_verify.ts";
 import type { RegistryClient } from "./client.ts";
 import { IDLE_HINT, IdleTimeoutError } from "./idle-body.ts";
 

@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { isKbError } from "../../src/errors.ts";
-import { sha256Digest } from "../../src/store/digest-stream.ts";
+import { sha256Digest } from "../../src/image/digest.ts";
 import { hasRegistryCode, RegistryResponseError } from "../../src/registry/index.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { clientFor } from "./_helpers.ts";
