@@ -5,3 +5,4 @@ export * from "./reference.ts";
 export * from "./platform.ts";
 export * from "./assemble.ts";
 export * from "./digest.ts";
+export * from "./assemble-index.ts";

@@ -12,7 +12,7 @@ import { createTarStream, type TarInput } from "../layer/index.ts";
 import { digestOfStream, sha256Digest, verifyingTransform } from "../image/digest.ts";
 import { fileStream, readAllBytes, writeStreamTo } from "../store/file-stream.ts";
 import { blobLayer, checkManifest, parseJson, type BlobSource } from "../store/store-image.ts";
-import type { ImageSink, ImageSource } from "./output.ts";
+import type { FileFormat } from "./output.ts";
 import { REF_NAME } from "./oci-layout.ts";
 import { indexTar, safeMemberName, type TarSpan } from "./_tar-index.ts";
 
@@ -206,8 +206,12 @@ function layersOf(manifestBytes: Uint8Array, source: BlobSource, diffIds: Digest
   return m.layers.map((d, i) => blobLayer(source, d, diffIds[i]));
 }
 
-/** docker-archive as an ImageSink/ImageSource pair for a file. */
-export const dockerArchive = {
-  sink: (dest: string): ImageSink => ({ name: "docker", write: (img, opts) => writeDockerArchive(dest, img, opts) }),
-  source: (dest: string): ImageSource => ({ name: "docker", read: (ref, opts) => readDockerArchive(dest, { tag: ref, signal: opts?.signal }) }),
+/** docker-archive as a file format: RepoTags are full references; no writeIndex, since it holds one image per tag. */
+export const dockerArchive: FileFormat = {
+  title: "docker archive",
+  flag: "--tar-path",
+  holds: "one image per tag",
+  sink: (dest) => ({ write: (img, opts) => writeDockerArchive(dest, img, opts) }),
+  source: (dest) => ({ read: (ref, opts) => readDockerArchive(dest, { tag: ref, signal: opts?.signal }) }),
+  buildTags: (tag, refs) => (tag ? [tag] : refs.map((r) => r.toString())),
 };
