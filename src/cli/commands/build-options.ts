@@ -4,6 +4,7 @@ import { KbError } from "../../errors.ts";
 import type { BuildOptions, OutputSpec, SecretSpec } from "../../engine/core/options.ts";
 import type { Platform } from "../../image/types.ts";
 import { parsePlatform } from "../../image/platform.ts";
+import { fileFormatOf, type FileFormatName } from "../../output/index.ts";
 import { flagReader, type ParsedFlags } from "../flags.ts";
 import { parseSize } from "./cache.ts";
 import { toAttestOptions } from "./attest-flags.ts";
@@ -62,10 +63,10 @@ function parseOutput(s: string): OutputSpec {
     if (byDigest === "true" && !f.name) throw new KbError("USAGE", `Cannot use --output "${s}": push-by-digest needs name=REGISTRY/REPO`);
     return { type: "registry", ref: f.name ?? "", ...(byDigest === "true" ? { pushByDigest: true } : {}) };
   }
-  if (type === "oci" || type === "docker") {
+  if (type !== undefined && fileFormatOf(type)) {
     const dest = f.dest;
     if (!dest) throw new KbError("USAGE", `Cannot use --output "${s}": it needs dest=PATH`, { hint: `--output type=${type},dest=${type === "oci" ? "DIR" : "FILE.tar"}` });
-    return { type, dest, tag: f.name };
+    return { type: type as FileFormatName, dest, tag: f.name };
   }
   throw new KbError("USAGE", `Cannot use --output "${s}": unknown type "${type ?? ""}"`, { hint: "type=registry, type=oci,dest=DIR or type=docker,dest=FILE.tar" });
 }
