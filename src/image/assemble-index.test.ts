@@ -4,7 +4,7 @@ import { isKbError } from "../errors.ts";
 import { assembleImage } from "./assemble.ts";
 import { assembleIndex, imageForPlatform, indexFromParts, isImageIndex } from "./assemble-index.ts";
 import { sha256Digest } from "./digest.ts";
-import { hostPlatform, parsePlatform, selectPlatform } from "./platform.ts";
+import { formatPlatform, hostPlatform, parsePlatform, selectPlatform } from "./platform.ts";
 import { MediaType, type Descriptor, type Digest } from "./types.ts";
 
 const layer = gzipLayer(tarOf({ f: "x" }));
@@ -84,6 +84,7 @@ describe("selectPlatform", () => {
     expect(isKbError(err, "PLATFORM_NOT_FOUND")).toBe(true);
     expect((err as Error).message).toBe('Cannot find platform "linux/s390x" in "r/app:1": it has "linux/amd64", "linux/arm/v6", "linux/arm/v7", "linux/arm64/v8"');
     expect(() => selectPlatform([d("1", "unknown/unknown")], parsePlatform("unknown/unknown"), "x")).toThrow(/no platform entries/);
+    expect(() => selectPlatform([d("1", "unknown/unknown")], undefined, "x")).toThrow(`Cannot find platform "${formatPlatform(hostPlatform())}" in x: it has no platform entries`);
   });
 });
 

@@ -104,7 +104,7 @@ export function selectPlatform(manifests: Descriptor[], want: Platform | undefin
   const available = listed.map((d) => formatPlatform(d.platform!));
   throw new KbError(
     "PLATFORM_NOT_FOUND",
-    `Cannot find platform "${formatPlatform(want!)}" in ${where}: it has ${available.length ? available.map((a) => `"${a}"`).join(", ") : "no platform entries"}`,
+    `Cannot find platform "${formatPlatform(want ?? hostPlatform())}" in ${where}: it has ${available.length ? available.map((a) => `"${a}"`).join(", ") : "no platform entries"}`,
     { hint: available.length ? `Pass --platform ${available[0]} (or another listed one)` : "The index lists no usable image" },
   );
 }
