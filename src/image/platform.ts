@@ -1,7 +1,7 @@
 // Platforms ("linux/arm64/v8"): parsing, formatting, normalisation and matching, as containerd's platforms package.
 
 import { KbError } from "../errors.ts";
-import { MediaType, type Descriptor, type Platform } from "./types.ts";
+import { isIndexMediaType, type Descriptor, type Platform } from "./types.ts";
 
 const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> = {
   x86_64: { architecture: "amd64" },
@@ -94,7 +94,7 @@ export function platformMatches(want: Platform, have: Platform): boolean {
  * @example selectPlatform(index.manifests, parsePlatform("linux/arm64"), `"${ref}"`)
  */
 export function selectPlatform(manifests: Descriptor[], want: Platform | undefined, where: string): Descriptor {
-  const nestedIndex = (d: Descriptor) => d.mediaType === MediaType.OciIndex || d.mediaType === MediaType.DockerManifestList;
+  const nestedIndex = (d: Descriptor) => isIndexMediaType(d.mediaType);
   const listed = manifests.filter((d) => d.platform && d.platform.os !== "unknown");
   const hit =
     listed.find((d) => platformMatches(want ?? hostPlatform(), d.platform!)) ??
