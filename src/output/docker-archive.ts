@@ -6,6 +6,7 @@ import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { KbError } from "../errors.ts";
 import { imageFromParts } from "../image/assemble.ts";
+import { assembleIndex } from "../image/assemble-index.ts";
 import type { Image } from "../image/image.ts";
 import { isDigest, MediaType, type Descriptor, type Digest, type Manifest } from "../image/types.ts";
 import { createTarStream, type TarInput } from "../layer/index.ts";
@@ -54,12 +55,8 @@ async function* members(img: Image, tags: string[], signal?: AbortSignal): Async
   yield bytesEntry(blobPath(digest), raw);
   yield bytesEntry("oci-layout", utf8.encode('{"imageLayoutVersion":"1.0.0"}'));
   const desc: Descriptor = { mediaType: await img.mediaType(), digest, size: raw.byteLength };
-  const index = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciIndex,
-    manifests: (tags.length ? tags : [undefined]).map((t) => (t ? { ...desc, annotations: { "io.containerd.image.name": t, [REF_NAME]: t.replace(/^.*:/, "") } } : desc)),
-  };
-  yield bytesEntry("index.json", utf8.encode(JSON.stringify(index)));
+  const entries = (tags.length ? tags : [undefined]).map((t) => (t ? { ...desc, annotations: { "io.containerd.image.name": t, [REF_NAME]: t.replace(/^.*:/, "") } } : desc));
+  yield bytesEntry("index.json", await assembleIndex(entries.map((descriptor) => ({ descriptor })), { mediaType: MediaType.OciIndex }).rawManifest());
   const entry: DockerArchiveEntry = { Config: blobPath(manifest.config.digest), RepoTags: tags, Layers: manifest.layers.map((l) => blobPath(l.digest)) };
   yield bytesEntry("manifest.json", utf8.encode(JSON.stringify([entry])));
   const repos: Record<string, Record<string, string>> = {};
