@@ -207,6 +207,7 @@ function layersOf(manifestBytes: Uint8Array, source: BlobSource, diffIds: Digest
 export const dockerArchive: FileFormat = {
   title: "docker archive",
   flag: "--tar-path",
+  destHint: "FILE.tar",
   holds: "one image per tag",
   sink: (dest) => ({ write: (img, opts) => writeDockerArchive(dest, img, opts) }),
   source: (dest) => ({ read: (ref, opts) => readDockerArchive(dest, { tag: ref, signal: opts?.signal }) }),

@@ -9,8 +9,10 @@ export { layoutBlobSource, ociLayout, readOciLayout, readOciLayoutEntry, REF_NAM
 export { dockerArchive, readDockerArchive, writeDockerArchive, type DockerArchiveEntry, type ReadDockerArchiveOptions, type WriteDockerArchiveOptions } from "./docker-archive.ts";
 
 /**
- * The file formats a build writes, by output type (an explicit table, no self-registration): adding a format is
- * its file here, one line in this table, and its flag in src/cli/commands/build-flags.ts. The registry sink is
+ * The file formats a build writes, by output type (an explicit table, no self-registration). Adding a format is
+ * its file in this folder (a FileFormat: sink without writeIndex if it cannot hold an index, and source), one line
+ * in this table (then `--output type=NAME,dest=PATH` works), and, for a flag of its own, that flag in
+ * src/cli/commands/build-flags.ts with one line in src/cli/commands/build-options.ts. The registry sink is
  * src/registry/sink.ts.
  */
 export const fileFormats = { oci: ociLayout, docker: dockerArchive } satisfies Record<string, FileFormat>;

@@ -198,6 +198,7 @@ export async function readOciLayout(dir: string, tagOrDigest?: string, opts: Sou
 export const ociLayout: FileFormat = {
   title: "OCI layout",
   flag: "--oci-layout-path",
+  destHint: "DIR",
   sink: (dest) => ({
     async write(img, opts) {
       let last: Descriptor | undefined;

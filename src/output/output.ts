@@ -9,6 +9,8 @@ export interface FileFormat {
   readonly title: string;
   /** The build flag that writes it. */
   readonly flag: string;
+  /** What `dest=` names, in hints: "DIR", "FILE.tar". */
+  readonly destHint: string;
   /** What it holds, when it cannot hold an index (no `writeIndex`): "one image per tag". */
   readonly holds?: string;
   sink(dest: string): ImageSink;
