@@ -10,7 +10,7 @@ import { isIndexMediaType, type Descriptor, type Digest } from "../image/types.t
 import type { RegistryClient } from "./client.ts";
 import { pushImage, pushIndex } from "./push.ts";
 import { fetchManifest, readRemote, RemoteImage, resolveIndex } from "./remote-image.ts";
-import { assembleIndex, isImageIndex } from "../image/assemble-index.ts";
+import { assembleIndex, describeImage, isImageIndex } from "../image/assemble-index.ts";
 
 /** An index entry and where its manifest lives. */
 interface Entry {
@@ -22,11 +22,11 @@ async function entriesOf(client: RegistryClient, src: Reference, signal?: AbortS
   const top = await resolveIndex(client, src, signal);
   if (top.index) return top.index.manifests.map((d) => ({ descriptor: d, from: withDigest(src, d.digest) }));
   const pinned = withDigest(src, top.digest);
-  const config = await new RemoteImage(client, pinned, top).config();
+  const image = new RemoteImage(client, pinned, top);
+  const config = await image.config();
   if (!config.os || !config.architecture)
     throw new KbError("MANIFEST_INVALID", `Cannot add "${src}" to an index: its config names no os/architecture`, { hint: "Build it with --platform" });
-  const platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
-  return [{ descriptor: { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length, platform }, from: pinned }];
+  return [{ descriptor: await describeImage(image), from: pinned }];
 }
 
 /** Copies one manifest (image or nested index) by digest into `repo` when it lives elsewhere. */
