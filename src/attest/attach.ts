@@ -5,6 +5,7 @@ import type { Image } from "../image/image.ts";
 import { assembleImage } from "../image/assemble.ts";
 import type { Digest, ImageConfig, Platform } from "../image/types.ts";
 import type { EventSink } from "../log/events.ts";
+import { fileFormatOf, fileFormats } from "../output/index.ts";
 import { versionInfo } from "../version.ts";
 import { contextDependency, fileSha256 } from "./context-source.ts";
 import { attestationDescriptorAnnotations, attestationManifest, SLSA_V1_PREDICATE, SPDX_PREDICATE, statement, type Attestation } from "./in-toto.ts";
@@ -125,13 +126,18 @@ export async function attachAttestations(built: BuiltPlatform[], ctx: AttestCont
   return { images, annotations };
 }
 
-/** A docker archive holds no index, so it cannot carry attestations: say so before building. */
+/**
+ * Attestations live in an index (beside the image they describe): an output whose format cannot hold one (its
+ * sink has no writeIndex, as a docker archive) cannot carry them. Say so before building.
+ */
 export function checkAttestationOutputs(attest: AttestOptions | undefined, outputs: { type: string; dest?: string }[]): void {
   if (!attest?.sbom && !attest?.provenance) return;
-  const docker = outputs.find((o) => o.type === "docker");
-  if (docker) {
-    throw new KbError("USAGE", `Cannot write docker archive "${docker.dest}" with attestations: a docker archive holds one image per tag and no index, so it has no place for an SBOM or provenance`, {
-      hint: "write an OCI layout (--oci-layout-path DIR) or push to a registry, or drop --sbom/--provenance for this output",
+  for (const o of outputs) {
+    const format = fileFormatOf(o.type);
+    if (!format || o.dest === undefined || format.sink(o.dest).writeIndex) continue;
+    const oci = fileFormats.oci;
+    throw new KbError("USAGE", `Cannot write ${format.title} "${o.dest}" with attestations: a ${format.title} holds ${format.holds ?? "one image"} and no index, so it has no place for an SBOM or provenance`, {
+      hint: `write an ${oci.title} (${oci.flag} DIR) or push to a registry, or drop --sbom/--provenance for this output`,
     });
   }
 }

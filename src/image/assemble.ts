@@ -1,12 +1,11 @@
 // Images built in memory: from manifest + config bytes and Layer objects, or assembled from a config and layers.
 // Manifest bytes are JSON.stringify with a fixed key order (ggcr's struct order), so they are reproducible.
 
-import { createHash } from "node:crypto";
 import { KbError } from "../errors.ts";
+import { sha256Digest } from "./digest.ts";
 import type { Image, Layer } from "./image.ts";
 import { MediaType, type Descriptor, type Digest, type ImageConfig, type Manifest } from "./types.ts";
 
-const sha256 = (b: Uint8Array): Digest => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const utf8 = new TextEncoder();
 
 /** Parts of an image whose manifest and config bytes are already known. */
@@ -31,7 +30,7 @@ export function imageFromParts(parts: ImageParts): Image {
   } catch (e) {
     throw new KbError("MANIFEST_INVALID", `Cannot parse an image manifest or config: ${(e as Error).message}`, { cause: e });
   }
-  const digest = sha256(parts.manifestBytes);
+  const digest = sha256Digest(parts.manifestBytes);
   const mediaType = manifest.mediaType ?? MediaType.OciManifest;
   return {
     rawManifest: async () => parts.manifestBytes,
@@ -119,7 +118,7 @@ export function assembleImage(opts: AssembleOptions): Image {
     const manifest: Record<string, unknown> = {
       schemaVersion: 2,
       mediaType: oci ? MediaType.OciManifest : MediaType.DockerManifest,
-      config: { mediaType: oci ? MediaType.OciConfig : MediaType.DockerConfig, size: configBytes.byteLength, digest: sha256(configBytes) },
+      config: { mediaType: oci ? MediaType.OciConfig : MediaType.DockerConfig, size: configBytes.byteLength, digest: sha256Digest(configBytes) },
       layers: descriptors,
     };
     if (oci && opts.annotations && Object.keys(opts.annotations).length) manifest.annotations = opts.annotations;

@@ -4,3 +4,5 @@ export type * from "./image.ts";
 export * from "./reference.ts";
 export * from "./platform.ts";
 export * from "./assemble.ts";
+export * from "./digest.ts";
+export * from "./assemble-index.ts";

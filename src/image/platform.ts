@@ -1,7 +1,7 @@
 // Platforms ("linux/arm64/v8"): parsing, formatting, normalisation and matching, as containerd's platforms package.
 
 import { KbError } from "../errors.ts";
-import type { Platform } from "./types.ts";
+import { isIndexMediaType, type Descriptor, type Platform } from "./types.ts";
 
 const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> = {
   x86_64: { architecture: "amd64" },
@@ -84,4 +84,27 @@ export function platformMatches(want: Platform, have: Platform): boolean {
   if (w.os === "windows" && w["os.version"] && h["os.version"] && !h["os.version"].startsWith(w["os.version"])) return false;
   if (!want.variant && w.architecture !== "arm") return true;
   return (w.variant ?? "") === (h.variant ?? "");
+}
+
+/**
+ * The one platform rule for an index (the image-index spec's: first match wins). The entry for `want`: the first
+ * image whose platform matches; else the first nested index without a platform (look inside it); else, when no
+ * platform was asked for (`want` undefined: the host's), the first image; else PLATFORM_NOT_FOUND listing the
+ * platforms there are. Attestation manifests (unknown/unknown) are never picked.
+ * @example selectPlatform(index.manifests, parsePlatform("linux/arm64"), `"${ref}"`)
+ */
+export function selectPlatform(manifests: Descriptor[], want: Platform | undefined, where: string): Descriptor {
+  const nestedIndex = (d: Descriptor) => isIndexMediaType(d.mediaType);
+  const listed = manifests.filter((d) => d.platform && d.platform.os !== "unknown");
+  const hit =
+    listed.find((d) => platformMatches(want ?? hostPlatform(), d.platform!)) ??
+    manifests.find((d) => !d.platform && nestedIndex(d)) ??
+    (want ? undefined : manifests.find((d) => !nestedIndex(d) && d.platform?.os !== "unknown"));
+  if (hit) return hit;
+  const available = listed.map((d) => formatPlatform(d.platform!));
+  throw new KbError(
+    "PLATFORM_NOT_FOUND",
+    `Cannot find platform "${formatPlatform(want ?? hostPlatform())}" in ${where}: it has ${available.length ? available.map((a) => `"${a}"`).join(", ") : "no platform entries"}`,
+    { hint: available.length ? `Pass --platform ${available[0]} (or another listed one)` : "The index lists no usable image" },
+  );
 }

@@ -7,6 +7,6 @@ export {
   compressStream, decompressStream, detectCompression, DEFAULT_LEVEL,
   type Compression, type CompressionAlgorithm, type CompressOptions, type DetectedCompression,
 } from "./compress.ts";
-export { HashingStream, writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";
+export { writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";
 export * from "./whiteout.ts";
 export { extractTar, type ExtractOptions, type ExtractResult } from "./extract.ts";

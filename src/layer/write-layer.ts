@@ -1,33 +1,8 @@
 // writeLayer: tar → sha256 (diffID) → compress → sha256 (digest) → sink, in one pass with no temp copy.
 
-import { createHash } from "node:crypto";
+import { hashingTransform } from "../image/digest.ts";
 import { type Digest, MediaType } from "../image/types.ts";
 import { type Compression, compressStream } from "./compress.ts";
-
-/** A pass-through TransformStream that hashes and counts what flows through it. */
-export class HashingStream extends TransformStream<Uint8Array, Uint8Array> {
-  #hash = createHash("sha256");
-  #digest: Digest | undefined;
-  /** Bytes seen so far. */
-  bytes = 0;
-  constructor() {
-    super({
-      transform: (chunk, c) => {
-        this.#hash.update(chunk);
-        this.bytes += chunk.length;
-        c.enqueue(chunk);
-      },
-      flush: () => {
-        this.#digest = `sha256:${this.#hash.digest("hex")}`;
-      },
-    });
-  }
-  /** The digest, available once the stream has ended. */
-  get digest(): Digest {
-    if (!this.#digest) throw new Error("Cannot read the digest: the stream has not ended");
-    return this.#digest;
-  }
-}
 
 export interface WriteLayerOptions {
   compression: Compression;
@@ -62,9 +37,9 @@ export async function writeLayer(
   opts: WriteLayerOptions,
   sink: (compressed: ReadableStream<Uint8Array>) => Promise<void>,
 ): Promise<WrittenLayer> {
-  const diff = new HashingStream();
-  const blob = new HashingStream();
-  const compressed = compressStream(tar.pipeThrough(diff), { algorithm: opts.compression, level: opts.level, parallel: opts.parallel });
-  await sink(compressed.pipeThrough(blob));
-  return { digest: blob.digest, diffId: diff.digest, size: blob.bytes, uncompressedSize: diff.bytes, mediaType: MEDIA[opts.compression] };
+  const diff = hashingTransform();
+  const blob = hashingTransform();
+  const compressed = compressStream(tar.pipeThrough(diff.stream), { algorithm: opts.compression, level: opts.level, parallel: opts.parallel });
+  await sink(compressed.pipeThrough(blob.stream));
+  return { digest: blob.digest(), diffId: diff.digest(), size: blob.size(), uncompressedSize: diff.size(), mediaType: MEDIA[opts.compression] };
 }

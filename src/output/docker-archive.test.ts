@@ -7,7 +7,7 @@ import { prng, randomImage, tarOf, validateImage } from "../../test/kit/random-i
 import { isKbError } from "../errors.ts";
 import { readDockerArchive, writeDockerArchive } from "./docker-archive.ts";
 import { readOciLayout, writeOciLayout } from "./oci-layout.ts";
-import { sha256Digest } from "../store/digest-stream.ts";
+import { sha256Digest } from "../image/digest.ts";
 
 let dir: string;
 beforeEach(async () => {

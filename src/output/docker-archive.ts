@@ -3,16 +3,17 @@
 
 import { dirname, basename, join } from "node:path";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
-import { randomBytes, createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { KbError } from "../errors.ts";
 import { imageFromParts } from "../image/assemble.ts";
+import { assembleIndex } from "../image/assemble-index.ts";
 import type { Image } from "../image/image.ts";
 import { isDigest, MediaType, type Descriptor, type Digest, type Manifest } from "../image/types.ts";
 import { createTarStream, type TarInput } from "../layer/index.ts";
-import { verifyingTransform } from "../store/digest-stream.ts";
+import { digestOfStream, sha256Digest, verifyingTransform } from "../image/digest.ts";
 import { fileStream, readAllBytes, writeStreamTo } from "../store/file-stream.ts";
 import { blobLayer, checkManifest, parseJson, type BlobSource } from "../store/store-image.ts";
-import type { ImageSink, ImageSource } from "./output.ts";
+import type { FileFormat } from "./output.ts";
 import { REF_NAME } from "./oci-layout.ts";
 import { indexTar, safeMemberName, type TarSpan } from "./_tar-index.ts";
 
@@ -54,12 +55,8 @@ async function* members(img: Image, tags: string[], signal?: AbortSignal): Async
   yield bytesEntry(blobPath(digest), raw);
   yield bytesEntry("oci-layout", utf8.encode('{"imageLayoutVersion":"1.0.0"}'));
   const desc: Descriptor = { mediaType: await img.mediaType(), digest, size: raw.byteLength };
-  const index = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciIndex,
-    manifests: (tags.length ? tags : [undefined]).map((t) => (t ? { ...desc, annotations: { "io.containerd.image.name": t, [REF_NAME]: t.replace(/^.*:/, "") } } : desc)),
-  };
-  yield bytesEntry("index.json", utf8.encode(JSON.stringify(index)));
+  const entries = (tags.length ? tags : [undefined]).map((t) => (t ? { ...desc, annotations: { "io.containerd.image.name": t, [REF_NAME]: t.replace(/^.*:/, "") } } : desc));
+  yield bytesEntry("index.json", await assembleIndex(entries.map((descriptor) => ({ descriptor })), { mediaType: MediaType.OciIndex }).rawManifest());
   const entry: DockerArchiveEntry = { Config: blobPath(manifest.config.digest), RepoTags: tags, Layers: manifest.layers.map((l) => blobPath(l.digest)) };
   yield bytesEntry("manifest.json", utf8.encode(JSON.stringify([entry])));
   const repos: Record<string, Record<string, string>> = {};
@@ -137,7 +134,7 @@ export async function readDockerArchive(file: string, opts: ReadDockerArchiveOpt
   if (typeof chosen.Config !== "string" || !Array.isArray(chosen.Layers) || !chosen.Layers.every((l) => typeof l === "string")) throw bad("a manifest.json entry lacks Config or Layers");
 
   const configBytes = await whole(chosen.Config);
-  const configDigest: Digest = `sha256:${createHash("sha256").update(configBytes).digest("hex")}`;
+  const configDigest = sha256Digest(configBytes);
   const named = /([a-f0-9]{64})(\.json)?$/.exec(chosen.Config);
   if (named && named[1] !== configDigest.slice(7)) throw bad(`config "${chosen.Config}" hashes to "${configDigest}"`);
   const config = parseJson<{ rootfs?: { diff_ids?: unknown[] } }>(configBytes, `config "${chosen.Config}"`);
@@ -154,11 +151,7 @@ export async function readDockerArchive(file: string, opts: ReadDockerArchiveOpt
     let digest: Digest;
     if (m) digest = `sha256:${m[1]}`;
     else if (mediaType.endsWith(".tar")) digest = diffIds[i] as Digest;
-    else {
-      const h = createHash("sha256");
-      for await (const c of await fileStream(file, { start: s.offset, length: s.size, signal: opts.signal })) h.update(c);
-      digest = `sha256:${h.digest("hex")}`;
-    }
+    else digest = (await digestOfStream(await fileStream(file, { start: s.offset, length: s.size, signal: opts.signal }))).digest;
     byDigest.set(digest, s);
     descs.push({ mediaType, size: s.size, digest });
   }
@@ -193,7 +186,7 @@ async function ociManifestInside(file: string, spans: Map<string, TarSpan>, whol
   for (const m of Array.isArray(index.manifests) ? index.manifests : []) {
     if (!isDigest(m?.digest) || !spans.has(blobPath(m.digest))) continue;
     const bytes = await whole(blobPath(m.digest));
-    if (`sha256:${createHash("sha256").update(bytes).digest("hex")}` !== m.digest) continue;
+    if (sha256Digest(bytes) !== m.digest) continue;
     const manifest = parseJson<Manifest>(bytes, `manifest "${m.digest}"`);
     if (manifest.config?.digest !== config || !Array.isArray(manifest.layers) || manifest.layers.length !== descs.length) continue;
     if (manifest.layers.every((l, i) => l?.digest === descs[i].digest && l.size === descs[i].size)) {
@@ -210,8 +203,13 @@ function layersOf(manifestBytes: Uint8Array, source: BlobSource, diffIds: Digest
   return m.layers.map((d, i) => blobLayer(source, d, diffIds[i]));
 }
 
-/** docker-archive as an ImageSink/ImageSource pair for a file. */
-export const dockerArchive = {
-  sink: (dest: string): ImageSink => ({ name: "docker", write: (img, opts) => writeDockerArchive(dest, img, opts) }),
-  source: (dest: string): ImageSource => ({ name: "docker", read: (ref, opts) => readDockerArchive(dest, { tag: ref, signal: opts?.signal }) }),
+/** docker-archive as a file format: RepoTags are full references; no writeIndex, since it holds one image per tag. */
+export const dockerArchive: FileFormat = {
+  title: "docker archive",
+  flag: "--tar-path",
+  destHint: "FILE.tar",
+  holds: "one image per tag",
+  sink: (dest) => ({ write: (img, opts) => writeDockerArchive(dest, img, opts) }),
+  source: (dest) => ({ read: (ref, opts) => readDockerArchive(dest, { tag: ref, signal: opts?.signal }) }),
+  buildTags: (tag, refs) => (tag ? [tag] : refs.map((r) => r.toString())),
 };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipLayer, prng, randomImage, tarOf, validateImage } from "../../test/kit/random-image.ts";
 import { isKbError } from "../errors.ts";
 import { MediaType } from "../image/types.ts";
-import { sha256Digest } from "../store/digest-stream.ts";
+import { sha256Digest } from "../image/digest.ts";
 import { readOciLayout, REF_NAME, writeOciIndex, writeOciLayout } from "./oci-layout.ts";
 import { openStore } from "../store/blob-store.ts";
 import { putImage } from "../store/store-image.ts";

@@ -3,17 +3,17 @@
 
 import { join } from "node:path";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
-import { isKbError, KbError } from "../errors.ts";
-import type { Image } from "../image/image.ts";
-import { isDigest, isIndexMediaType, MediaType, type Descriptor, type Digest, type Index } from "../image/types.ts";
+import { KbError } from "../errors.ts";
+import { assembleIndex, describeImage, imageEntries, imageForPlatform, indexFromParts, isImageIndex } from "../image/assemble-index.ts";
+import type { Image, ImageIndex, SourceReadOptions } from "../image/image.ts";
+import { isDigest, isIndexMediaType, MediaType, type Descriptor, type Digest, type Index, type Platform } from "../image/types.ts";
 import { openBlobDir } from "../store/blob-store.ts";
 import { fileStream } from "../store/file-stream.ts";
-import { verifyingTransform } from "../store/digest-stream.ts";
+import { verifyingTransform } from "../image/digest.ts";
 import { withLock } from "../store/lock.ts";
 import { imageFromBlobs, parseJson, readBlobBytes, type BlobSource } from "../store/store-image.ts";
-import type { ImageSink, ImageSource, SourceReadOptions } from "./output.ts";
-import { hostPlatform } from "../image/platform.ts";
-import { selectPlatform, toPlatform } from "./_platform.ts";
+import type { FileFormat } from "./output.ts";
+import { hostPlatform, parsePlatform } from "../image/platform.ts";
 
 /** The annotation that names a tag in index.json. */
 export const REF_NAME = "org.opencontainers.image.ref.name";
@@ -53,11 +53,8 @@ async function copyBlobs(dir: string, img: Image, signal?: AbortSignal): Promise
   }
   const manifest = await img.manifest();
   await blobs.putBytes(await img.rawConfig(), manifest.config.digest);
-  const raw = await img.rawManifest();
-  const { digest, size } = await blobs.putBytes(raw, await img.digest());
-  const config = await img.config();
-  const platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
-  return { mediaType: await img.mediaType(), digest, size, platform };
+  await blobs.putBytes(await img.rawManifest(), await img.digest());
+  return describeImage(img);
 }
 
 /** Adds `entry` to index.json (replacing the same tag, or the same untagged digest), atomically, under a lock. */
@@ -104,22 +101,21 @@ export async function writeOciLayout(dir: string, img: Image, opts: WriteOciLayo
 }
 
 /**
- * Writes several single-platform images and an OCI image index over them (platforms from their configs),
- * tagged as one entry of index.json: a multi-platform image.
+ * Writes a multi-platform image, tagged as one entry of index.json: an index byte for byte, with the blobs of
+ * every image it holds (nested indexes left out), or an OCI index assembled over `images` (platforms from their
+ * configs, `opts.annotations` on their descriptors). A Docker manifest list is refused: an OCI layout holds OCI indexes.
  * @example await writeOciIndex("out/", [amd64, arm64], { tag: "v1" })
  */
-export async function writeOciIndex(dir: string, images: Image[], opts: WriteOciLayoutOptions = {}): Promise<Descriptor> {
+export async function writeOciIndex(dir: string, images: Image[] | ImageIndex, opts: WriteOciLayoutOptions = {}): Promise<Descriptor> {
   if (opts.tag !== undefined) checkTag(opts.tag);
+  const index = Array.isArray(images) ? assembleIndex(images.map((image, i) => ({ image, annotations: opts.annotations?.[i] })), { mediaType: MediaType.OciIndex }) : images;
+  const mediaType = await index.mediaType();
+  if (mediaType !== MediaType.OciIndex) throw new KbError("OUTPUT", `Cannot write OCI layout "${dir}": the images use Docker media types`, { hint: "build with OCI media types" });
   return asOutputError(dir, async () => {
-    const manifests: Descriptor[] = [];
-    for (const [i, img] of images.entries()) {
-      const d = await copyBlobs(dir, img, opts.signal);
-      manifests.push(opts.annotations?.[i] ? { ...d, annotations: opts.annotations[i] } : d);
-    }
-    const bytes = utf8.encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
+    for (const d of await imageEntries(index)) await copyBlobs(dir, await index.image(d.digest), opts.signal);
     const blobs = openBlobDir(join(dir, "blobs", "sha256"), dir, ".kb-tmp-");
-    const { digest, size } = await blobs.putBytes(bytes);
-    return publish(dir, { mediaType: MediaType.OciIndex, digest, size }, opts.tag, opts.signal);
+    const { digest, size } = await blobs.putBytes(await index.rawManifest());
+    return publish(dir, { mediaType, digest, size }, opts.tag, opts.signal);
   });
 }
 
@@ -144,39 +140,32 @@ function checkIndex(index: Index, what: string): void {
   }
 }
 
-/** Follows a descriptor (index → platform → manifest) to an Image; nested indexes up to 4 deep. */
-async function resolve(source: BlobSource, desc: Descriptor, opts: SourceReadOptions, where: string, depth = 0): Promise<Image> {
-  const bytes = await readBlobBytes(source, desc.digest, opts.signal);
+/** What a descriptor names in the layout: an Image, or an ImageIndex whose entries open the same way. */
+async function open(source: BlobSource, desc: Descriptor, where: string, signal?: AbortSignal): Promise<Image | ImageIndex> {
+  const bytes = await readBlobBytes(source, desc.digest, signal);
   const doc = parseJson<Index & { layers?: unknown }>(bytes, `manifest "${desc.digest}"`);
-  if (isIndexMediaType(desc.mediaType) || isIndexMediaType(doc.mediaType) || (Array.isArray(doc.manifests) && !doc.layers)) {
-    if (depth > 4) throw new KbError("MANIFEST_INVALID", `Cannot read ${where}: indexes nested more than 4 deep`);
-    const index = doc;
-    checkIndex(index, `index "${desc.digest}"`);
-    const want = toPlatform(opts.platform ?? hostPlatform());
-    try {
-      return await resolve(source, selectPlatform(index.manifests, want, `index "${desc.digest}"`), opts, where, depth + 1);
-    } catch (e) {
-      if (!isKbError(e, "PLATFORM_NOT_FOUND")) throw e;
-      // Nested indexes without a platform: look inside each, in order.
-      for (const nested of index.manifests.filter((m) => !m.platform && isIndexMediaType(m.mediaType))) {
-        try {
-          return await resolve(source, nested, opts, where, depth + 1);
-        } catch (inner) {
-          if (!isKbError(inner, "PLATFORM_NOT_FOUND")) throw inner;
-        }
-      }
-      throw e;
-    }
-  }
-  return imageFromBlobs(source, bytes, opts.signal);
+  if (!(isIndexMediaType(desc.mediaType) || isIndexMediaType(doc.mediaType) || (Array.isArray(doc.manifests) && !doc.layers))) return imageFromBlobs(source, bytes, signal);
+  checkIndex(doc, `index "${desc.digest}"`);
+  const entry = (d: Digest) => doc.manifests.find((m) => m.digest === d) ?? { mediaType: MediaType.OciManifest, digest: d, size: -1 };
+  const image = async (d: Digest) => {
+    const x = await open(source, entry(d), where, signal);
+    if (isImageIndex(x)) throw new KbError("MANIFEST_INVALID", `Cannot read ${where}: "${d}" is an index, not an image`);
+    return x;
+  };
+  const index = async (d: Digest) => {
+    const x = await open(source, entry(d), where, signal);
+    if (!isImageIndex(x)) throw new KbError("MANIFEST_INVALID", `Cannot read ${where}: "${d}" is an image, not an index`);
+    return x;
+  };
+  return indexFromParts({ bytes, mediaType: doc.mediaType ?? desc.mediaType, image, index }, `index "${desc.digest}"`);
 }
 
 /**
- * Reads one image from the OCI layout at `dir`: by tag (ref.name), by manifest/index digest, or the only entry.
- * Works on layouts written by kb, skopeo, umoci, buildah and docker save. Blobs are verified as they stream.
- * @example const img = await readOciLayout("out/", "v1", { platform: "linux/amd64" })
+ * Reads what the OCI layout at `dir` names: by tag (ref.name), by manifest/index digest, or the only entry; an
+ * Image, or an ImageIndex. Works on layouts written by kb, skopeo, umoci, buildah and docker save. Blobs are
+ * verified as they stream.
  */
-export async function readOciLayout(dir: string, tagOrDigest?: string, opts: SourceReadOptions = {}): Promise<Image> {
+export async function readOciLayoutEntry(dir: string, tagOrDigest?: string, opts: SourceReadOptions = {}): Promise<Image | ImageIndex> {
   const index = await readJsonFile<Index>(join(dir, "index.json"), `"${dir}/index.json"`);
   if (!index) throw new KbError("MANIFEST_INVALID", `Cannot read OCI layout "${dir}": index.json is missing`, { hint: "point at the folder that holds oci-layout and index.json" });
   checkIndex(index, `"${dir}/index.json"`);
@@ -193,23 +182,35 @@ export async function readOciLayout(dir: string, tagOrDigest?: string, opts: Sou
     entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === tagOrDigest);
   }
   if (!entry) throw new KbError("REGISTRY_NOT_FOUND", `Cannot find "${tagOrDigest}" in OCI layout "${dir}"`, { hint: `tags there: ${tags.map((t) => `"${t}"`).join(", ") || "none"}` });
-  return resolve(layoutBlobSource(dir), entry, opts, `OCI layout "${dir}"`);
+  return open(layoutBlobSource(dir), entry, `OCI layout "${dir}"`, opts.signal);
 }
 
-/** The OCI layout as an ImageSink/ImageSource pair for `dest` (one ref.name per tag). */
-export const ociLayout = {
-  sink: (dest: string): ImageSink => ({
-    name: "oci",
-    async writeIndex(images, opts) {
-      let last: Descriptor | undefined;
-      for (const tag of opts.tags.length ? opts.tags : [undefined]) last = await writeOciIndex(dest, images, { tag, signal: opts.signal });
-      return last!;
-    },
+/**
+ * Reads one image from the OCI layout at `dir` (see {@link readOciLayoutEntry}), its platform picked from an index.
+ * @example const img = await readOciLayout("out/", "v1", { platform: "linux/amd64" })
+ */
+export async function readOciLayout(dir: string, tagOrDigest?: string, opts: SourceReadOptions & { platform?: Platform | string } = {}): Promise<Image> {
+  const want = typeof opts.platform === "string" ? parsePlatform(opts.platform) : (opts.platform ?? hostPlatform());
+  return imageForPlatform(await readOciLayoutEntry(dir, tagOrDigest, opts), want, `OCI layout "${dir}"`);
+}
+
+/** The OCI layout as a file format: one ref.name per tag; holds indexes. */
+export const ociLayout: FileFormat = {
+  title: "OCI layout",
+  flag: "--oci-layout-path",
+  destHint: "DIR",
+  sink: (dest) => ({
     async write(img, opts) {
       let last: Descriptor | undefined;
       for (const tag of opts.tags.length ? opts.tags : [undefined]) last = await writeOciLayout(dest, img, { tag, signal: opts.signal });
       return last!;
     },
+    async writeIndex(index, opts) {
+      let last: Descriptor | undefined;
+      for (const tag of opts.tags.length ? opts.tags : [undefined]) last = await writeOciIndex(dest, index, { tag, signal: opts.signal });
+      return last!;
+    },
   }),
-  source: (dest: string): ImageSource => ({ name: "oci", read: (ref, opts) => readOciLayout(dest, ref, opts) }),
+  source: (dest) => ({ read: (ref, opts) => readOciLayoutEntry(dest, ref, opts) }),
+  buildTags: (tag, refs) => [tag ?? refs[0]?.tag ?? "latest"],
 };

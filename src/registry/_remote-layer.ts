@@ -6,7 +6,8 @@ import { KbError } from "../errors.ts";
 import type { Layer } from "../image/image.ts";
 import type { Reference } from "../image/reference.ts";
 import type { Descriptor, Digest } from "../image/types.ts";
-import { verifyingStream } from "./_verify.ts";
+import { verifyingTransform } from "../image/digest.ts";
+import { registryBlobErrors } from "./_verify.ts";
 import { IDLE_HINT, IdleTimeoutError } from "./idle-body.ts";
 import type { RegistryClient } from "./client.ts";
 
@@ -32,12 +33,14 @@ export async function fetchBlob(client: RegistryClient, ref: Reference, desc: { 
     return { body: res.body, skip: offset > 0 && res.status !== 206 ? offset : 0 };
   };
   let last = 0;
-  return verifyingStream(resumingBody(await open(0), open, client.retries, subject, signal), { digest: desc.digest, size: desc.size, subject }, (done) => {
+  const onBytes = (done: number) => {
     if (done - last >= 1 << 20 || done === desc.size) {
       last = done;
       client.progress({ id: desc.digest, action: "pull", done, total: desc.size, finished: done === desc.size });
     }
-  });
+  };
+  const verify = verifyingTransform(desc.digest, desc.size, "blob", { onBytes, ...registryBlobErrors({ digest: desc.digest, size: desc.size, subject }) });
+  return resumingBody(await open(0), open, client.retries, subject, signal).pipeThrough(verify);
 }
 
 /**

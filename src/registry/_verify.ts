@@ -1,41 +1,22 @@
-// Pass-through transforms that check what arrives from a registry: digest and size of blobs, size caps of documents.
+// What arrives from a registry is checked: blob mismatches worded for a registry (on src/image/digest.ts), size caps of documents.
 
-import { createHash } from "node:crypto";
 import { KbError } from "../errors.ts";
+import type { VerifyOptions } from "../image/digest.ts";
 import type { Digest } from "../image/types.ts";
 
-/** Wraps `src` so that it errors (at the end, or as soon as it is too long) when bytes don't match digest and size. */
-export function verifyingStream(
-  src: ReadableStream<Uint8Array>,
-  expect: { digest: Digest; size?: number; subject: string },
-  onBytes?: (done: number) => void,
-): ReadableStream<Uint8Array> {
-  const hash = createHash("sha256");
-  let n = 0;
-  const mismatch = (got: string) =>
-    new KbError("BLOB_SIZE_MISMATCH", `Cannot verify blob "${expect.digest}" of "${expect.subject}": ${got}, expected ${expect.size} bytes`, {
-      hint: "The registry served a truncated or different blob; retry, or check the registry's storage",
-      temporary: true,
-    });
-  return src.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, ctl) {
-        n += chunk.length;
-        if (expect.size !== undefined && n > expect.size) throw mismatch(`received more than ${expect.size} bytes`);
-        hash.update(chunk);
-        onBytes?.(n);
-        ctl.enqueue(chunk);
-      },
-      flush() {
-        if (expect.size !== undefined && n !== expect.size) throw mismatch(`received ${n} bytes`);
-        const got = `sha256:${hash.digest("hex")}`;
-        if (got !== expect.digest)
-          throw new KbError("BLOB_DIGEST_MISMATCH", `Cannot verify blob "${expect.digest}" of "${expect.subject}": its content hashes to "${got}"`, {
-            hint: "The registry served different bytes than the manifest names; the image or the registry is corrupt",
-          });
-      },
-    }),
-  );
+/** The errors a registry blob fails with: a size mismatch is temporary (a truncated answer), a digest mismatch is not. */
+export function registryBlobErrors(expect: { digest: Digest; size?: number; subject: string }): Required<Pick<VerifyOptions, "sizeError" | "digestError">> {
+  return {
+    sizeError: (n, over) =>
+      new KbError("BLOB_SIZE_MISMATCH", `Cannot verify blob "${expect.digest}" of "${expect.subject}": ${over ? `received more than ${expect.size} bytes` : `received ${n} bytes`}, expected ${expect.size} bytes`, {
+        hint: "The registry served a truncated or different blob; retry, or check the registry's storage",
+        temporary: true,
+      }),
+    digestError: (got) =>
+      new KbError("BLOB_DIGEST_MISMATCH", `Cannot verify blob "${expect.digest}" of "${expect.subject}": its content hashes to "${got}"`, {
+        hint: "The registry served different bytes than the manifest names; the image or the registry is corrupt",
+      }),
+  };
 }
 
 /** Reads a whole (small) body, failing once it passes `cap` bytes. */
@@ -55,9 +36,4 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, cap: 
     chunks.push(value);
   }
   return new Uint8Array(Buffer.concat(chunks));
-}
-
-/** sha256 digest of bytes. */
-export function sha256Digest(b: Uint8Array | string): Digest {
-  return `sha256:${createHash("sha256").update(b).digest("hex")}`;
 }

@@ -6,11 +6,11 @@
 import { KbError } from "../errors.ts";
 import type { Image } from "../image/image.ts";
 import { withDigest, type Reference } from "../image/reference.ts";
-import { isIndexMediaType, MediaType, type Descriptor, type Digest, type Index } from "../image/types.ts";
+import { isIndexMediaType, type Descriptor, type Digest } from "../image/types.ts";
 import type { RegistryClient } from "./client.ts";
 import { pushImage, pushIndex } from "./push.ts";
-import { fetchManifest, RemoteImage, resolveIndex } from "./remote-image.ts";
-import { sha256Digest } from "./_verify.ts";
+import { fetchManifest, readRemote, RemoteImage, resolveIndex } from "./remote-image.ts";
+import { assembleIndex, describeImage, isImageIndex } from "../image/assemble-index.ts";
 
 /** An index entry and where its manifest lives. */
 interface Entry {
@@ -22,20 +22,11 @@ async function entriesOf(client: RegistryClient, src: Reference, signal?: AbortS
   const top = await resolveIndex(client, src, signal);
   if (top.index) return top.index.manifests.map((d) => ({ descriptor: d, from: withDigest(src, d.digest) }));
   const pinned = withDigest(src, top.digest);
-  const config = await new RemoteImage(client, pinned, top).config();
+  const image = new RemoteImage(client, pinned, top);
+  const config = await image.config();
   if (!config.os || !config.architecture)
     throw new KbError("MANIFEST_INVALID", `Cannot add "${src}" to an index: its config names no os/architecture`, { hint: "Build it with --platform" });
-  const platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
-  return [{ descriptor: { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length, platform }, from: pinned }];
-}
-
-/** The index document over `descriptors`: an OCI index, or a Docker manifest list when every entry is a Docker manifest. */
-export function indexBytes(descriptors: Descriptor[]): { bytes: Uint8Array; digest: Digest; mediaType: string } {
-  const docker = descriptors.every((d) => d.mediaType === MediaType.DockerManifest);
-  const mediaType = docker ? MediaType.DockerManifestList : MediaType.OciIndex;
-  const doc: Index = { schemaVersion: 2, mediaType, manifests: descriptors };
-  const bytes = new TextEncoder().encode(JSON.stringify(doc));
-  return { bytes, digest: sha256Digest(bytes), mediaType };
+  return [{ descriptor: await describeImage(image), from: pinned }];
 }
 
 /** Copies one manifest (image or nested index) by digest into `repo` when it lives elsewhere. */
@@ -47,10 +38,11 @@ async function copyInto(client: RegistryClient, repo: Reference, e: Entry, signa
     await pushImage(client, [target], new RemoteImage(client, e.from, fetched), { signal });
     return;
   }
-  const nested = (await resolveIndex(client, e.from, signal)).index!;
+  const nested = await readRemote(client, e.from, signal);
+  if (!isImageIndex(nested)) throw new KbError("MANIFEST_INVALID", `Cannot copy "${e.from}": it changed from an index to an image`);
   const images: Image[] = [];
-  for (const d of nested.manifests) images.push(new RemoteImage(client, withDigest(e.from, d.digest), await fetchManifest(client, withDigest(e.from, d.digest), undefined, signal)));
-  await pushIndex(client, [target], fetched.bytes, images, { signal });
+  for (const d of await nested.manifests()) images.push(await nested.image(d.digest));
+  await pushIndex(client, [target], nested, images, { signal });
 }
 
 /**
@@ -63,11 +55,12 @@ export async function composeIndex(client: RegistryClient, targets: Reference[],
   if (!sources.length) throw new KbError("USAGE", "Cannot create an index: no source images", { hint: "kb index create -t REF REF@DIGEST…" });
   const all: Entry[] = [];
   for (const s of sources) for (const e of await entriesOf(client, s, signal)) if (!all.some((x) => x.descriptor.digest === e.descriptor.digest)) all.push(e);
-  const { bytes, digest } = indexBytes(all.map((e) => e.descriptor));
+  const index = assembleIndex(all.map((e) => ({ descriptor: e.descriptor })));
+  const [bytes, digest] = [await index.rawManifest(), await index.digest()];
   const repos = new Map<string, Reference>();
   for (const t of targets) if (!repos.has(t.name())) repos.set(t.name(), t);
   for (const repo of repos.values()) for (const e of all) await copyInto(client, repo, e, signal);
-  const r = await pushIndex(client, targets, bytes, [], { signal });
+  const r = await pushIndex(client, targets, index, [], { signal });
   if (r.digest !== digest) throw new KbError("INTERNAL", `Cannot trust the index push: digest "${r.digest}" is not "${digest}"`);
   return { digest, bytes, entries: all.map((e) => e.descriptor) };
 }

@@ -1,7 +1,7 @@
 // Turns registry responses and network failures into KbErrors that mirror the distribution spec's error codes.
 // https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes
 
-import { KbError, type KbErrorCode } from "../errors.ts";
+import { KbError, type KbErrorCode, type KbErrorOptions } from "../errors.ts";
 import { redact } from "./redact.ts";
 
 /** Largest error body kb reads (as go-containerregistry). */
@@ -70,8 +70,29 @@ function codeFor(status: number, codes: string[]): KbErrorCode {
   return "REGISTRY";
 }
 
+/** A registry's answer as an error: its HTTP status and the distribution spec's error codes ("MANIFEST_BLOB_UNKNOWN", ...). */
+export class RegistryResponseError extends KbError {
+  constructor(
+    code: KbErrorCode,
+    message: string,
+    opts: KbErrorOptions,
+    readonly status: number,
+    /** The `errors[].code` values of the body, in order (empty when the body had none). */
+    readonly registryCodes: readonly string[],
+    /** Whether kb had credentials for the host. */
+    readonly hadCredentials?: boolean,
+  ) {
+    super(code, message, opts);
+  }
+}
+
+/** True when `e` is a registry answer that carries the spec error code `code`. */
+export function hasRegistryCode(e: unknown, code: string): boolean {
+  return e instanceof RegistryResponseError && e.registryCodes.includes(code);
+}
+
 /** Builds the KbError for a non-success response; reads (and caps) the body. */
-export async function responseError(res: Response, ctx: RequestContext, secrets: Iterable<string> = []): Promise<KbError> {
+export async function responseError(res: Response, ctx: RequestContext, secrets: Iterable<string> = []): Promise<RegistryResponseError> {
   const text = await readCapped(res);
   const { codes, messages } = parseErrorBody(text);
   const code = codeFor(res.status, codes);
@@ -83,12 +104,11 @@ export async function responseError(res: Response, ctx: RequestContext, secrets:
     REGISTRY_NOT_FOUND: "Check the registry, repository and tag names",
     MANIFEST_INVALID: "The registry rejected the manifest; push its blobs first and check its media type",
   };
-  const err = new KbError(code, redact(msg, secrets), {
+  const opts = {
     hint: hints[code] ?? (isTemporaryStatus(res.status) ? "The registry had a temporary failure; retry later" : undefined),
     temporary: isTemporaryStatus(res.status),
-  });
-  Object.assign(err, { status: res.status, registryCodes: codes, hadCredentials: ctx.hadCredentials });
-  return err;
+  };
+  return new RegistryResponseError(code, redact(msg, secrets), opts, res.status, codes, ctx.hadCredentials);
 }
 
 /** Builds the KbError for a request that never got an answer (refused, reset, TLS failure). */
@@ -108,5 +128,5 @@ export function networkError(cause: unknown, ctx: RequestContext, secrets: Itera
 
 /** The HTTP status a registry KbError carries, if any. */
 export function errorStatus(e: unknown): number | undefined {
-  return (e as { status?: number })?.status;
+  return e instanceof RegistryResponseError ? e.status : undefined;
 }

@@ -6,7 +6,7 @@ import { KbError } from "../errors.ts";
 import type { Reference } from "../image/reference.ts";
 import type { RegistryClient } from "./client.ts";
 import { dockerConfigPaths, normalizeAuthKey, readDockerConfig } from "./credentials.ts";
-import { errorStatus } from "./errors.ts";
+import { errorStatus, RegistryResponseError } from "./errors.ts";
 
 /** A repository kb will push to, and what it is for ("destination", "cache repo"). */
 export interface PushTarget {
@@ -61,7 +61,7 @@ function explain(e: unknown, t: PushTarget, origin: string | undefined, env: Rec
   const code = e instanceof KbError ? e.code : "REGISTRY";
   if (status === 401 || status === 403 || code === "REGISTRY_UNAUTHORIZED") {
     // The client knows whether it found credentials (a credsStore may be named yet hold none for this host).
-    if (!origin || (e as { hadCredentials?: boolean }).hadCredentials === false)
+    if (!origin || (e instanceof RegistryResponseError && e.hadCredentials === false))
       return new KbError("REGISTRY_UNAUTHORIZED", `Cannot push to ${t.role} "${repo}": credentials for "${host}" are missing (looked in ${searched(env)})`, {
         hint: `Run "kb login ${host}", or point DOCKER_CONFIG at the folder of a config.json that has "${host}" (in a pod: mount it at /kaniko/.docker/config.json), ${skip}`,
         cause: e,

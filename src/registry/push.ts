@@ -2,12 +2,13 @@
 // https://github.com/opencontainers/distribution-spec/blob/main/spec.md#push
 
 import { KbError } from "../errors.ts";
-import type { Image, Layer } from "../image/image.ts";
+import type { Image, ImageIndex, Layer } from "../image/image.ts";
 import { manifestReference, parseReference, withDigest, type Reference } from "../image/reference.ts";
-import { MediaType, type Digest, type Index } from "../image/types.ts";
+import type { Digest } from "../image/types.ts";
 import { runLimited, uploadBlob, type BlobSource, type UploadOutcome } from "./_upload.ts";
-import { sha256Digest } from "./_verify.ts";
+import { sha256Digest } from "../image/digest.ts";
 import type { RegistryClient } from "./client.ts";
+import { hasRegistryCode } from "./errors.ts";
 
 /** Options of {@link pushImage}. */
 export interface PushOptions {
@@ -26,16 +27,11 @@ export interface PushResult {
   size: number;
 }
 
-/**
- * The convention for mounts: a Layer (or an Image, for its config) may carry `sourceRepository`
- * ("registry/repository", e.g. "localhost:5000/library/busybox"), naming a repository known to hold its
- * blobs. Registry layers and images set it.
- */
+/** The repository a Layer's or Image's `sourceRepository` names (for a cross-repository mount), if it parses. */
 export function sourceRepositoryOf(x: Layer | Image): Reference | undefined {
-  const s = (x as { sourceRepository?: unknown }).sourceRepository;
-  if (typeof s !== "string" || !s) return undefined;
+  if (!x.sourceRepository) return undefined;
   try {
-    return parseReference(s);
+    return parseReference(x.sourceRepository);
   } catch {
     return undefined;
   }
@@ -125,7 +121,7 @@ export async function pushImage(client: RegistryClient, refs: Reference[], image
           await putManifest(client, ref, bytes, mediaType, digest, opts.signal);
           break;
         } catch (e) {
-          if (attempt >= 3 || !(e instanceof KbError) || !e.message.includes("MANIFEST_BLOB_UNKNOWN")) throw e;
+          if (attempt >= 3 || !hasRegistryCode(e, "MANIFEST_BLOB_UNKNOWN")) throw e;
           await new Promise((r) => setTimeout(r, 200 * attempt));
           await pushBlobs(client, group[0], image, opts);
         }
@@ -136,14 +132,13 @@ export async function pushImage(client: RegistryClient, refs: Reference[], image
 }
 
 /**
- * Pushes a multi-platform index: every image by digest first, then the index under every reference.
- * `index` is pushed byte for byte when given as bytes.
+ * Pushes a multi-platform index byte for byte: `images` (those of its entries not already in each repository) by
+ * digest first, then the index under every reference.
  */
-export async function pushIndex(client: RegistryClient, refs: Reference[], index: Index | Uint8Array, images: Image[], opts: PushOptions = {}): Promise<PushResult> {
-  const bytes = index instanceof Uint8Array ? index : new TextEncoder().encode(JSON.stringify(index));
-  const doc = index instanceof Uint8Array ? (JSON.parse(new TextDecoder().decode(index)) as Index) : index;
+export async function pushIndex(client: RegistryClient, refs: Reference[], index: ImageIndex, images: Image[], opts: PushOptions = {}): Promise<PushResult> {
+  const bytes = await index.rawManifest();
   const digest = sha256Digest(bytes);
-  const mediaType = doc.mediaType ?? MediaType.OciIndex;
+  const mediaType = await index.mediaType();
   for (const group of groupByRepository(refs)) {
     for (const image of images) await pushImage(client, [withDigest(group[0], await image.digest())], image, opts);
     for (const ref of group) await putManifest(client, ref, bytes, mediaType, digest, opts.signal);

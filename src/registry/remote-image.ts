@@ -2,13 +2,15 @@
 // https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
 
 import { KbError } from "../errors.ts";
-import type { Image, Layer } from "../image/image.ts";
-import { formatPlatform, hostPlatform, platformMatches } from "../image/platform.ts";
+import { imageForPlatform, indexFromParts, isImageIndex } from "../image/assemble-index.ts";
+import type { Image, ImageIndex, Layer } from "../image/image.ts";
+import { hostPlatform } from "../image/platform.ts";
 import { manifestReference, withDigest, type Reference } from "../image/reference.ts";
 import { isIndexMediaType, type Digest, type ImageConfig, type Index, type Manifest, type Platform } from "../image/types.ts";
 import { MANIFEST_ACCEPT, parseManifestDocument } from "./_manifest.ts";
 import { fetchBlob, RemoteLayer } from "./_remote-layer.ts";
-import { readBounded, sha256Digest } from "./_verify.ts";
+import { sha256Digest } from "../image/digest.ts";
+import { readBounded } from "./_verify.ts";
 import type { RegistryClient } from "./client.ts";
 import { IDLE_HINT, IdleTimeoutError } from "./idle-body.ts";
 
@@ -88,36 +90,38 @@ export async function resolveIndex(client: RegistryClient, ref: Reference, signa
   return isIndexMediaType(m.mediaType) ? { ...m, index: doc as Index } : { ...m, manifest: doc as Manifest };
 }
 
-function platformNotFound(ref: Reference, want: Platform, available: string[]): KbError {
-  return new KbError(
-    "PLATFORM_NOT_FOUND",
-    `Cannot find platform "${formatPlatform(want)}" in "${ref}": it has ${available.length ? available.map((a) => `"${a}"`).join(", ") : "no platform entries"}`,
-    { hint: available.length ? `Pass --platform ${available[0]} (or another listed one)` : "The index lists no usable image" },
-  );
+/**
+ * Reads what a reference names: an Image, or an ImageIndex whose entries (by digest, in the same repository)
+ * open lazily, manifests only. Nothing but the top manifest is fetched until asked.
+ */
+export async function readRemote(client: RegistryClient, ref: Reference, signal?: AbortSignal): Promise<Image | ImageIndex> {
+  const m = await fetchManifest(client, ref, MANIFEST_ACCEPT, signal);
+  if (!isIndexMediaType(m.mediaType)) return new RemoteImage(client, ref, m);
+  parseManifestDocument(ref.toString(), m.bytes, m.mediaType);
+  const entry = async (d: Digest) => readRemote(client, withDigest(ref, d), signal);
+  return indexFromParts({
+    bytes: m.bytes,
+    mediaType: m.mediaType,
+    image: async (d) => {
+      const x = await entry(d);
+      if (isImageIndex(x)) throw new KbError("MANIFEST_INVALID", `Cannot read "${withDigest(ref, d)}" as an image: it is an index`);
+      return x;
+    },
+    index: async (d) => {
+      const x = await entry(d);
+      if (!isImageIndex(x)) throw new KbError("MANIFEST_INVALID", `Cannot read "${withDigest(ref, d)}" as an index: it is an image`);
+      return x;
+    },
+  }, `"${ref}"`);
 }
 
 /**
- * Resolves a reference to one single-platform image, picking `platform` from an index (first match).
+ * Resolves a reference to one single-platform image, picking `platform` from an index (see selectPlatform).
  * Layers are lazy: nothing but manifests is fetched until a layer is read; the config on first use.
  * @default platform hostPlatform()
  */
 export async function resolveImage(client: RegistryClient, ref: Reference, platform: Platform = hostPlatform(), signal?: AbortSignal): Promise<Image> {
-  let current = ref;
-  let m = await fetchManifest(client, current, MANIFEST_ACCEPT, signal);
-  for (let depth = 0; isIndexMediaType(m.mediaType); depth++) {
-    if (depth >= 3) throw new KbError("MANIFEST_INVALID", `Cannot resolve "${ref}": indexes nest deeper than 3 levels`);
-    const index = parseManifestDocument(ref.toString(), m.bytes, m.mediaType).doc as Index;
-    const pick =
-      index.manifests.find((d) => d.platform && platformMatches(platform, d.platform)) ??
-      index.manifests.find((d) => !d.platform && isIndexMediaType(d.mediaType));
-    if (!pick) {
-      const available = index.manifests.filter((d) => d.platform && d.platform.os !== "unknown").map((d) => formatPlatform(d.platform!));
-      throw platformNotFound(ref, platform, available);
-    }
-    current = withDigest(ref, pick.digest);
-    m = await fetchManifest(client, current, MANIFEST_ACCEPT, signal);
-  }
-  return new RemoteImage(client, current, m);
+  return imageForPlatform(await readRemote(client, ref, signal), platform, `"${ref}"`);
 }
 
 /** An image in a registry; manifest bytes held, config fetched once, layers lazy. */
@@ -133,7 +137,7 @@ export class RemoteImage implements Image {
   ) {
     this.#manifest = parseManifestDocument(ref.toString(), fetched.bytes, fetched.mediaType).doc as Manifest;
   }
-  /** "registry/repository" holding this image's blobs (see sourceRepositoryOf in push.ts). */
+  /** "registry/repository" holding this image's blobs (Image.sourceRepository). */
   get sourceRepository(): string {
     return this.ref.name();
   }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { isKbError } from "../errors.ts";
 import { defaultStoreDir, openStore, type Store } from "./blob-store.ts";
-import { sha256Digest } from "./digest-stream.ts";
+import { sha256Digest } from "../image/digest.ts";
 import { du, prune, verify } from "./maintenance.ts";
 
 let dir: string;

@@ -7,7 +7,7 @@ import { mkdir, open, rename, stat, unlink, utimes } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { KbError } from "../errors.ts";
 import { isDigest, type Digest } from "../image/types.ts";
-import { digestMismatch, hashingTransform, sizeMismatch } from "./digest-stream.ts";
+import { digestMismatch, hashingTransform, sizeMismatch } from "../image/digest.ts";
 import { fileStream, writeStreamTo } from "./file-stream.ts";
 import { createCacheIndex, type CacheIndex } from "./cache-index.ts";
 import { withLock, type LockOptions } from "./lock.ts";

@@ -4,7 +4,6 @@ export { defaultStoreDir, openBlobDir, openStore, type BlobStore, type PutOption
 export { type CacheIndex, type CacheRecord, type CacheRecordInput } from "./cache-index.ts";
 export { withLock, pidAlive, type LockOptions } from "./lock.ts";
 export { du, prune, verify, type PruneOptions, type PruneReport, type StoreUsage, type Usage, type VerifyReport } from "./maintenance.ts";
-export { digestMismatch, hashingTransform, sha256Digest, sizeMismatch, verifyingTransform, type HashingTransform } from "./digest-stream.ts";
 export { fileStream, readAllBytes, writeStreamTo, type FileStreamOptions } from "./file-stream.ts";
 export { blobLayer, checkManifest, imageFromBlobs, parseJson, putImage, readBlobBytes, storeImage, type BlobSource } from "./store-image.ts";
 export { GC_LOCK, leaseAlive, livePins, takeLease, type Lease, type LivePins, type PinKind } from "./leases.ts";

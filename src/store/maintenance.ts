@@ -1,8 +1,8 @@
 // Store maintenance: du (sizes), prune (tmp leftovers, LRU cache records, unreferenced blobs, old trees), verify.
 
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { lstat, readdir, rm, stat, unlink } from "node:fs/promises";
+import { digestOfStream } from "../image/digest.ts";
 import { isDigest, type Digest } from "../image/types.ts";
 import type { Store } from "./blob-store.ts";
 import { pidAlive } from "./lock.ts";
@@ -232,15 +232,15 @@ export async function verify(store: Store, opts: { remove?: boolean; signal?: Ab
   for (const name of await entries(store.dirs.blobs)) {
     const d = `sha256:${name}`;
     if (!isDigest(d)) continue;
-    const hash = createHash("sha256");
+    let got: string;
     try {
-      for await (const chunk of await fileStream(store.path(d), { signal: opts.signal })) hash.update(chunk);
+      got = (await digestOfStream(await fileStream(store.path(d), { signal: opts.signal }))).digest;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // pruned meanwhile
       throw e;
     }
     report.checked++;
-    if (`sha256:${hash.digest("hex")}` === d) continue;
+    if (got === d) continue;
     report.bad.push(d);
     if (opts.remove ?? true) await unlink(store.path(d)).catch(() => {});
   }

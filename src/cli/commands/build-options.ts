@@ -4,6 +4,7 @@ import { KbError } from "../../errors.ts";
 import type { BuildOptions, OutputSpec, SecretSpec } from "../../engine/core/options.ts";
 import type { Platform } from "../../image/types.ts";
 import { parsePlatform } from "../../image/platform.ts";
+import { fileFormatOf, fileFormats, type FileFormatName } from "../../output/index.ts";
 import { flagReader, type ParsedFlags } from "../flags.ts";
 import { parseSize } from "./cache.ts";
 import { toAttestOptions } from "./attest-flags.ts";
@@ -62,12 +63,14 @@ function parseOutput(s: string): OutputSpec {
     if (byDigest === "true" && !f.name) throw new KbError("USAGE", `Cannot use --output "${s}": push-by-digest needs name=REGISTRY/REPO`);
     return { type: "registry", ref: f.name ?? "", ...(byDigest === "true" ? { pushByDigest: true } : {}) };
   }
-  if (type === "oci" || type === "docker") {
+  const format = type === undefined ? undefined : fileFormatOf(type);
+  if (format) {
     const dest = f.dest;
-    if (!dest) throw new KbError("USAGE", `Cannot use --output "${s}": it needs dest=PATH`, { hint: `--output type=${type},dest=${type === "oci" ? "DIR" : "FILE.tar"}` });
-    return { type, dest, tag: f.name };
+    if (!dest) throw new KbError("USAGE", `Cannot use --output "${s}": it needs dest=PATH`, { hint: `--output type=${type},dest=${format.destHint}` });
+    return { type: type as FileFormatName, dest, tag: f.name };
   }
-  throw new KbError("USAGE", `Cannot use --output "${s}": unknown type "${type ?? ""}"`, { hint: "type=registry, type=oci,dest=DIR or type=docker,dest=FILE.tar" });
+  const files = Object.entries(fileFormats).map(([name, ff]) => `type=${name},dest=${ff.destHint}`);
+  throw new KbError("USAGE", `Cannot use --output "${s}": unknown type "${type ?? ""}"`, { hint: `type=registry, ${files.slice(0, -1).join(", ")}${files.length > 1 ? " or " : ""}${files.at(-1)}` });
 }
 
 function intFlag(v: string | undefined, what: string, min: number, max: number): number | undefined {

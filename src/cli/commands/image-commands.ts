@@ -2,16 +2,17 @@
 
 import { printable, printableJson } from "../../log/terminal.ts";
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { KbError } from "../../errors.ts";
-import type { Image } from "../../image/image.ts";
-import { formatPlatform, hostPlatform, platformMatches } from "../../image/platform.ts";
-import { parseReference, withDigest, type Reference } from "../../image/reference.ts";
-import { isDigest, isIndexMediaType, type Descriptor, type Digest, type Index, type Platform } from "../../image/types.ts";
-import { layoutBlobSource, readOciLayout, REF_NAME, writeOciIndex, writeOciLayout } from "../../output/index.ts";
-import { pushImage, pushIndex, RemoteImage, resolveImage, resolveIndex, type RegistryClient } from "../../registry/index.ts";
-import { parseJson, putImage, readBlobBytes, takeLease } from "../../store/index.ts";
+import { assembleIndex, imageEntries, imageForPlatform, isImageIndex } from "../../image/assemble-index.ts";
+import type { Image, ImageIndex } from "../../image/image.ts";
+import { formatPlatform, hostPlatform } from "../../image/platform.ts";
+import { parseReference, type Reference } from "../../image/reference.ts";
+import { MediaType, type Digest, type Platform } from "../../image/types.ts";
+import { fileFormats } from "../../output/index.ts";
+import { registrySink, registrySource, type RegistryClient } from "../../registry/index.ts";
+import { putImage, takeLease } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
 import {
   formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, parseImageLocation, platformFromFlags, progressFromFlags, readFileImage,
@@ -76,18 +77,20 @@ export async function runPull(argv: string[], io: CliIo): Promise<number> {
   const client = registryClientFromFlags(f, io, [ref.registry], progress.onProgress);
   const oci = f.str("oci") === undefined ? undefined : path.resolve(io.cwd, f.str("oci")!);
   let digest: Digest;
+  const tags = ref.tag ? [ref.tag] : [];
   if (f.str("platform") === "all") {
     if (!oci) throw new KbError("USAGE", 'Cannot pull "--platform all" into the store: only an OCI layout keeps every platform', { hint: "add --oci DIR" });
-    const top = await resolveIndex(client, ref);
-    // Attestation manifests come along, with the annotations that tie each to its image.
-    const descs = top.index ? pushedDescriptors(top.index) : [];
-    const images = top.index ? await Promise.all(descs.map((d) => resolveImage(client, withDigest(ref, d.digest)))) : [new RemoteImage(client, ref, top)];
-    const annotations = descs.map((d) => (d.platform?.os === "unknown" ? d.annotations : undefined));
-    digest = top.index ? (await writeOciIndex(oci, images, { tag: ref.tag, annotations })).digest : (await writeOciLayout(oci, images[0]!, { tag: ref.tag })).digest;
+    const read = await registrySource(client).read(ref.toString());
+    const sink = fileFormats.oci.sink(oci);
+    if (isImageIndex(read)) {
+      // Attestation manifests come along, with the annotations that tie each to its image; an OCI layout holds an OCI index.
+      const entries = await Promise.all((await imageEntries(read)).map(async (d) => ({ image: await read.image(d.digest), annotations: d.platform?.os === "unknown" ? d.annotations : undefined })));
+      digest = (await sink.writeIndex!(assembleIndex(entries, { mediaType: MediaType.OciIndex }), { tags })).digest;
+    } else digest = (await sink.write(read, { tags })).digest;
   } else {
     const platform = platformFromFlags(f) ?? hostPlatform();
-    const img = await resolveImage(client, ref, platform);
-    if (oci) digest = (await writeOciLayout(oci, img, { tag: ref.tag })).digest;
+    const img = await imageForPlatform(await registrySource(client).read(ref.toString()), platform, `"${ref}"`);
+    if (oci) digest = (await fileFormats.oci.sink(oci).write(img, { tags })).digest;
     else {
       const store = await storeFromFlags(f, io);
       const lease = await takeLease(store.dirs.root, store.dirs.locks); // a concurrent GC keeps what this pull wrote
@@ -105,84 +108,21 @@ export async function runPull(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** The image manifests of an index (attestations and other unknown/unknown entries left out). */
-function imageDescriptors(index: Index): Descriptor[] {
-  return index.manifests.filter((d) => !isIndexMediaType(d.mediaType) && d.platform?.os !== "unknown");
-}
-
-/** Every manifest an index pushed whole must carry: images and attestation manifests (nested indexes left out). */
-function pushedDescriptors(index: Index): Descriptor[] {
-  return index.manifests.filter((d) => !isIndexMediaType(d.mediaType));
-}
-
-/** The descriptor of an index to show or push for `want`: the first match, else the first image. */
-function pickPlatform(index: Index, want: Platform, where: string): Descriptor {
-  const images = imageDescriptors(index);
-  const pick = images.find((d) => d.platform && platformMatches(want, d.platform)) ?? images[0];
-  if (!pick) throw new KbError("MANIFEST_INVALID", `Cannot use ${where}: its index lists no image manifest`);
-  return pick;
-}
-
-/** What a location names before platform selection: the stored bytes, and the index when it is one. */
+/** What a location names, read through its source: an Image, or an ImageIndex (platform not yet picked). */
 interface Target {
   name: string;
-  raw: Uint8Array;
-  mediaType: string;
-  digest: Digest;
-  index?: Index;
-  /** The single-platform image (for an index: the chosen platform's). */
-  image(platform?: Platform): Promise<Image>;
-  /** Every manifest of an index, attestation manifests included (for pushing it whole). */
-  images(): Promise<Image[]>;
-  /** A manifest of the index by its descriptor (attestation manifests included). */
-  open?(d: Descriptor): Promise<Image>;
+  read: Image | ImageIndex;
 }
 
-/** The index.json entry of an OCI layout named by tag, digest, or being the only one. */
-async function layoutEntry(dir: string, tag: string | undefined): Promise<Descriptor> {
-  const index = parseJson<Index>(await readFile(path.join(dir, "index.json")).catch(() => {
-    throw new KbError("MANIFEST_INVALID", `Cannot read OCI layout "${dir}": index.json is missing`, { hint: "point oci: at the folder that holds oci-layout and index.json" });
-  }), `"${dir}/index.json"`);
-  const all = Array.isArray(index.manifests) ? index.manifests : [];
-  const entry = tag === undefined ? (all.length === 1 ? all[0] : undefined) : all.find((m) => (isDigest(tag) ? m.digest === tag : m.annotations?.[REF_NAME] === tag));
-  if (entry && isDigest(entry.digest)) return entry;
-  const tags = all.map((m) => m.annotations?.[REF_NAME]).filter(Boolean).map((t) => `"${t}"`).join(", ") || "none";
-  throw new KbError(tag === undefined ? "USAGE" : "REGISTRY_NOT_FOUND", `Cannot find ${tag === undefined ? `one image in OCI layout "${dir}": it holds ${all.length}` : `"${tag}" in OCI layout "${dir}"`}`, { hint: `tags there: ${tags}` });
-}
-
-/** Opens a location for inspect and push. */
+/** Reads a location for inspect and push: the registry's source, the OCI layout's, or the docker archive. */
 async function openTarget(loc: ImageLocation, client: () => RegistryClient): Promise<Target> {
-  if (loc.kind === "registry") {
-    const c = client();
-    const top = await resolveIndex(c, loc.ref);
-    const byDigest = (d: Descriptor) => resolveImage(c, withDigest(loc.ref, d.digest));
-    return {
-      name: loc.ref.toString(), raw: top.bytes, mediaType: top.mediaType, digest: top.digest, index: top.index,
-      image: async (pl) => (top.index ? byDigest(pickPlatform(top.index, pl ?? hostPlatform(), `"${loc.ref}"`)) : new RemoteImage(c, loc.ref, top)),
-      open: byDigest,
-      images: async () => (top.index ? Promise.all(pushedDescriptors(top.index).map(byDigest)) : [new RemoteImage(c, loc.ref, top)]),
-    };
-  }
-  if (loc.kind === "oci") {
-    const entry = await layoutEntry(loc.dir, loc.tag);
-    const raw = await readBlobBytes(layoutBlobSource(loc.dir), entry.digest);
-    const doc = parseJson<Index & { layers?: unknown }>(raw, `manifest "${entry.digest}"`);
-    const index = isIndexMediaType(entry.mediaType) || isIndexMediaType(doc.mediaType) || (Array.isArray(doc.manifests) && !doc.layers) ? doc : undefined;
-    const name = `oci:${loc.dir}${loc.tag ? `:${loc.tag}` : ""}`;
-    const byDigest = (d: Descriptor) => readOciLayout(loc.dir, d.digest);
-    return {
-      name, raw, mediaType: doc.mediaType ?? entry.mediaType, digest: entry.digest, index,
-      image: async (pl) => (index ? byDigest(pickPlatform(index, pl ?? hostPlatform(), name)) : readOciLayout(loc.dir, entry.digest)),
-      open: byDigest,
-      images: async () => (index ? Promise.all(pushedDescriptors(index).map(byDigest)) : [await readOciLayout(loc.dir, entry.digest)]),
-    };
-  }
-  const img = await readFileImage(loc);
-  return {
-    name: `docker-archive:${loc.file}`, raw: await img.rawManifest(), mediaType: await img.mediaType(), digest: await img.digest(),
-    image: async () => img, images: async () => [img],
-  };
+  if (loc.kind === "registry") return { name: loc.ref.toString(), read: await registrySource(client()).read(loc.ref.toString()) };
+  if (loc.kind === "oci") return { name: `oci:${loc.dir}${loc.tag ? `:${loc.tag}` : ""}`, read: await fileFormats.oci.source(loc.dir).read(loc.tag) };
+  return { name: `docker-archive:${loc.file}`, read: await readFileImage(loc) };
 }
+
+/** The single-platform image of a target: `platform` (else the host's, else the first image) from an index. */
+const imageOf = (t: Target, platform: Platform | undefined): Promise<Image> => imageForPlatform(t.read, platform, `"${t.name}"`);
 
 const hostOf = (loc: ImageLocation): string[] => (loc.kind === "registry" ? [loc.ref.registry] : []);
 
@@ -197,9 +137,8 @@ export async function runPush(argv: string[], io: CliIo): Promise<number> {
   const client = registryClientFromFlags(f, io, [dest.registry, ...hostOf(src)], progress.onProgress);
   const target = await openTarget(src, () => client);
   const platform = platformFromFlags(f);
-  const result = target.index && !platform
-    ? await pushIndex(client, [dest], target.raw, await target.images())
-    : await pushImage(client, [dest], await target.image(platform));
+  const sink = registrySink(client, [dest]);
+  const result = isImageIndex(target.read) && !platform ? await sink.writeIndex!(target.read, { tags: [] }) : await sink.write(await imageOf(target, platform), { tags: [] });
   await writeDigestFile(f, io, result.digest);
   io.out(`${result.digest}\n`);
   return 0;
@@ -216,16 +155,17 @@ export async function runInspect(argv: string[], io: CliIo): Promise<number> {
   const target = await openTarget(loc, () => registryClientFromFlags(f, io, hostOf(loc)));
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   if (f.bool("raw")) {
-    io.out(decode(target.raw));
+    io.out(decode(await target.read.rawManifest()));
     return 0;
   }
   if (f.bool("attestations")) {
     const { listAttestations, renderAttestations } = await import("./attestations.ts");
-    const list = target.open ? await listAttestations(target.index, target.open, format === "json") : [];
+    const index = isImageIndex(target.read) ? target.read : undefined;
+    const list = index ? await listAttestations(await index.manifest(), (d) => index.image(d.digest), format === "json") : [];
     io.out(format === "json" ? `${JSON.stringify(list, null, 2)}\n` : renderAttestations(target.name, list));
     return 0;
   }
-  const image = await target.image(platformFromFlags(f));
+  const image = await imageOf(target, platformFromFlags(f));
   if (f.bool("config")) {
     io.out(decode(await image.rawConfig()));
     return 0;
@@ -268,9 +208,10 @@ async function summarize(t: Target, img: Image): Promise<InspectSummary> {
   const [m, c] = [await img.manifest(), await img.config()];
   const cc = c.config ?? {};
   const layers = m.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
+  const index = isImageIndex(t.read) ? await t.read.manifests() : undefined;
   return {
-    name: t.name, digest: t.digest, mediaType: t.mediaType,
-    platforms: t.index?.manifests.map((d) => ({ platform: d.platform ? formatPlatform(d.platform) : "unknown", digest: d.digest, mediaType: d.mediaType, size: d.size })),
+    name: t.name, digest: await t.read.digest(), mediaType: await t.read.mediaType(),
+    platforms: index?.map((d) => ({ platform: d.platform ? formatPlatform(d.platform) : "unknown", digest: d.digest, mediaType: d.mediaType, size: d.size })),
     image: {
       digest: await img.digest(), mediaType: await img.mediaType(), platform: formatPlatform({ os: c.os, architecture: c.architecture, variant: c.variant }),
       created: c.created, entrypoint: cc.Entrypoint, cmd: cc.Cmd, env: cc.Env ?? [], workingDir: cc.WorkingDir || undefined, user: cc.User || undefined,

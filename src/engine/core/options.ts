@@ -3,11 +3,12 @@
 import type { Platform } from "../../image/types.ts";
 import type { AttestOptions } from "../../attest/options.ts";
 import type { CompressionAlgorithm } from "../../layer/index.ts";
+import type { FileFormatName } from "../../output/index.ts";
 
+/** A registry push, or a file written in one of the formats of src/output/index.ts fileFormats. */
 export type OutputSpec =
   | { type: "registry"; ref: string; pushByDigest?: boolean }
-  | { type: "oci"; dest: string; tag?: string }
-  | { type: "docker"; dest: string; tag?: string };
+  | { type: FileFormatName; dest: string; tag?: string };
 
 export interface SecretSpec {
   id: string;

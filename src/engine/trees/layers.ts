@@ -87,7 +87,7 @@ export async function recallLayer(store: Store, key: string, maxAgeMs?: number):
 /** A Layer that also says where else its blob lives (for cross-repository mounts). */
 export function withSource(layer: Layer, sourceRepository: string | undefined): Layer {
   if (!sourceRepository) return layer;
-  const wrapped: Layer & { sourceRepository: string } = {
+  const wrapped: Layer = {
     digest: () => layer.digest(),
     diffId: () => layer.diffId(),
     size: () => layer.size(),
@@ -144,6 +144,5 @@ export function storeThrough(store: Store, layer: Layer): Layer {
       return blobLayer(store, await layer.descriptor(), await layer.diffId()).uncompressed(signal);
     },
   };
-  const src = (layer as { sourceRepository?: string }).sourceRepository;
-  return src ? withSource(wrapped, src) : wrapped;
+  return withSource(wrapped, layer.sourceRepository);
 }
