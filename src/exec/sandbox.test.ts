@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { diffUpperDir } from "../snapshot/overlay-diff.ts";
-import { makeBusyboxRootfs, sandboxSkipReason, shellSpec } from "./_test-kit.ts";
+import { makeBusyboxRootfs, sandboxSkipReason, shellSpec } from "../../test/kit/sandbox.ts";
 import { resolveHelperPath } from "./helper-path.ts";
 import { createSandbox } from "./sandbox.ts";
 import type { Sandbox } from "./types.ts";

@@ -6,11 +6,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
-import { makeBusyboxRootfs, sandboxSkipReason } from "../../src/exec/_test-kit.ts";
+import { makeBusyboxRootfs, sandboxSkipReason } from "../kit/sandbox.ts";
 import { tmpdir } from "node:os";
 import { resolveHelperPath } from "../../src/exec/helper-path.ts";
 import { createSandbox } from "../../src/exec/sandbox.ts";
-import { shellSpec } from "../../src/exec/_test-kit.ts";
+import { shellSpec } from "../kit/sandbox.ts";
 import { ensureCompiledKb, makeThrowawayRoot } from "../dist/_throwaway-root.ts";
 import { ensureSubidUser, rootlessSkipReason } from "../kit/users.ts";
 
