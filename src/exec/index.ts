@@ -8,3 +8,4 @@ export { hostToContainer, singleIdMapping, subidMapping } from "./ids.ts";
 export { containerSkipPaths, createContainerRun, runInContainer, type ContainerRun, type ContainerRunSpec } from "./container-mode.ts";
 export { parseUnlockOutput, relockTree, removeTree, unlockTree, type ModeOverrides, type TreeAccessOptions } from "./tree-access.ts";
 export { findPasta, HOST_NETWORK_WARNING, pastaBlocker, resolveNetwork, type NetworkRequest, type RunNetwork } from "./network.ts";
+export { detectContainer, hasCapSysAdmin, parseSubIds } from "./_host-facts.ts";

@@ -8,5 +8,6 @@ export { errorStatus, isTemporaryStatus } from "./errors.ts";
 export { fetchManifest, resolveImage, resolveIndex, RemoteImage, MANIFEST_CAP, type FetchedManifest, type ResolvedIndex } from "./remote-image.ts";
 export { pushImage, pushIndex, sourceRepositoryOf, type PushOptions, type PushResult } from "./push.ts";
 export { MANIFEST_ACCEPT } from "./_manifest.ts";
+export { parseManifestDocument } from "./_manifest.ts";
 export { checkPushAccess, defaultCredentialOrigin, type CredentialOrigin, type PushTarget } from "./push-check.ts";
 export { composeIndex, indexBytes } from "./compose-index.ts";
