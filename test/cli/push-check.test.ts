@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
-import { spawnKb, waitNoProcesses } from "../reliability/_spawn-kb.ts";
+import { spawnKb, waitNoProcesses } from "../kit/spawn-kb.ts";
 import { join } from "node:path";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
 import { useRegistry, useRegistryWithBusybox } from "../kit/registry-fixture.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
-import { spawnKb } from "../reliability/_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
 // Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);

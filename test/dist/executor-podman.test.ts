@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { stageExecutorContext } from "../../scripts/build-executor.ts";
 import { kb, tempDir } from "../kit/kb.ts";
 import { useRegistry, useRegistryWithBusybox } from "../kit/registry-fixture.ts";
-import { ensureCompiledKb } from "./_throwaway-root.ts";
+import { ensureCompiledKb } from "../kit/throwaway-root.ts";
 
 // Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);

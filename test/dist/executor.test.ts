@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stageExecutorContext } from "../../scripts/build-executor.ts";
-import { ensureCompiledKb, runInRoot } from "./_throwaway-root.ts";
+import { ensureCompiledKb, runInRoot } from "../kit/throwaway-root.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, must, skopeoConfig, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ensureCompiledKb, makeThrowawayRoot, runInRoot } from "../dist/_throwaway-root.ts";
+import { ensureCompiledKb, makeThrowawayRoot, runInRoot } from "../kit/throwaway-root.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, listTree, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
 

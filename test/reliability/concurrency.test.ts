@@ -8,7 +8,7 @@ import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
 import { walkRegistry } from "./_registry-walk.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
 const reg = useRegistryWithBusybox();
 const dirs: string[] = [];

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { cleanup, makeContext, tempDir } from "../kit/kb.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
-import { spawnKb, type KbExit } from "./_spawn-kb.ts";
+import { spawnKb, type KbExit } from "../kit/spawn-kb.ts";
 
 const dirs: string[] = [];
 afterAll(() => cleanup(...dirs));

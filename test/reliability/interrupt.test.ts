@@ -11,7 +11,7 @@ import { prng } from "../kit/random-image.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { iterations, record, Tally } from "./_record.ts";
 import { walkRegistry } from "./_registry-walk.ts";
-import { spawnKb, waitNoProcesses } from "./_spawn-kb.ts";
+import { spawnKb, waitNoProcesses } from "../kit/spawn-kb.ts";
 
 const TRIALS = Math.min(iterations(6), 30);
 const reg = useRegistryWithBusybox();

@@ -8,7 +8,7 @@ import path from "node:path";
 import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
 const reg = useRegistryWithBusybox();
 const dirs: string[] = [];

@@ -9,7 +9,7 @@ import path from "node:path";
 import { cleanup, kb, makeContext, tempDir } from "../kit/kb.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 import { startBadOrigin, startStallProxy, type StallServer } from "./_stall-server.ts";
 
 const reg = useRegistryWithBusybox();

@@ -9,7 +9,7 @@ import { cleanup, kb, makeContext, tempDir } from "../kit/kb.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { defaultStoreCap, openStore, storeBytes } from "../../src/store/index.ts";
 import { record } from "./_record.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
 const reg = useRegistryWithBusybox();
 const dirs: string[] = [];

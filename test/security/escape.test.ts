@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { resolveHelperPath } from "../../src/exec/helper-path.ts";
 import { createSandbox } from "../../src/exec/sandbox.ts";
 import { shellSpec } from "../kit/sandbox.ts";
-import { ensureCompiledKb, makeThrowawayRoot } from "../dist/_throwaway-root.ts";
+import { ensureCompiledKb, makeThrowawayRoot } from "../kit/throwaway-root.ts";
 import { ensureSubidUser, rootlessSkipReason } from "../kit/users.ts";
 
 const cc = ["musl-gcc", "gcc"].find((c) => spawnSync(c, ["--version"]).status === 0);
