@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { isKbError } from "../errors.ts";
-import { makeTree } from "./_test-tree.ts";
+import { makeTree } from "../../test/kit/file-tree.ts";
 import { openContext } from "./open.ts";
 
 test("`openContext()` opens a directory and prefers <Dockerfile>.dockerignore", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { isKbError } from "../errors.ts";
-import { makeTree } from "./_test-tree.ts";
+import { makeTree } from "../../test/kit/file-tree.ts";
 import { compileIgnore } from "./dockerignore.ts";
 import { type ResolveOptions, resolveSources } from "./sources.ts";
 import { walkSource } from "./walk-source.ts";

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import * as path from "node:path";
-import { makeTree } from "./_test-tree.ts";
+import { makeTree } from "../../test/kit/file-tree.ts";
 import { compileIgnore } from "./dockerignore.ts";
 import { walkContext } from "./walk.ts";
 

@@ -8,6 +8,7 @@ export type { Heredoc } from "./_heredoc.ts";
 export { HeredocBody, HEREDOC_PIECE } from "./heredoc-body.ts";
 export { createShellLex } from "./lex.ts";
 export type { ShellLex, ShellEnv, ShellLexOptions, ProcessWordResult } from "./lex.ts";
+export { convertShellPatternToRegex, reversePattern } from "./_pattern.ts";
 export { parseInstructions, toInstruction, parseInstructionLine } from "./instructions.ts";
 export type { InstructionOptions, ParsedStages } from "./instructions.ts";
 export { expandInstruction } from "./expand.ts";

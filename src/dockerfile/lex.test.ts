@@ -1,7 +1,6 @@
 import { expect, test } from "bun:test";
 import { isKbError } from "../errors.ts";
-import { createShellLex } from "./index.ts";
-import { convertShellPatternToRegex, reversePattern } from "./_pattern.ts";
+import { convertShellPatternToRegex, createShellLex, reversePattern } from "./index.ts";
 
 test("`createShellLex()` honours the backtick escape token", () => {
   const lex = createShellLex("`");

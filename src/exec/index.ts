@@ -6,3 +6,4 @@ export { createSandbox, type SandboxOptions } from "./sandbox.ts";
 export { chooseIsolation, formatIsolationReport, probeIsolation, usernsAdvice, type IsolationChoice, type IsolationReport, type ProbeResult } from "./isolation.ts";
 export { containerSkipPaths, createContainerRun, runInContainer, type ContainerRun, type ContainerRunSpec } from "./container-mode.ts";
 export { findPasta, HOST_NETWORK_WARNING, pastaBlocker, resolveNetwork, type NetworkRequest, type RunNetwork } from "./network.ts";
+export { detectContainer, hasCapSysAdmin, parseSubIds } from "./_host-facts.ts";

@@ -2,7 +2,7 @@
 
 import { expect, test } from "bun:test";
 import { KbError } from "../errors.ts";
-import { detectContainer, hasCapSysAdmin, parseSubIds } from "./_host-facts.ts";
+import { detectContainer, hasCapSysAdmin, parseSubIds } from "./index.ts";
 import { readFileSync } from "node:fs";
 import { chooseIsolation, formatIsolationReport, freeSubidRange, probeIsolation, type IsolationReport } from "./isolation.ts";
 

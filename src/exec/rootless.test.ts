@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { makeBusyboxRootfs, sandboxSkipReason } from "./_test-kit.ts";
-import { resolveHelperPath } from "../helper/helper-path.ts";
+import { makeBusyboxRootfs, sandboxSkipReason } from "../../test/kit/sandbox.ts";
+import { resolveHelperPath } from "../helper/index.ts";
 
 const TEST_USER = "kbtest";
 const isRoot = process.getuid?.() === 0;
@@ -40,7 +40,7 @@ afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
 function runAs(user: string, group: string, script: string, lower = rootfs) {
   const bun = process.execPath;
   const r = spawnSync("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--clear-groups", "env", `HOME=${base}`, `TMPDIR=${base}`,
-    `KB_SANDBOX_HELPER=${helper}`, bun, path.join(import.meta.dir, "_rootless-run.ts"), lower, script], { encoding: "utf8", cwd: "/" });
+    `KB_SANDBOX_HELPER=${helper}`, bun, path.join(import.meta.dir, "../../test/kit/rootless-run.ts"), lower, script], { encoding: "utf8", cwd: "/" });
   if (r.status !== 0) throw new Error(`driver failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }

@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { diffUpperDir } from "../snapshot/overlay-diff.ts";
-import { makeBusyboxRootfs, sandboxSkipReason, shellSpec } from "./_test-kit.ts";
-import { resolveHelperPath } from "../helper/helper-path.ts";
+import { makeBusyboxRootfs, sandboxSkipReason, shellSpec } from "../../test/kit/sandbox.ts";
+import { resolveHelperPath } from "../helper/index.ts";
 import { createSandbox } from "./sandbox.ts";
 import type { Sandbox } from "./types.ts";
 

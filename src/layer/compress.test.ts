@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import zlib from "node:zlib";
 import { isKbError } from "../errors.ts";
-import { collect, has, prng, run, streamOf } from "./_test-util.ts";
+import { collect, has, prng, run, streamOf } from "../../test/kit/tar-streams.ts";
 import { compressStream, decompressStream, detectCompression } from "./compress.ts";
 
 const text = new TextEncoder().encode("the quick brown fox jumps over the lazy dog\n".repeat(20000));

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { isKbError } from "../errors.ts";
-import { file, has, iter, node, prng, run, streamOf, tarOf, tempDir } from "./_test-util.ts";
+import { file, has, iter, node, prng, run, streamOf, tarOf, tempDir } from "../../test/kit/tar-streams.ts";
 import { extractTar, type ExtractOptions } from "./extract.ts";
 import type { TarInput } from "./tar.ts";
 

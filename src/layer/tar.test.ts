@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { isKbError } from "../errors.ts";
-import { collect, file, has, iter, node, readAll, run, streamOf, tarOf, tempDir } from "./_test-util.ts";
+import { collect, file, has, iter, node, readAll, run, streamOf, tarOf, tempDir } from "../../test/kit/tar-streams.ts";
 import { createTarStream, type TarInput } from "./tar.ts";
 
 const longDir = `${"d".repeat(60)}/${"e".repeat(60)}/${"f".repeat(60)}`;

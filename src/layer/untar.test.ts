@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { isKbError } from "../errors.ts";
-import { collect, file, has, prng, readAll, run, streamOf, tarOf, tempDir } from "./_test-util.ts";
+import { collect, file, has, prng, readAll, run, streamOf, tarOf, tempDir } from "../../test/kit/tar-streams.ts";
 import { readTar } from "./untar.ts";
 
 const longName = `${"a".repeat(80)}/${"b".repeat(80)}/${"c".repeat(120)}.txt`;

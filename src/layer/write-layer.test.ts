@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { collect, file, has, iter, run, tempDir } from "./_test-util.ts";
+import { collect, file, has, iter, run, tempDir } from "../../test/kit/tar-streams.ts";
 import { createTarStream } from "./tar.ts";
 import { writeLayer } from "./write-layer.ts";
 

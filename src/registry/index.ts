@@ -8,6 +8,7 @@ export { errorStatus, hasRegistryCode, isTemporaryStatus, RegistryResponseError 
 export { fetchManifest, readRemote, resolveImage, resolveIndex, RemoteImage, MANIFEST_CAP, type FetchedManifest, type ResolvedIndex } from "./remote-image.ts";
 export { pushImage, pushIndex, sourceRepositoryOf, type PushOptions, type PushResult } from "./push.ts";
 export { MANIFEST_ACCEPT } from "./_manifest.ts";
+export { parseManifestDocument } from "./_manifest.ts";
 export { checkPushAccess, defaultCredentialOrigin, type CredentialOrigin, type PushTarget } from "./push-check.ts";
 export { composeIndex } from "./compose-index.ts";
 export { registrySink, registrySource } from "./sink.ts";

@@ -77,7 +77,7 @@ function modes(dir: string): string[] {
 
 function asUser(op: string, dir: string) {
   const r = spawnSync("setpriv", [`--reuid=${USER}`, `--regid=${USER}`, "--clear-groups", "env", `HOME=${base}`, `TMPDIR=${base}`, `KB_SANDBOX_HELPER=${helper}`,
-    process.execPath, path.join(import.meta.dir, "_as-user-driver.ts"), op, dir, JSON.stringify(mapping)], { encoding: "utf8", cwd: "/" });
+    process.execPath, path.join(import.meta.dir, "../../test/kit/snapshot-as-user.ts"), op, dir, JSON.stringify(mapping)], { encoding: "utf8", cwd: "/" });
   if (r.status !== 0) throw new Error(`driver failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }

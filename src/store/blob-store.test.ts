@@ -21,7 +21,7 @@ afterEach(async () => {
 const enc = (s: string) => new TextEncoder().encode(s);
 const streamOf = (...parts: string[]) => new Blob(parts).stream();
 const BUN = process.execPath;
-const WORKER = join(import.meta.dir, "_test-put-worker.ts");
+const WORKER = join(import.meta.dir, "../../test/kit/store-put-worker.ts");
 
 function run(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pushBusyboxImage, pushBusyboxIndex } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { pushBusyboxIndex } from "../kit/base-images.ts";
+import { useRegistry, useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, kbProcess, skopeoInspect, tool } from "./_capture.ts";
 
-let a: TestRegistry;
-let b: TestRegistry;
+const a = useRegistryWithBusybox();
+const b = useRegistry();
 let single: string;
 let multi: string;
 let work: string;
@@ -15,8 +15,8 @@ let layout: string;
 let archive: string;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startRegistry("http"), startRegistry("http")]);
-  [single, multi] = await Promise.all([pushBusyboxImage(a), pushBusyboxIndex(a)]);
+  single = a.base;
+  multi = await pushBusyboxIndex(a);
   work = mkdtempSync(path.join(tmpdir(), "kb-cli-images-"));
   // Fixtures written by skopeo, independent of kb: a layout tagged "latest" and a docker-archive.
   layout = path.join(work, "skopeo-oci");
@@ -25,7 +25,6 @@ beforeAll(async () => {
   tool("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${single}`, `docker-archive:${archive}:example/bb:1`]);
 });
 afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -2,20 +2,16 @@
 // `kb index create` publishes one index over both, as `docker buildx imagetools create` does. Real registry,
 // checked with skopeo.
 
-import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { kb, makeContext, must, skopeoRaw, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistry } from "../kit/registry-fixture.ts";
 
 // Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);
 
-let reg: TestRegistry;
-beforeAll(async () => {
-  reg = await startRegistry("http");
-});
-afterAll(() => reg?.stop());
+const reg = useRegistry();
 
 /** Tags of app (docker-registry answers 404 NAME_UNKNOWN for a repository with blobs and manifests but no tag). */
 async function tags(): Promise<string[]> {

@@ -3,7 +3,7 @@
 // --skip-default-registry-fallback, --registry-client-cert (a registry demanding client certificates),
 // --image-name-tag-with-digest-file (Kaniko's exact lines), --ignore-var-run.
 
-import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildFlags } from "../../src/cli/commands/build-flags.ts";
@@ -11,9 +11,8 @@ import { toBuildOptions } from "../../src/cli/commands/build-options.ts";
 import { parseFlags } from "../../src/cli/flags.ts";
 import { executorArgv } from "../../src/cli/main.ts";
 import { registryClientOptions } from "../../src/engine/core/registry-options.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, skopeoRaw, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistry, useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 
 // Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);
@@ -81,18 +80,12 @@ describe("Kaniko's flags", () => {
 });
 
 describe("Kaniko's flags against real registries", () => {
-  let origin: TestRegistry;
-  let mirror: TestRegistry;
-  let mtls: TestRegistry;
+  const origin = useRegistryWithBusybox({ busybox: { repo: "library/busybox", tag: "latest" } });
+  const mirror = useRegistryWithBusybox({ busybox: { repo: "team/base", tag: "1" } });
+  const mtls = useRegistry({ flavour: "tls-basic", clientCerts: true });
   let cache: string;
-  beforeAll(async () => {
-    [origin, mirror, mtls] = await Promise.all([startRegistry("http"), startRegistry("http"), startRegistry("tls-basic", { clientCerts: true })]);
-    await pushBusyboxImage(origin, "library/busybox", "latest");
-    await pushBusyboxImage(mirror, "team/base", "1");
+  beforeAll(() => {
     cache = tempDir("kb-cache-");
-  });
-  afterAll(async () => {
-    await Promise.all([origin?.stop(), mirror?.stop(), mtls?.stop()]);
   });
 
   test("`kb warm` (Kaniko's warmer flags) fills a store that a later build reads base layers from", async () => {

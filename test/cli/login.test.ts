@@ -2,20 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, kbProcess } from "./_capture.ts";
 
-let reg: TestRegistry;
-let ref: string;
+const reg = useRegistryWithBusybox({ flavour: "tls-basic" });
 let work: string;
 beforeAll(async () => {
-  reg = await startRegistry("tls-basic");
-  ref = await pushBusyboxImage(reg);
   work = mkdtempSync(path.join(tmpdir(), "kb-cli-login-"));
 });
 afterAll(async () => {
-  await reg?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -26,7 +21,7 @@ describe("kb login", () => {
     const dockerConfig = freshConfigDir("ok");
     const env = { DOCKER_CONFIG: dockerConfig };
     const ca = `--registry-certificate=${reg.host}=${reg.caFile}`;
-    const before = await kb(["pull", ref, "--oci", path.join(work, "denied"), ca], { env });
+    const before = await kb(["pull", reg.base, "--oci", path.join(work, "denied"), ca], { env });
     expect(before.code).toBe(1);
     expect(before.err).toContain("REGISTRY_UNAUTHORIZED");
 
@@ -40,7 +35,7 @@ describe("kb login", () => {
     const auth = JSON.parse(readFileSync(file, "utf8")).auths[reg.host].auth;
     expect(Buffer.from(auth, "base64").toString()).toBe(`${reg.username}:${reg.password}`);
 
-    const pulled = await kb(["pull", ref, "--oci", path.join(work, "pulled"), ca, "-q"], { env });
+    const pulled = await kb(["pull", reg.base, "--oci", path.join(work, "pulled"), ca, "-q"], { env });
     expect(pulled.code).toBe(0);
     expect(pulled.out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
   });
@@ -75,11 +70,11 @@ describe("kb login", () => {
       const env = { DOCKER_CONFIG: freshConfigDir(`insecure${flags.length}`) };
       const login = await kb(["login", reg.host, "-u", reg.username!, "--password-stdin", ...flags], { env, stdin: reg.password });
       expect(login.code).toBe(0);
-      const inspect = await kb(["inspect", "--format", "json", ref, ...flags], { env });
+      const inspect = await kb(["inspect", "--format", "json", reg.base, ...flags], { env });
       expect(inspect.code).toBe(0);
       expect(JSON.parse(inspect.out).image.platform).toBe("linux/amd64");
     }
-    const strict = await kb(["inspect", ref], { env: { DOCKER_CONFIG: freshConfigDir("insecure1") } });
+    const strict = await kb(["inspect", reg.base], { env: { DOCKER_CONFIG: freshConfigDir("insecure1") } });
     expect(strict.code).toBe(1);
     expect(strict.err).toContain("--registry-certificate");
   });

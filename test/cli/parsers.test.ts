@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { isKbError } from "../../src/errors.ts";
-import { parseAge, parseSize } from "../../src/cli/commands/cache.ts";
-import { parseImageLocation } from "../../src/cli/commands/_common.ts";
+import { parseAge, parseImageLocation, parseSize } from "../../src/cli/commands/index.ts";
 
 /** A fixed-seed generator (xorshift32): the fuzz cases are the same on every run. */
 function rng(seed: number) {

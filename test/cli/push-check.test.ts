@@ -1,30 +1,22 @@
 // The push check before a build, against real registries: down, no credentials, wrong credentials (TLS +
 // htpasswd), a RUN still running when the check fails, and --skip-push-permission-check.
 
-import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
-import { spawnKb, waitNoProcesses } from "../reliability/_spawn-kb.ts";
+import { spawnKb, waitNoProcesses } from "../kit/spawn-kb.ts";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistry, useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 
 // Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);
 
-let tls: TestRegistry;
-let plain: TestRegistry;
-let base: string;
+const tls = useRegistry({ flavour: "tls-basic" });
+const plain = useRegistryWithBusybox();
 let cache: string;
-beforeAll(async () => {
-  [tls, plain] = await Promise.all([startRegistry("tls-basic"), startRegistry("http")]);
-  base = await pushBusyboxImage(plain);
+beforeAll(() => {
   cache = tempDir("kb-cache-");
-});
-afterAll(async () => {
-  await tls?.stop();
-  await plain?.stop();
 });
 
 async function closedPort(): Promise<number> {
@@ -50,11 +42,7 @@ const emptyHome = () => {
 };
 
 describe("push check with token auth (anonymous pull allowed, push needs a user)", () => {
-  let tok: TestRegistry;
-  beforeAll(async () => {
-    tok = await startRegistry("token", { anonymousPull: true });
-  });
-  afterAll(() => tok?.stop());
+  const tok = useRegistry({ flavour: "token", anonymousPull: true });
 
   test("an anonymous pull token is not enough: the check asks for push scope and says credentials are missing; with them it passes", async () => {
     const args = ["build", "--cache-dir", cache, "--registry-certificate", `${tok.host}=${tok.caFile}`, "-t", `${tok.host}/team/app:1`, scratchCtx()];
@@ -103,7 +91,7 @@ describe("push check before the build", () => {
   });
 
   test("a failing check ends the build before a long RUN finishes (it would sleep for 10 minutes)", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN sleep 600\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${plain.base}\nRUN sleep 600\n` });
     const r = await kb(["build", "--cache-dir", cache, "--no-cache", "--insecure-registry", plain.host, "--registry-certificate", `${tls.host}=${tls.caFile}`, "-t", `${tls.host}/app:1`, ctx], { HOME: emptyHome(), DOCKER_CONFIG: undefined, KB_REGISTRY_AUTH: undefined });
     expect(r.code).toBe(1);
     expect(r.err).toContain("credentials for");
@@ -117,7 +105,7 @@ describe("push check before the build", () => {
     const host = `127.0.0.1:${(hung.address() as { port: number }).port}`;
     try {
       const marker = `kb-pushcheck-${process.pid}-${Date.now()}`;
-      const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo started && sleep 600 && echo ${marker}\n` });
+      const ctx = makeContext({ Dockerfile: `FROM ${plain.base}\nRUN echo started && sleep 600 && echo ${marker}\n` });
       const { done } = spawnKb(["build", "--cache-dir", cache, "--no-cache", "--insecure-registry", plain.host, "--progress", "plain", "-t", `${host}/app:1`, ctx], { KB_REGISTRY_TIMEOUT: "3", HOME: emptyHome() });
       const exit = await done;
       expect(exit.err).toContain("started");

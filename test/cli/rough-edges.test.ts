@@ -2,31 +2,26 @@
 // a failed build, an unreadable context file, `kb inspect` of Healthcheck/Shell/OnBuild/StopSignal, `kb cache
 // ls` columns, the unnamed stage label. Real registry, real subprocesses.
 
-import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, chownSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
-import { spawnKb } from "../reliability/_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
 // Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 let cache: string;
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   cache = tempDir("kb-cache-");
 });
-afterAll(() => reg?.stop());
 
 /** Starts a build whose RUN sleeps, waits for the RUN to start, sends `signal`; returns the exit. */
 async function interrupt(signal: "SIGINT" | "SIGTERM") {
-  const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo started && sleep 600\n` });
+  const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN echo started && sleep 600\n` });
   const { child, done } = spawnKb(["build", "--cache-dir", cache, "--no-cache", "--no-push", "--progress", "plain", ctx]);
   let err = "";
   await new Promise<void>((resolve) => {
@@ -51,7 +46,7 @@ describe("rough edges", () => {
   }, 120_000);
 
   test("a failed build still writes --report, with the steps up to the failure and why it stopped", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo one\nRUN exit 3\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN echo one\nRUN exit 3\n` });
     const dir = tempDir("kb-report-");
     const r = await kb(["build", "--cache-dir", cache, "--no-push", "--report", join(dir, "r.json"), ctx]);
     expect(r.code).toBe(1);
@@ -100,8 +95,8 @@ describe("rough edges", () => {
 
   test("`kb cache ls` columns line up, however long a kind is", async () => {
     const store = tempDir("kb-ls-");
-    expect((await kb(["pull", "--cache-dir", store, "-q", base])).code).toBe(0);
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY a /a\n`, a: "a" });
+    expect((await kb(["pull", "--cache-dir", store, "-q", reg.base])).code).toBe(0);
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY a /a\n`, a: "a" });
     expect((await kb(["build", "--cache-dir", store, "--no-push", ctx])).code).toBe(0);
     const r = await kb(["cache", "ls", "--cache-dir", store]);
     const lines = r.out.trim().split("\n").slice(0, -1);

@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { cleanPath } from "../../src/context/_go-path.ts";
+import { cleanPath } from "../../src/context/index.ts";
 import { type IgnoreMatcher, type MatchInfo, NO_MATCH_INFO, compileIgnore } from "../../src/context/dockerignore.ts";
 import { walkContext } from "../../src/context/walk.ts";
 

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { makeThrowawayRoot, runInRoot } from "./_throwaway-root.ts";
+import { makeThrowawayRoot, runInRoot } from "../kit/throwaway-root.ts";
 
 const REPO = path.resolve(import.meta.dir, "../..");
 const KB = path.join(REPO, "dist", "kb");

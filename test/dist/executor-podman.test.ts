@@ -10,10 +10,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stageExecutorContext } from "../../scripts/build-executor.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
-import { ensureCompiledKb } from "./_throwaway-root.ts";
+import { useRegistry, useRegistryWithBusybox } from "../kit/registry-fixture.ts";
+import { ensureCompiledKb } from "../kit/throwaway-root.ts";
 
 // Real registries and subprocesses: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);
@@ -27,16 +26,14 @@ const skip = process.getuid?.() !== 0
     : !slow && !existsSync(join(REPO, "dist/kb")) ? "no dist/kb (run `bun build.ts`, or set KB_SLOW_TESTS=1)" : undefined;
 if (skip) console.log(`executor-podman.test.ts: skipped: ${skip}`);
 
-let images: TestRegistry; // plain http: where the executor images live
-let reg: TestRegistry; // TLS + htpasswd: where the jobs push
+const images = useRegistry({ skip }); // plain http: where the executor images live
+const reg = useRegistryWithBusybox({ flavour: "tls-basic", skip }); // TLS + htpasswd: where the jobs push
 let store: string;
 const image = { scratch: "", debug: "" };
 
 beforeAll(async () => {
   if (skip) return;
   const binary = ensureCompiledKb();
-  [images, reg] = await Promise.all([startRegistry("http"), startRegistry("tls-basic")]);
-  await pushBusyboxImage(reg);
   store = tempDir("kb-podman-");
   const cache = tempDir("kb-cache-");
   for (const v of ["scratch", "debug"] as const) {
@@ -47,7 +44,6 @@ beforeAll(async () => {
   }
 }, 600_000);
 afterAll(async () => {
-  await Promise.all([images?.stop(), reg?.stop()]);
   if (store) {
     spawnSync("podman", [...podmanRoot(), "rm", "-af"], { stdio: "ignore" });
     rmSync(store, { recursive: true, force: true });

@@ -1,14 +1,13 @@
 // The kb executor image: built by kb from scratch, then its rootfs run like a pod (mount + pid namespace, chroot)
 // building a Dockerfile with RUN in container mode, Kaniko-style flags.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stageExecutorContext } from "../../scripts/build-executor.ts";
-import { ensureCompiledKb, runInRoot } from "./_throwaway-root.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { ensureCompiledKb, runInRoot } from "../kit/throwaway-root.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, must, skopeoConfig, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
 
 const repo = join(import.meta.dir, "../..");
@@ -16,15 +15,11 @@ const binary = join(repo, "dist/kb");
 const skip = process.getuid?.() !== 0 ? "not root: unpacking with owners and mknod need root" : undefined;
 if (skip) console.log(`executor.test.ts: skipped: ${skip}`);
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox({ skip });
 beforeAll(async () => {
   if (skip) return;
   ensureCompiledKb();
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
 }, 300_000);
-afterAll(() => reg?.stop());
 
 describe.skipIf(!!skip)("the kb executor image", () => {
   test("is built by kb from scratch and builds a RUN Dockerfile from a pod-like root with Kaniko flags", async () => {
@@ -41,7 +36,7 @@ describe.skipIf(!!skip)("the kb executor image", () => {
     mkdirSync(join(rootfs, "proc"), { recursive: true });
     mkdirSync(join(rootfs, "dev"), { recursive: true });
     for (const [name, minor] of [["null", 3], ["zero", 5], ["random", 8], ["urandom", 9]] as const) must("mknod", ["-m", "666", join(rootfs, "dev", name), "c", "1", String(minor)]);
-    writeFileSync(join(rootfs, "workspace/Dockerfile"), `FROM ${base}\nRUN echo "built in a pod" > /pod.txt\nCOPY note.txt /note.txt\n`);
+    writeFileSync(join(rootfs, "workspace/Dockerfile"), `FROM ${reg.base}\nRUN echo "built in a pod" > /pod.txt\nCOPY note.txt /note.txt\n`);
     writeFileSync(join(rootfs, "workspace/note.txt"), "note\n");
     const out = `${reg.host}/kb/from-pod:1`;
     // Kaniko's command line: no subcommand, the executor's name says "build".

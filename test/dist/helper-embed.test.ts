@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { makeThrowawayRoot, runInRoot } from "./_throwaway-root.ts";
+import { makeThrowawayRoot, runInRoot } from "../kit/throwaway-root.ts";
 
 const REPO = path.resolve(import.meta.dir, "../..");
 const BUN = process.execPath;

@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeReleaseFiles } from "../../scripts/release-files.ts";
-import { ensureCompiledKb } from "./_throwaway-root.ts";
+import { ensureCompiledKb } from "../kit/throwaway-root.ts";
 
 // Subprocesses and a local HTTP server: seconds each, more on a loaded machine; bun's 5 s default is too short.
 setDefaultTimeout(120_000);

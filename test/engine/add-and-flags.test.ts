@@ -7,18 +7,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, listTree, makeContext, must, tempDir, unpackLayout } from "../kit/kb.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 let server: Server;
 let url = "";
 const payload = "downloaded bytes\n";
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   server = createServer((req, res) => {
     if (req.url === "/file.txt") {
       res.writeHead(200, { "last-modified": "Wed, 01 Nov 2023 00:00:00 GMT" });
@@ -29,7 +25,6 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
 afterAll(() => {
-  reg?.stop();
   server?.close();
 });
 
@@ -103,14 +98,14 @@ describe("COPY flags and heredocs", () => {
   });
 
   test("COPY <<EOF writes inline files; RUN <<EOF runs a script", async () => {
-    const r = await buildTree({ Dockerfile: `FROM ${base}\nCOPY <<EOF /etc/app.conf\nport=80\nEOF\nRUN <<EOS\nset -e\necho from-heredoc > /h.txt\nEOS\n` });
+    const r = await buildTree({ Dockerfile: `FROM ${reg.base}\nCOPY <<EOF /etc/app.conf\nport=80\nEOF\nRUN <<EOS\nset -e\necho from-heredoc > /h.txt\nEOS\n` });
     expect(r.r.code).toBe(0);
     expect(readFileSync(join(r.root, "etc/app.conf"), "utf8")).toBe("port=80\n");
     expect(readFileSync(join(r.root, "h.txt"), "utf8")).toBe("from-heredoc\n");
   });
 
   test("ONBUILD triggers of a base run in the child build; platform ARGs are set", async () => {
-    const parentCtx = makeContext({ Dockerfile: `FROM ${base}\nONBUILD COPY trigger.txt /from-onbuild.txt\n`, "trigger.txt": "ignored" });
+    const parentCtx = makeContext({ Dockerfile: `FROM ${reg.base}\nONBUILD COPY trigger.txt /from-onbuild.txt\n`, "trigger.txt": "ignored" });
     const parent = `${reg.host}/onbuild/parent:1`;
     expect((await kb(["build", "--cache-dir", tempDir(), "-t", parent, parentCtx])).code).toBe(0);
     const r = await buildTree({ Dockerfile: `FROM ${parent}\nARG TARGETARCH\nARG TARGETPLATFORM\nRUN echo "$TARGETPLATFORM $TARGETARCH" > /plat\n`, "trigger.txt": "child" });

@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ensureCompiledKb, makeThrowawayRoot, runInRoot } from "../dist/_throwaway-root.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { ensureCompiledKb, makeThrowawayRoot, runInRoot } from "../kit/throwaway-root.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, listTree, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
 
 const repo = join(import.meta.dir, "../..");
@@ -17,17 +16,13 @@ const isRoot = process.getuid?.() === 0;
 const skip = !isRoot ? "not root: a throwaway root needs mknod and unshare" : undefined;
 if (skip) console.log(`container-mode.test.ts: skipped: ${skip}`);
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox({ skip });
 let root = "";
 beforeAll(async () => {
   if (skip) return;
   ensureCompiledKb();
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
 }, 300_000);
 afterAll(() => {
-  reg?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -39,13 +34,13 @@ RUN cat /opt/data.txt > /opt/copy.txt && rm -rf /usr/share
 
 describe.skipIf(!!skip)("kb build --isolation container", () => {
   test("in a throwaway root: RUN in place gives the same tree as the sandbox", async () => {
-    const ctx = makeContext({ Dockerfile: DOCKERFILE(base), "data.txt": "data\n" });
+    const ctx = makeContext({ Dockerfile: DOCKERFILE(reg.base), "data.txt": "data\n" });
     const refSandbox = `${reg.host}/cm/sandbox:1`;
     const a = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--progress", "plain", "-t", refSandbox, ctx]);
     expect(a.code).toBe(0);
 
     root = makeThrowawayRoot(binary, {
-      "/workspace/Dockerfile": { text: DOCKERFILE(base) },
+      "/workspace/Dockerfile": { text: DOCKERFILE(reg.base) },
       "/workspace/data.txt": { text: "data\n" },
       "/etc/ssl/certs/ca-certificates.crt": "/etc/ssl/certs/ca-certificates.crt",
     });
@@ -65,7 +60,7 @@ describe.skipIf(!!skip)("kb build --isolation container", () => {
   }, 120_000);
 
   test("outside a container, container mode is refused unless forced", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN true\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN true\n` });
     const r = await kb(["build", "--isolation", "container", "--no-push", "--cache-dir", tempDir("kb-cache-"), ctx]);
     if (spawnSync("systemd-detect-virt", ["-c"]).status === 0) return; // this machine is itself a container
     expect(r.code).toBe(1);

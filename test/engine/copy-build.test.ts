@@ -1,28 +1,23 @@
 // End to end: Dockerfiles without RUN built by kb, pushed to the real registry, checked with skopeo and umoci.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, listTree, makeContext, skopeoConfig, skopeoRaw, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
 
-let reg: TestRegistry;
+const reg = useRegistryWithBusybox();
 let cache: string;
-let base: string;
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   cache = tempDir("kb-cache-");
 });
-afterAll(() => reg?.stop());
 
 const build = (ctx: string, ...args: string[]) => kb(["build", "--cache-dir", cache, "--progress", "plain", ...args, ctx]);
 
 describe("kb build without RUN", () => {
   test("FROM busybox + COPY + metadata: pushed image has the files and the config", async () => {
     const ctx = makeContext({
-      Dockerfile: `FROM ${base}
+      Dockerfile: `FROM ${reg.base}
 ARG VERSION=1.2
 ENV APP_HOME=/app VERSION=\${VERSION}
 LABEL org.example.version=\${VERSION} maintainer="kb tests"
@@ -75,7 +70,7 @@ CMD ["serve"]
   });
 
   test("a second build with nothing changed hits the cache for every step", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f /f\nWORKDIR /w\n`, f: "one" });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY f /f\nWORKDIR /w\n`, f: "one" });
     const ref = `${reg.host}/tests/cached:1`;
     const a = await build(ctx, "-t", ref);
     expect(a.code).toBe(0);
@@ -88,7 +83,7 @@ CMD ["serve"]
   });
 
   test("--cache-ttl ignores cache entries older than the limit", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f /f\n`, f: "ttl" });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY f /f\n`, f: "ttl" });
     const store = tempDir("kb-cache-");
     expect((await kb(["build", "--cache-dir", store, "--no-push", ctx])).code).toBe(0);
     const fresh = await kb(["build", "--cache-dir", store, "--no-push", "--progress", "plain", "--cache-ttl", "1h", ctx]);
@@ -101,7 +96,7 @@ CMD ["serve"]
 
   test("multi-stage with --target builds only what the target needs, COPY --from a stage", async () => {
     const ctx = makeContext({
-      Dockerfile: `FROM ${base} AS tools
+      Dockerfile: `FROM ${reg.base} AS tools
 COPY tool.txt /opt/tool.txt
 FROM scratch AS unused
 COPY missing-file /x
@@ -145,7 +140,7 @@ COPY --from=tools /bin/busybox /busybox
   });
 
   test("--cache-repo shares steps between runners with separate cache dirs", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY big /big\nWORKDIR /srv/app\n`, big: "x".repeat(100_000) });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY big /big\nWORKDIR /srv/app\n`, big: "x".repeat(100_000) });
     const cacheRepo = `${reg.host}/cache/shared`;
     const a = await kb(["build", "--cache-dir", tempDir("kb-cache-a-"), "--cache-repo", cacheRepo, "-t", `${reg.host}/tests/shared:a`, "--progress", "plain", ctx]);
     expect(a.code).toBe(0);
@@ -158,7 +153,7 @@ COPY --from=tools /bin/busybox /busybox
   });
 
   test("pushes base layers by cross-repository mount, not upload", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f /f\n`, f: "mount" });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY f /f\n`, f: "mount" });
     const ref = `${reg.host}/other/app:1`;
     const r = await build(ctx, "-t", ref);
     expect(r.code).toBe(0);
@@ -202,7 +197,7 @@ describe("kb build bad input", () => {
     expect(w.err).toContain("UndefinedVar");
   });
   test("--chown to a user the stage does not have", async () => {
-    const r = await bad(`FROM ${base}\nCOPY --chown=nosuchuser a /a\n`, { a: "a" });
+    const r = await bad(`FROM ${reg.base}\nCOPY --chown=nosuchuser a /a\n`, { a: "a" });
     expect(r.code).toBe(1);
     expect(r.err).toContain("nosuchuser");
     expect(r.err).toContain("Dockerfile:2");

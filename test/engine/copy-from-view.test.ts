@@ -2,23 +2,15 @@
 // the stage itself: every path copied into scratch must equal the same path of the stage's image, unpacked by umoci
 // (deletions, opaque directories, hardlinks, symlinks, owners, modes) — whether kb took the view or the merged tree.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, listTree, makeContext, tempDir, unpackFromRegistry, type TreeEntry } from "../kit/kb.ts";
 import { rootlessSkipReason } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
-let reg: TestRegistry;
-let base: string;
-beforeAll(async () => {
-  if (skip) return;
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
-});
-afterAll(() => reg?.stop());
+const reg = useRegistryWithBusybox({ skip });
 
 const STAGE = `
 RUN mkdir -p /out/d /out/gone && echo a > /out/d/a && echo b > /out/b && echo keep > /out/k && echo x > /out/gone/x && \\
@@ -37,7 +29,7 @@ describe.skipIf(!!skip)("COPY --from a stage", () => {
   test("copies exactly what the stage holds at each source (view or merged tree alike)", async () => {
     const cache = tempDir("kb-cache-");
     const ctx = makeContext({
-      Dockerfile: `FROM ${base} AS s\n${STAGE}\nFROM scratch AS out\nCOPY --from=s /out /o\nCOPY --from=s /out/d/ /dd/\n` +
+      Dockerfile: `FROM ${reg.base} AS s\n${STAGE}\nFROM scratch AS out\nCOPY --from=s /out /o\nCOPY --from=s /out/d/ /dd/\n` +
         `COPY --from=s /out/k* /star/\nCOPY --from=s /link/k /via-link\nCOPY --from=s /bin/busybox /bb\n`,
     });
     const stageRef = `${reg.host}/view/stage:1`;
@@ -71,7 +63,7 @@ describe.skipIf(!!skip)("COPY --from a stage", () => {
   }, 120_000);
 
   test("a source missing from the stage is the same clear error as before", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base} AS s\nRUN mkdir /out && rm -rf /out\nFROM scratch\nCOPY --from=s /out/nothing /x\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base} AS s\nRUN mkdir /out && rm -rf /out\nFROM scratch\nCOPY --from=s /out/nothing /x\n` });
     const r = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--progress", "plain", "--no-push", ctx]);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("/out/nothing");

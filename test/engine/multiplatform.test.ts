@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { findEmulator, readBinfmt } from "../../src/exec/binfmt.ts";
-import { pushBusyboxImage, pushBusyboxMultiArch } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { pushBusyboxMultiArch } from "../kit/base-images.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { cleanup, kb, makeContext, must, skopeoRaw, tempDir } from "../kit/kb.ts";
 
 const isRoot = process.getuid?.() === 0;
@@ -18,7 +18,7 @@ const skip = !isRoot ? "not root: RUN needs the sandbox as root here"
   : undefined;
 if (skip) console.log(`multiplatform.test.ts: skipped: ${skip}`);
 
-let reg: TestRegistry;
+const reg = useRegistryWithBusybox({ skip, busybox: { repo: "library/busybox-amd64only" } });
 let base = "";
 let single = "";
 let fixtureSkip: string | undefined;
@@ -26,18 +26,16 @@ let cache = "";
 const dirs: string[] = [];
 beforeAll(async () => {
   if (skip) return;
-  reg = await startRegistry("http");
   const pushed = await pushBusyboxMultiArch(reg);
   if ("skip" in pushed) fixtureSkip = pushed.skip;
   else base = pushed.ref;
   if (fixtureSkip) console.log(`multiplatform.test.ts: skipped the two-platform build: ${fixtureSkip}`);
-  single = await pushBusyboxImage(reg, "library/busybox-amd64only");
+  single = reg.base;
   cache = tempDir("kb-cache-");
   dirs.push(cache);
   // Packing the two busybox images (gzip -6 of each rootfs) takes seconds, more on a loaded machine: not bun's 5 s.
 }, 300_000);
 afterAll(() => {
-  reg?.stop();
   cleanup(...dirs);
 });
 

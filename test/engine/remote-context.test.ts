@@ -8,12 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { cleanup, kb, tempDir, unpackFromRegistry } from "../kit/kb.ts";
 
-let reg: TestRegistry;
-let base = "";
+const reg = useRegistryWithBusybox();
 let bare = "";
 let http: Server;
 let httpBase = "";
@@ -57,14 +55,12 @@ function gitHttp(req: IncomingMessage, res: ServerResponse, root: string): void 
 }
 
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   const work = tempDir("kb-git-work-");
   dirs.push(work);
   const g = (...a: string[]) => execFileSync("git", ["-c", "user.name=kb", "-c", "user.email=kb@test", ...a], { cwd: work, encoding: "utf8" });
   g("init", "-q", "-b", "main");
   mkdirSync(join(work, "app"));
-  writeFileSync(join(work, "app/Dockerfile"), `FROM ${base}\nCOPY . /ctx/\nRUN ls -a /ctx > /listing\n`);
+  writeFileSync(join(work, "app/Dockerfile"), `FROM ${reg.base}\nCOPY . /ctx/\nRUN ls -a /ctx > /listing\n`);
   writeFileSync(join(work, "app/hello.txt"), "hello from git\n");
   g("add", ".");
   g("commit", "-q", "-m", "one");
@@ -76,8 +72,8 @@ beforeAll(async () => {
   writeFileSync(join(bare, "git-daemon-export-ok"), "");
   daemonPort = 20000 + Math.floor(Math.random() * 20000);
   daemon = spawn("git", ["daemon", "--reuseaddr", "--listen=127.0.0.1", `--port=${daemonPort}`, `--base-path=${root}`, root], { stdio: "ignore" });
-  files["/ctx.tar.gz"] = gzipSync(tarOf({ "sub/Dockerfile": `FROM ${base}\nCOPY greeting /greeting\n`, "sub/greeting": "hello from a tarball\n" }));
-  files["/evil.tar.gz"] = gzipSync(tarOf({ "Dockerfile": `FROM ${base}\n`, "../../../tmp/kb-evil-escape": "x" }));
+  files["/ctx.tar.gz"] = gzipSync(tarOf({ "sub/Dockerfile": `FROM ${reg.base}\nCOPY greeting /greeting\n`, "sub/greeting": "hello from a tarball\n" }));
+  files["/evil.tar.gz"] = gzipSync(tarOf({ "Dockerfile": `FROM ${reg.base}\n`, "../../../tmp/kb-evil-escape": "x" }));
   http = createServer((req, res) => {
     if (req.url?.startsWith("/git/")) return gitHttp(req, res, root);
     const body = files[req.url ?? ""];
@@ -91,7 +87,6 @@ beforeAll(async () => {
 afterAll(() => {
   daemon?.kill();
   http?.close();
-  reg?.stop();
   cleanup(...dirs);
 });
 

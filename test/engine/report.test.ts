@@ -1,18 +1,17 @@
 // `kb build --report`: the HTML and JSON build report of a two-stage build, and the HTML page rendered by
 // headless Chromium (screenshot + DOM). Set KB_REPORT_SCREENSHOT=FILE to keep the screenshot (docs/report-screenshot.png).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => existsSync(p));
 if (!CHROMIUM) console.log("skip: report rendering tests need Chromium: run `apt-get install chromium` (Debian)");
 
-let reg: TestRegistry;
+const reg = useRegistryWithBusybox();
 let dir: string;
 let digest: string;
 let html: string;
@@ -22,11 +21,9 @@ let rebuiltDigest: string;
 const STEPS = ["COPY notes.txt /build/notes.txt", "RUN wc -c /build/notes.txt > /build/size", "COPY --from=builder /build/size /size", "ENV MODE=report"];
 
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  const base = await pushBusyboxImage(reg);
   dir = tempDir("kb-report-");
   const ctx = makeContext({
-    Dockerfile: `FROM ${base} AS builder\n${STEPS[0]}\n${STEPS[1]}\nFROM ${base}\n${STEPS[2]}\n${STEPS[3]}\n`,
+    Dockerfile: `FROM ${reg.base} AS builder\n${STEPS[0]}\n${STEPS[1]}\nFROM ${reg.base}\n${STEPS[2]}\n${STEPS[3]}\n`,
     "notes.txt": "kb build report test\n".repeat(100),
   });
   const cache = tempDir("kb-cache-");
@@ -40,7 +37,6 @@ beforeAll(async () => {
   json = JSON.parse(readFileSync(join(dir, "out.json"), "utf8"));
   rebuiltDigest = readFileSync(join(dir, "digest"), "utf8").trim();
 }, 120_000);
-afterAll(() => reg?.stop());
 
 describe("kb build --report", () => {
   test("`--report out.html` writes one self-contained page with the digest, both stages' steps and the push", () => {

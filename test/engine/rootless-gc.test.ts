@@ -2,26 +2,22 @@
 // directory of uid 1000 (host subuid 200999: container 0 is the user, 1.. the range), which the build's user cannot empty with rm; the GC after the
 // next build removes it through the sandbox helper's rmtree (rm as the user fails on it).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { resolveHelperPath } from "../../src/helper/helper-path.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { resolveHelperPath } from "../../src/helper/index.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { makeContext, tempDir } from "../kit/kb.ts";
 import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
 if (skip) console.log(`rootless-gc.test.ts: skipped: ${skip}`);
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox({ skip });
 let helper: string;
 beforeAll(async () => {
   if (skip) return;
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   ensureSubidUser();
   const dir = tempDir("kb-helper-");
   chmodSync(dir, 0o755);
@@ -29,7 +25,6 @@ beforeAll(async () => {
   copyFileSync(await resolveHelperPath(), helper);
   chmodSync(helper, 0o755);
 });
-afterAll(() => reg?.stop());
 
 describe.skipIf(!!skip)("rootless store GC", () => {
   test("a tree with a 0700 dir of a sub-id is removed by the GC through the helper", () => {
@@ -39,7 +34,7 @@ describe.skipIf(!!skip)("rootless store GC", () => {
       chmodSync(ctx, 0o755);
       return kbAs("kbtest", "kbtest", home, ["build", "--progress", "plain", "--no-push", "--cache-max-size", cap, ctx], helper);
     };
-    const first = build(`FROM ${base}\nRUN mkdir -p /d/e && echo x > /d/e/f && chown -R 1000:1000 /d && chmod 700 /d /d/e\n`, "0");
+    const first = build(`FROM ${reg.base}\nRUN mkdir -p /d/e && echo x > /d/e/f && chown -R 1000:1000 /d && chmod 700 /d /d/e\n`, "0");
     expect({ code: first.code, err: first.code ? first.err.slice(-1500) : "" }).toEqual({ code: 0, err: "" });
     const trees = join(home, ".cache/kb/trees");
     const private0700 = readdirSync(trees).filter((n) => spawnSync("find", [join(trees, n), "-maxdepth", "3", "-uid", "200999"], { encoding: "utf8" }).stdout.trim());
@@ -47,7 +42,7 @@ describe.skipIf(!!skip)("rootless store GC", () => {
     const rm = spawnSync("setpriv", ["--reuid=kbtest", "--regid=kbtest", "--init-groups", "rm", "-rf", join(trees, private0700[0]!)], { encoding: "utf8" });
     expect(rm.status).not.toBe(0); // rm as the user fails: only the user namespace can remove it
 
-    const second = build(`FROM ${base}\nRUN echo other > /o\n`, "1KB");
+    const second = build(`FROM ${reg.base}\nRUN echo other > /o\n`, "1KB");
     expect({ code: second.code, err: second.code ? second.err.slice(-1500) : "" }).toEqual({ code: 0, err: "" });
     expect(second.err).toMatch(/store GC: .* removed \d+ records, [1-9]\d* trees/);
     expect(second.err).not.toContain("store GC skipped");
@@ -56,7 +51,7 @@ describe.skipIf(!!skip)("rootless store GC", () => {
 
   test("kb cache prune --all removes such a tree too", () => {
     const home = userHome("kbtest");
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN mkdir -p /p/q && echo y > /p/q/f && chown -R 1000:1000 /p && chmod 700 /p /p/q\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN mkdir -p /p/q && echo y > /p/q/f && chown -R 1000:1000 /p && chmod 700 /p /p/q\n` });
     chmodSync(ctx, 0o755);
     const b = kbAs("kbtest", "kbtest", home, ["build", "--progress", "plain", "--no-push", "--cache-max-size", "0", ctx], helper);
     expect({ code: b.code, err: b.code ? b.err.slice(-1500) : "" }).toEqual({ code: 0, err: "" });

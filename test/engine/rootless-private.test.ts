@@ -1,26 +1,22 @@
 // End to end, rootless with an /etc/subuid range: RUNs that leave entries kb cannot read from outside the
 // user namespace (a 0700 dir owned by uid 1000, apt's partial/ cache dir) build, push and keep their modes.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveHelperPath } from "../../src/helper/helper-path.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { resolveHelperPath } from "../../src/helper/index.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { listTree, makeContext, must, tempDir, unpackFromRegistry } from "../kit/kb.ts";
 import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
 if (skip) console.log(`rootless-private.test.ts: skipped: ${skip}`);
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox({ skip });
 let helper: string;
 beforeAll(async () => {
   if (skip) return;
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   ensureSubidUser();
   // The helper built from this checkout's sources, where kbtest can run it.
   const dir = tempDir("kb-helper-");
@@ -29,7 +25,6 @@ beforeAll(async () => {
   copyFileSync(await resolveHelperPath(), helper);
   chmodSync(helper, 0o755);
 });
-afterAll(() => reg?.stop());
 
 const asUser = (user: string, group: string, home: string, args: string[]) => kbAs(user, group, home, args, helper);
 
@@ -46,7 +41,7 @@ function build(dockerfile: string, ref: string) {
 describe.skipIf(!!skip)("rootless RUN leaving entries kb cannot read", () => {
   test("a 0700 dir of uid 1000 and its 0600 file keep modes, owner and content, and the next RUN sees them", () => {
     const ref = `${reg.host}/rootless/private:1`;
-    build(`FROM ${base}
+    build(`FROM ${reg.base}
 RUN mkdir /d && touch /d/f && chown 1000:1000 /d && chmod 700 /d
 RUN chmod 600 /d/f && echo secret > /d/f && chown 1000:1000 /d/f
 RUN stat -c %a /d > /d.mode && stat -c '%a %u' /d/f > /f.mode
@@ -62,7 +57,7 @@ RUN stat -c %a /d > /d.mode && stat -c '%a %u' /d/f > /f.mode
 
   test("an apt-like private cache dir (0700, uid 100) and a second RUN writing next to it build", () => {
     const ref = `${reg.host}/rootless/apt-like:1`;
-    build(`FROM ${base}
+    build(`FROM ${reg.base}
 RUN mkdir -p /var/cache/x/partial && chown 100:0 /var/cache/x/partial && chmod 700 /var/cache/x/partial
 RUN echo lock > /var/cache/x/lock && touch /var/cache/x/partial/pkg.deb && stat -c '%a %u' /var/cache/x/partial > /partial.mode
 `, ref);
@@ -75,7 +70,7 @@ RUN echo lock > /var/cache/x/lock && touch /var/cache/x/partial/pkg.deb && stat 
   });
   test("a failing RUN that leaves a private dir leaves no work dir behind in the store", () => {
     const home = userHome("kbtest");
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN mkdir /p && touch /p/f && chown -R 1000:1000 /p && chmod 700 /p && exit 7\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN mkdir /p && touch /p/f && chown -R 1000:1000 /p && chmod 700 /p && exit 7\n` });
     chmodSync(ctx, 0o755);
     const r = asUser("kbtest", "kbtest", home, ["build", "--progress", "plain", "--no-push", ctx]);
     expect(r.code).toBe(1);

@@ -1,28 +1,23 @@
 // End to end: RUN in the sandbox as root, as nobody (one id) and as a user with a subuid range, pushed to the
 // real registry and checked with umoci; failures, secrets, cache mounts, timeouts.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, listTree, makeContext, must, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
 import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
 if (skip) console.log(`run-build.test.ts: skipped: ${skip}`);
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox({ skip });
 let cache: string;
 beforeAll(async () => {
   if (skip) return;
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   cache = tempDir("kb-cache-");
 });
-afterAll(() => reg?.stop());
 
 const CHANGES = `
 RUN echo new > /new.txt && echo changed >> /etc/motd && chmod 0600 /etc/passwd-copy 2>/dev/null; \\
@@ -47,7 +42,7 @@ function checkTree(root: string) {
 
 describe.skipIf(!!skip)("kb build with RUN", () => {
   test("as root: files created, changed, chmod-ed, deleted, dirs recreated (opaque), links", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\n${CHANGES}\nUSER app\nRUN id > /tmp/id.txt\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\n${CHANGES}\nUSER app\nRUN id > /tmp/id.txt\n` });
     const ref = `${reg.host}/run/root:1`;
     const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", "-t", ref, ctx]);
     expect(r.code).toBe(0);
@@ -60,7 +55,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
 
   test("as nobody (single id): the same tree; chown to another id fails with a clear message", async () => {
     const home = userHome("nobody");
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\n${CHANGES}\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\n${CHANGES}\n` });
     chmodSync(ctx, 0o755);
     const ref = `${reg.host}/run/nobody:1`;
     const r = asUser("nobody", "nogroup", home, ["build", "--progress", "plain", "-t", ref, ctx]);
@@ -68,7 +63,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
     if (r.code !== 0) console.log(r.err);
     expect(r.code).toBe(0);
     checkTree(unpackFromRegistry(ref));
-    const bad = makeContext({ Dockerfile: `FROM ${base}\nRUN touch /f && chown 1000:1000 /f\n` });
+    const bad = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN touch /f && chown 1000:1000 /f\n` });
     chmodSync(bad, 0o755);
     const b = asUser("nobody", "nogroup", home, ["build", "--progress", "plain", "--no-push", bad]);
     expect(b.code).toBe(1);
@@ -80,7 +75,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
   test("as a user with an /etc/subuid range: chown to uid 1000 works", async () => {
     ensureSubidUser();
     const home = userHome("kbtest");
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN mkdir /owned && touch /owned/f && chown -R 1000:1000 /owned && id -u > /uid\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN mkdir /owned && touch /owned/f && chown -R 1000:1000 /owned && id -u > /uid\n` });
     chmodSync(ctx, 0o755);
     const ref = `${reg.host}/run/subuid:1`;
     const r = asUser("kbtest", "kbtest", home, ["build", "--progress", "plain", "-t", ref, ctx]);
@@ -91,7 +86,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
   }, 120_000);
 
   test("a failing RUN stops the build with its exit code, line and output; nothing is pushed", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo first\nRUN echo about to fail >&2 && exit 3\nRUN echo never\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN echo first\nRUN echo about to fail >&2 && exit 3\nRUN echo never\n` });
     const ref = `${reg.host}/run/fail:1`;
     const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", "-t", ref, ctx]);
     expect(r.code).toBe(1);
@@ -106,13 +101,13 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
     const secret = `s3cr3t-${Math.random().toString(36).slice(2)}`;
     const dir = tempDir();
     writeFileSync(join(dir, "token"), secret);
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN --mount=type=secret,id=tok test "$(cat /run/secrets/tok)" = "${"$"}EXPECT" && echo ok > /used\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN --mount=type=secret,id=tok test "$(cat /run/secrets/tok)" = "${"$"}EXPECT" && echo ok > /used\n` });
     const store = tempDir("kb-cache-");
     const out = join(dir, "oci");
     const r = await kb(["build", "--cache-dir", store, "--progress", "plain", "--secret", `id=tok,src=${join(dir, "token")}`, "--build-arg", "EXPECT=x", "--no-push", "--output", `type=oci,dest=${out}`, ctx]);
     // The check inside compares with EXPECT (an undeclared ARG is not visible, so the test must fail)...
     expect(r.code).toBe(1);
-    const ctx2 = makeContext({ Dockerfile: `FROM ${base}\nRUN --mount=type=secret,id=tok test -s /run/secrets/tok && wc -c < /run/secrets/tok > /len\n` });
+    const ctx2 = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN --mount=type=secret,id=tok test -s /run/secrets/tok && wc -c < /run/secrets/tok > /len\n` });
     const r2 = await kb(["build", "--cache-dir", store, "--progress", "plain", "--secret", `id=tok,src=${join(dir, "token")}`, "--no-push", "--output", `type=oci,dest=${out}`, ctx2]);
     expect(r2.code).toBe(0);
     const root = unpackLayout(out, "latest");
@@ -124,7 +119,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
   });
 
   test("a cache mount keeps its contents across builds and stays out of the image", async () => {
-    const df = `FROM ${base}\nARG N\nRUN --mount=type=cache,target=/var/cache/x sh -c 'echo $N >> /var/cache/x/log; cat /var/cache/x/log | wc -l > /count'\n`;
+    const df = `FROM ${reg.base}\nARG N\nRUN --mount=type=cache,target=/var/cache/x sh -c 'echo $N >> /var/cache/x/log; cat /var/cache/x/log | wc -l > /count'\n`;
     const out = tempDir();
     for (const n of ["1", "2"]) {
       const r = await kb(["build", "--cache-dir", cache, "--build-arg", `N=${n}`, "--no-push", "--output", `type=oci,dest=${out}/oci`, makeContext({ Dockerfile: df })]);
@@ -136,7 +131,7 @@ describe.skipIf(!!skip)("kb build with RUN", () => {
   });
 
   test("cache mounts with sharing=locked and sharing=private, with uid/gid/mode for a new cache dir", async () => {
-    const df = `FROM ${base}
+    const df = `FROM ${reg.base}
 RUN --mount=type=cache,id=lk,target=/c,sharing=locked,uid=1000,gid=1000,mode=0750 stat -c '%u %g %a' /c > /locked
 RUN --mount=type=cache,id=pv,target=/p,sharing=private sh -c 'echo x > /p/f && ls /p > /private'
 `;
@@ -149,21 +144,21 @@ RUN --mount=type=cache,id=pv,target=/p,sharing=private sh -c 'echo x > /p/f && l
   });
 
   test("a daemon left behind is killed, and --timeout kills a RUN that never ends", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN (sleep 3017 &) ; echo started\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN (sleep 3017 &) ; echo started\n` });
     const r = await kb(["build", "--cache-dir", cache, "--no-push", ctx]);
     expect(r.code).toBe(0);
     const sleepers = spawnSync("pgrep", ["-f", "^sleep 3017$"], { encoding: "utf8" }).stdout.trim();
     expect(sleepers).toBe("");
-    const t = await kb(["build", "--cache-dir", cache, "--no-push", "--timeout", "2s", makeContext({ Dockerfile: `FROM ${base}\nRUN sleep 600\n` })]);
+    const t = await kb(["build", "--cache-dir", cache, "--no-push", "--timeout", "2s", makeContext({ Dockerfile: `FROM ${reg.base}\nRUN sleep 600\n` })]);
     expect(t.code).toBe(1);
     expect(t.err).toContain("--timeout");
     expect(spawnSync("pgrep", ["-f", "sleep 600"], { encoding: "utf8" }).stdout.trim()).toBe("");
   });
 
   test("bind mounts from the context and a stage, tmpfs, and --network=none", async () => {
-    const df = `FROM ${base} AS tools
+    const df = `FROM ${reg.base} AS tools
 RUN echo tool > /tool.txt
-FROM ${base}
+FROM ${reg.base}
 RUN --mount=type=bind,source=conf,target=/mnt/conf cat /mnt/conf/a.conf > /from-context
 RUN --mount=type=bind,from=tools,source=/tool.txt,target=/mnt/tool.txt cp /mnt/tool.txt /from-stage
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo t > /scratch/t && cat /scratch/t > /from-tmpfs'
@@ -185,7 +180,7 @@ RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links || cat
   });
 
   test("RUNs that change nothing keep an empty layer each, as BuildKit does (the same empty blob repeated)", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN true\nRUN true\nRUN true\nRUN echo x > /x\nRUN true\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN true\nRUN true\nRUN true\nRUN echo x > /x\nRUN true\n` });
     const ref = `${reg.host}/run/empty:1`;
     const r = await kb(["build", "--cache-dir", cache, "-t", ref, ctx]);
     expect(r.code).toBe(0);
@@ -197,7 +192,7 @@ RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links || cat
   });
 
   test("rm -rf of / inside RUN touches only the layer", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN rm -rf /* 2>/dev/null; true\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN rm -rf /* 2>/dev/null; true\n` });
     const before = readdirSync("/").sort();
     const r = await kb(["build", "--cache-dir", cache, "--no-push", ctx]);
     expect(r.code).toBe(0);

@@ -2,30 +2,23 @@
 // and ADD: every mtime in every layer clamped), a no-change rebuild with a warm cache, and `-f -` (the
 // Dockerfile on standard input, as `docker build -f -`).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, must, tempDir, unpackLayout } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { rootlessSkipReason } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
 if (skip) console.log(`same-image.test.ts: RUN cases skipped: ${skip}`);
 
-let reg: TestRegistry;
-let base: string;
-beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
-});
-afterAll(() => reg?.stop());
+const reg = useRegistryWithBusybox();
 
 /** A context with RUN (files get real mtimes), COPY and ADD of a tar with recent mtimes. */
 function context(extra = ""): string {
   const ctx = makeContext({
-    Dockerfile: `FROM ${base}\nCOPY a.txt /app/a.txt\nADD t.tar /app/t/\nRUN mkdir -p /app/run && echo when > /app/run/when && sleep 1 && touch /app/run/later\nWORKDIR /app/w\n${extra}`,
+    Dockerfile: `FROM ${reg.base}\nCOPY a.txt /app/a.txt\nADD t.tar /app/t/\nRUN mkdir -p /app/run && echo when > /app/run/when && sleep 1 && touch /app/run/later\nWORKDIR /app/w\n${extra}`,
     "a.txt": "a\n",
     "in/x": "x\n",
   });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { isKbError } from "../../src/errors.ts";
 import { hostPlatform, parseReference } from "../../src/image/index.ts";
 import { createRegistryClient, fetchManifest, pushImage, resolveImage, resolveIndex, staticCredentials } from "../../src/registry/index.ts";
-import { pushBusyboxImage, pushBusyboxIndex } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { pushBusyboxIndex } from "../kit/base-images.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { clientFor, syntheticImage } from "./_helpers.ts";
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -16,12 +16,7 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 describe("Basic auth over TLS (tls-basic registry)", () => {
-  let reg: TestRegistry;
-  beforeAll(async () => {
-    reg = await startRegistry("tls-basic");
-    await pushBusyboxImage(reg);
-  });
-  afterAll(() => reg?.stop());
+  const reg = useRegistryWithBusybox({ flavour: "tls-basic" });
 
   test("ping, pull and push work with the generated CA via caCerts", async () => {
     const client = clientFor(reg);
@@ -54,13 +49,8 @@ describe("Basic auth over TLS (tls-basic registry)", () => {
 });
 
 describe("token auth (token registry + test issuer)", () => {
-  let reg: TestRegistry;
-  beforeAll(async () => {
-    reg = await startRegistry("token");
-    await pushBusyboxImage(reg);
-    await pushBusyboxIndex(reg);
-  });
-  afterAll(() => reg?.stop());
+  const reg = useRegistryWithBusybox({ flavour: "token" });
+  beforeAll(() => pushBusyboxIndex(reg));
 
   test("pull and push fetch a token per scope, and a new scope gets a new token", async () => {
     const client = clientFor(reg);

@@ -3,11 +3,10 @@ import { createServer, type Server } from "node:http";
 import { isKbError } from "../../src/errors.ts";
 import { parseReference } from "../../src/image/index.ts";
 import { createRegistryClient, fetchManifest, resolveImage, staticCredentials } from "../../src/registry/index.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 
 // A fault-injecting proxy in front of the real registry: it rewrites chosen answers, passes the rest.
-let reg: TestRegistry;
+const reg = useRegistryWithBusybox();
 let proxy: Server;
 let proxyHost: string;
 const OCI = "application/vnd.oci.image.manifest.v1+json";
@@ -23,8 +22,6 @@ const faults: Record<string, (res: import("node:http").ServerResponse) => void> 
 let flakyCount = 0;
 
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  await pushBusyboxImage(reg);
   proxy = createServer(async (req, res) => {
     const url = req.url ?? "/";
     if (url === "/v2/bad/flaky/manifests/latest" && flakyCount++ >= 2) {
@@ -49,7 +46,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((r) => proxy?.close(r));
-  await reg?.stop();
 });
 let proxyMode: "flip" | "truncate" = "flip";
 

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseReference } from "../../src/image/index.ts";
 import { fetchManifest, pushImage, resolveImage } from "../../src/registry/index.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { clientFor } from "./_helpers.ts";
 
-let reg: TestRegistry;
-beforeAll(async () => {
-  reg = await startRegistry("http");
-  await pushBusyboxImage(reg);
-});
-afterAll(() => reg?.stop());
+const reg = useRegistryWithBusybox();
 
 describe("pushImage() and resolveImage() on a real registry", () => {
   test("pull → push → pull keeps every digest, and mounts across repositories", async () => {

@@ -1,25 +1,18 @@
 // 8 `kb build` processes at once sharing one store and one registry (4 building the same image, 4 different
 // ones, all with a RUN): every build succeeds with the right files, and `kb cache verify` is clean afterwards.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
 import { walkRegistry } from "./_registry-walk.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 const dirs: string[] = [];
-beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
-});
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -30,7 +23,7 @@ describe("concurrent builds", () => {
     const jobs = Array.from({ length: 8 }, (_, i) => {
       const variant = i < 4 ? "same" : `v${i}`;
       const ctx = makeContext({
-        Dockerfile: `FROM ${base}\nCOPY data.txt /data.txt\nRUN cat /data.txt > /copy.txt && echo ${variant} > /variant\nCOPY extra.txt /extra.txt\n`,
+        Dockerfile: `FROM ${reg.base}\nCOPY data.txt /data.txt\nRUN cat /data.txt > /copy.txt && echo ${variant} > /variant\nCOPY extra.txt /extra.txt\n`,
         "data.txt": `shared base data\n`,
         "extra.txt": `extra ${variant}\n`,
       });
@@ -52,7 +45,7 @@ describe("concurrent builds", () => {
     const walk = await walkRegistry(reg.url);
     expect(walk.missing).toEqual([]);
     const again = await kb(["build", "--cache-dir", cache, "--progress", "plain", "-t", jobs[0].ref, makeContext({
-      Dockerfile: `FROM ${base}\nCOPY data.txt /data.txt\nRUN cat /data.txt > /copy.txt && echo same > /variant\nCOPY extra.txt /extra.txt\n`,
+      Dockerfile: `FROM ${reg.base}\nCOPY data.txt /data.txt\nRUN cat /data.txt > /copy.txt && echo same > /variant\nCOPY extra.txt /extra.txt\n`,
       "data.txt": "shared base data\n", "extra.txt": "extra same\n",
     })]);
     expect(again.code).toBe(0);

@@ -2,26 +2,18 @@
 // error and nothing left behind; a layer costs its size once on disk even when a merged tree of its stage is made
 // (the merged tree hardlinks the per-layer trees).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { bombLayer, pushHostileImage } from "../kit/hostile-layers.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
 import { rootlessSkipReason } from "../kit/users.ts";
 import { record } from "./_record.ts";
 
 const skip = rootlessSkipReason();
-let reg: TestRegistry;
-let busybox: string;
-beforeAll(async () => {
-  if (skip) return;
-  reg = await startRegistry("http");
-  busybox = await pushBusyboxImage(reg);
-});
-afterAll(() => reg?.stop());
+const reg = useRegistryWithBusybox({ skip });
 
 /** Bytes a directory takes on disk (each hardlinked inode once, as du counts it). */
 const diskBytes = (dir: string) => Number(execFileSync("du", ["-s", "-B1", dir], { encoding: "utf8" }).split("\t")[0]);
@@ -50,7 +42,7 @@ describe.skipIf(!!skip)("extraction is bounded and shared", () => {
     const { layer } = await bombLayer("big", size);
     const ref = await pushHostileImage(reg, "bomb/big", [layer]);
     const cache = tempDir("kb-cache-");
-    const ctx = makeContext({ Dockerfile: `FROM ${ref} AS s\nRUN true\nFROM ${busybox}\nRUN --mount=type=bind,from=s,target=/m test -s /m/big\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${ref} AS s\nRUN true\nFROM ${reg.base}\nRUN --mount=type=bind,from=s,target=/m test -s /m/big\n` });
     const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", "--no-push", ctx]);
     if (r.code !== 0) console.log(r.err);
     expect(r.code).toBe(0);

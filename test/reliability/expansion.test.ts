@@ -4,11 +4,10 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
-import { spawnKb, type KbExit } from "./_spawn-kb.ts";
+import { spawnKb, type KbExit } from "../kit/spawn-kb.ts";
 
 const dirs: string[] = [];
 afterAll(() => cleanup(...dirs));
@@ -70,8 +69,7 @@ describe("expansion is capped while expanding", () => {
 });
 
 describe("heredocs", () => {
-  let reg: TestRegistry | undefined;
-  afterAll(async () => reg?.stop());
+  const reg = useRegistryWithBusybox();
   const lines = (mb: number, line: string) => `${line}\n`.repeat(Math.floor((mb * 1048576) / (line.length + 1)));
   const copy = (mb: number) => `FROM scratch\nCOPY <<EOF /f\n${lines(mb, "x".repeat(79))}EOF\n`;
   // Every line names a variable: the body is expanded (checked, then made again piece by piece when read).
@@ -82,12 +80,7 @@ describe("heredocs", () => {
   const LABEL = { COPY: "COPY <<EOF", "COPY with $V": "COPY <<EOF, a $V per line", RUN: "RUN <<EOF" } as const;
   for (const kind of ["COPY", "COPY with $V", "RUN"] as const) {
     test(`${LABEL[kind]} of 10 / 30 / 100 MB costs at most about twice its size in memory`, async () => {
-      let base = "";
-      if (kind === "RUN") {
-        reg ??= await startRegistry("http");
-        base = await pushBusyboxImage(reg);
-      }
-      const dockerfile = (mb: number) => (kind === "COPY" ? copy(mb) : kind === "RUN" ? run(base, mb) : copyVars(mb));
+      const dockerfile = (mb: number) => (kind === "COPY" ? copy(mb) : kind === "RUN" ? run(reg.base, mb) : copyVars(mb));
       const small = await buildWithPeak(dockerfile(0.01));
       expect({ code: small.code, err: small.code ? small.err.slice(-400) : "" }).toEqual({ code: 0, err: "" });
       const over: string[] = [];

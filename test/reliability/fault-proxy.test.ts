@@ -12,12 +12,12 @@ import { openStore, putImage, storeImage, verify } from "../../src/store/index.t
 import { startFaultProxy, type FaultProxy } from "../kit/fault-proxy.ts";
 import { cleanup, tempDir } from "../kit/kb.ts";
 import { randomImage, validateImage } from "../kit/random-image.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistry } from "../kit/registry-fixture.ts";
 import { iterations, record, Tally } from "./_record.ts";
 import { walkRegistry } from "./_registry-walk.ts";
 
 const OPS = iterations(20) >= 1000 ? 100 : Math.min(iterations(20), 100);
-let reg: TestRegistry;
+const reg = useRegistry();
 let proxy: FaultProxy;
 const dirs: string[] = [];
 
@@ -37,12 +37,10 @@ function failure(e: unknown, tally: Tally): void {
 }
 
 beforeAll(async () => {
-  reg = await startRegistry("http");
   proxy = await startFaultProxy({ upstream: reg.url, seed: 2024, rate: 0.15, stallMs: 800 });
 });
 afterAll(async () => {
   await proxy?.stop();
-  await reg?.stop();
   cleanup(...dirs);
 });
 

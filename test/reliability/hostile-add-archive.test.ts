@@ -9,24 +9,19 @@ import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { scopedPath } from "../../src/engine/instructions/add-archive.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { rawTar, type RawEntry } from "../kit/hostile-layers.ts";
 import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 let cache: string;
 const dirs: string[] = [];
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   cache = tempDir("kb-hostile-add-cache-");
   dirs.push(cache);
 });
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -55,7 +50,7 @@ describe("scopedPath (containerd's RootPath for archive entries)", () => {
 
 describe("ADD of a hostile local archive", () => {
   test("a hard link to ../../../../etc/shadow fails the step, naming the archive and the entry", async () => {
-    const ctx = contextWith([{ name: "a.txt", content: "a" }, { name: "hl", type: "1", link: "../../../../etc/shadow" }], `FROM ${base}\nADD evil.tar /t/\n`);
+    const ctx = contextWith([{ name: "a.txt", content: "a" }, { name: "hl", type: "1", link: "../../../../etc/shadow" }], `FROM ${reg.base}\nADD evil.tar /t/\n`);
     const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", "--no-push", ctx]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('error[LAYER_INVALID]: Cannot ADD archive "evil.tar": entry "hl" is a hard link to "../../../../etc/shadow", which is not in the archive (inside the destination it would be "etc/shadow")');
@@ -65,7 +60,7 @@ describe("ADD of a hostile local archive", () => {
   }, 120_000);
 
   test("a hard link to a file earlier in the archive works, through a `..`-cleaned name too", async () => {
-    const ctx = contextWith([{ name: "d/", type: "5" }, { name: "d/f.txt", content: "shared" }, { name: "hl", type: "1", link: "../d/f.txt" }], `FROM ${base}\nADD evil.tar /t/\nRUN test "$(cat /t/hl)" = shared && test /t/hl -ef /t/d/f.txt\n`);
+    const ctx = contextWith([{ name: "d/", type: "5" }, { name: "d/f.txt", content: "shared" }, { name: "hl", type: "1", link: "../d/f.txt" }], `FROM ${reg.base}\nADD evil.tar /t/\nRUN test "$(cat /t/hl)" = shared && test /t/hl -ef /t/d/f.txt\n`);
     const ref = `${reg.host}/hostile/add-hardlink:1`;
     const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", "-t", ref, ctx]);
     expect({ code: r.code, err: r.code ? r.err.slice(-1500) : "" }).toEqual({ code: 0, err: "" });
@@ -79,7 +74,7 @@ describe("ADD of a hostile local archive", () => {
     const hostDir = `/kb-i13-abs-${randomBytes(4).toString("hex")}`;
     const ctx = contextWith(
       [{ name: "sl", type: "2", link: `${hostDir}/dir` }, { name: "sl/file", content: "through" }, { name: "../../up.txt", content: "up" }],
-      `FROM ${base}\nADD evil.tar /t/\nRUN cat /t${hostDir}/dir/file > /seen.txt && cat /t/up.txt >> /seen.txt\n`,
+      `FROM ${reg.base}\nADD evil.tar /t/\nRUN cat /t${hostDir}/dir/file > /seen.txt && cat /t/up.txt >> /seen.txt\n`,
     );
     const ref = `${reg.host}/hostile/add-symlink:1`;
     const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", "-t", ref, ctx]);

@@ -6,14 +6,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { bombLayer, hostileCases, pushHostileImage, rawTar, tarGzLayer } from "../kit/hostile-layers.ts";
 import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { longMode, record } from "./_record.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 let cache: string;
 const escape = mkdtempSync("/tmp/kb-hostile-");
 const dirs: string[] = [escape];
@@ -34,15 +32,12 @@ function snapshot(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   cache = tempDir("kb-hostile-cache-");
   dirs.push(cache);
   mkdirSync(path.join(escape, "sentinel"));
   writeFileSync(path.join(escape, "sentinel/secret"), "host secret, must not change\n");
 });
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -51,7 +46,7 @@ const outcome = (r: { code: number; err: string }) => (r.code === 0 ? "image" : 
 async function buildBoth(name: string, hostile: string, run: string): Promise<{ copy: { code: number; err: string }; run: { code: number; err: string }; copyRef: string; runRef: string }> {
   const copyRef = `${reg.host}/out/${name}-copy:1`;
   const runRef = `${reg.host}/out/${name}-run:1`;
-  const a = makeContext({ Dockerfile: `FROM ${base}\nCOPY --from=${hostile} / /copied/\n` });
+  const a = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY --from=${hostile} / /copied/\n` });
   const b = makeContext({ Dockerfile: `FROM ${hostile}\nRUN ${run}\n` });
   dirs.push(a, b);
   const copy = await kb(["build", "--cache-dir", cache, "--progress", "plain", "-t", copyRef, a]);

@@ -2,28 +2,21 @@
 // process survives, the registry holds no manifest without its blobs, the next build succeeds reusing the
 // valid cache, and after `kb cache prune` no temp file is left in the store.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, kb, makeContext, tempDir } from "../kit/kb.ts";
 import { prng } from "../kit/random-image.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { iterations, record, Tally } from "./_record.ts";
 import { walkRegistry } from "./_registry-walk.ts";
-import { spawnKb, waitNoProcesses } from "./_spawn-kb.ts";
+import { spawnKb, waitNoProcesses } from "../kit/spawn-kb.ts";
 
 const TRIALS = Math.min(iterations(6), 30);
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 const dirs: string[] = [];
-beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
-});
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -41,7 +34,7 @@ describe("interrupted builds", () => {
       const delay = 200 + Math.floor(rnd() * 1600);
       const marker = `kb-int-${process.pid}-${i}-${randomBytes(4).toString("hex")}`;
       const ctx = makeContext({
-        Dockerfile: `FROM ${base}\nCOPY big.txt /big.txt\nRUN echo ${marker} > /marker && sleep 1 && echo done > /done\nCOPY f /f\n`,
+        Dockerfile: `FROM ${reg.base}\nCOPY big.txt /big.txt\nRUN echo ${marker} > /marker && sleep 1 && echo done > /done\nCOPY f /f\n`,
         "big.txt": big,
         f: String(i),
       });

@@ -8,23 +8,18 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { walkContext } from "../../src/context/index.ts";
 import { MAX_LINE_BYTES } from "../../src/dockerfile/index.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { longMode, record } from "./_record.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 let cache: string;
 const dirs: string[] = [];
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   cache = tempDir("kb-limits-cache-");
   dirs.push(cache);
 });
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -40,7 +35,7 @@ describe("resource limits", () => {
       return;
     }
     try {
-      const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY big.bin /big.bin\n`, "big.bin": randomBytes(6 << 20).toString("latin1") });
+      const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY big.bin /big.bin\n`, "big.bin": randomBytes(6 << 20).toString("latin1") });
       dirs.push(ctx);
       const r = await kb(["build", "--cache-dir", mnt, "--progress", "plain", "--no-push", ctx]);
       expect(r.code).not.toBe(0);
@@ -60,7 +55,7 @@ describe("resource limits", () => {
   test("paths near PATH_MAX and names of NAME_MAX bytes survive COPY, RUN and the pushed image", async () => {
     const segs = Array.from({ length: 11 }, (_, i) => `${String(i).padStart(2, "0")}${"d".repeat(250)}`);
     const rel = path.join(...segs, `${"f".repeat(251)}.txt`);
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY deep/ /deep/\nRUN find /deep -type f | wc -l > /count && cat "$(find /deep -type f)" > /content\n`, [`deep/${rel}`]: "deep file\n" });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY deep/ /deep/\nRUN find /deep -type f | wc -l > /count && cat "$(find /deep -type f)" > /content\n`, [`deep/${rel}`]: "deep file\n" });
     dirs.push(ctx);
     const ref = `${reg.host}/limits/longpath:1`;
     const r = await build(ctx, "-t", ref);
@@ -97,8 +92,8 @@ describe("resource limits", () => {
 
   test("a Dockerfile line of 64 KiB builds; one past the limit fails with its line number", async () => {
     const payload = "x".repeat(MAX_LINE_BYTES - 40);
-    const ok = makeContext({ Dockerfile: `FROM ${base}\nRUN printf %s ${payload} | wc -c > /len\n` });
-    const bad = makeContext({ Dockerfile: `FROM ${base}\nRUN printf %s ${payload}${"y".repeat(100)}\n` });
+    const ok = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN printf %s ${payload} | wc -c > /len\n` });
+    const bad = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN printf %s ${payload}${"y".repeat(100)}\n` });
     dirs.push(ok, bad);
     const ref = `${reg.host}/limits/longline:1`;
     const r = await build(ok, "-t", ref);

@@ -2,24 +2,17 @@
 // `--older-than 1s` while a build runs (its RUN sleeps) must not remove what the build uses: 10 of 10 builds
 // succeed, the pushed images are whole, prune says what it skipped and why, and `kb cache verify` is clean.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, kb, makeContext, tempDir, unpackFromRegistry } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 const dirs: string[] = [];
-beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
-});
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -48,7 +41,7 @@ describe("prune during a build", () => {
     const modes = [["--all"], ["--keep-storage", "1MB"], ["--older-than", "1s"]];
     const skipped: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY n.txt /n.txt\nRUN sleep 1 && cat /n.txt > /out.txt\n`, "n.txt": `build ${i}\n` });
+      const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY n.txt /n.txt\nRUN sleep 1 && cat /n.txt > /out.txt\n`, "n.txt": `build ${i}\n` });
       dirs.push(ctx);
       const ref = `${reg.host}/prune/during:${i}`;
       const run = spawnKb(["build", "--cache-dir", cache, "--progress", "plain", "--cache-max-size", "0", "-t", ref, ctx]);
@@ -76,7 +69,7 @@ describe("prune during a build", () => {
   test("the lease of a SIGKILLed build is stale: prune drops it and removes what it pinned", async () => {
     const cache = tempDir("kb-prune-build-cache-");
     dirs.push(cache);
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN sleep 30\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN sleep 30\n` });
     dirs.push(ctx);
     const run = spawnKb(["build", "--cache-dir", cache, "--progress", "plain", "--no-push", ctx]);
     expect(await leaseWithTree(cache, run.done)).toBe(true);

@@ -7,13 +7,11 @@ import { randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, kb, makeContext, tempDir, type KbRun } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox({ flavour: "token" });
 const dirs: string[] = [];
 const secretValue = `kb-secret-${randomBytes(12).toString("hex")}`;
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/;
@@ -65,13 +63,10 @@ function scanRun(what: string, r: KbRun): string[] {
 }
 
 beforeAll(async () => {
-  reg = await startRegistry("token");
-  base = await pushBusyboxImage(reg);
   const pair = `${reg.username}:${reg.password}`;
   needles = [reg.password!, Buffer.from(pair).toString("base64"), secretValue, Buffer.from(secretValue).toString("base64")];
 });
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -92,7 +87,7 @@ describe("secrets stay secret", () => {
     const secretFile = path.join(inputs, "secret.txt");
     writeFileSync(secretFile, secretValue);
     const ctx = makeContext({
-      Dockerfile: `FROM ${base}
+      Dockerfile: `FROM ${reg.base}
 ARG NOT_SECRET=1
 RUN --mount=type=secret,id=s test "$(wc -c < /run/secrets/s)" -gt 10 && echo secret-was-readable
 RUN --mount=type=secret,id=s,env=S_ENV sh -c 'test -n "$S_ENV" && echo env-secret-set'
@@ -120,7 +115,7 @@ COPY f /f
       else expect(r.code).not.toBe(0);
       found.push(...scanRun(name, r));
     }
-    const failing = makeContext({ Dockerfile: `FROM ${base}\nRUN --mount=type=secret,id=s sh -c 'exit 3'\n` });
+    const failing = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN --mount=type=secret,id=s sh -c 'exit 3'\n` });
     dirs.push(failing);
     const rf = await kb(["build", "--cache-dir", cache, "--verbosity", "trace", "--secret", `id=s,src=${secretFile}`, "--no-push", failing], env);
     expect(rf.code).not.toBe(0);

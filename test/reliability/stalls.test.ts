@@ -6,14 +6,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, kb, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 import { startBadOrigin, startStallProxy, type StallServer } from "./_stall-server.ts";
 
-let reg: TestRegistry;
+const reg = useRegistryWithBusybox();
 let origin: StallServer;
 const dirs: string[] = [];
 const ENV = { KB_REGISTRY_TIMEOUT: "1" };
@@ -21,13 +20,10 @@ const isBlob = (m: string, p: string) => m === "GET" && /\/blobs\/sha256:/.test(
 const isManifest = (m: string, p: string) => m === "GET" && /\/manifests\//.test(p);
 
 beforeAll(async () => {
-  reg = await startRegistry("http");
-  await pushBusyboxImage(reg);
   origin = await startBadOrigin();
 });
 afterAll(async () => {
   await origin?.stop();
-  await reg?.stop();
   cleanup(...dirs);
 });
 

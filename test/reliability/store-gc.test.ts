@@ -2,25 +2,18 @@
 // (--cache-max-size / KB_CACHE_MAX_SIZE): every build succeeds, the store is under the cap after each one,
 // `kb cache verify` is clean, and `kb cache du` shows the cap. The default cap is BuildKit's (10% of the disk).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { statfsSync } from "node:fs";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { cleanup, kb, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { defaultStoreCap, openStore, storeBytes } from "../../src/store/index.ts";
 import { record } from "./_record.ts";
-import { spawnKb } from "./_spawn-kb.ts";
+import { spawnKb } from "../kit/spawn-kb.ts";
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox();
 const dirs: string[] = [];
-beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
-});
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -39,7 +32,7 @@ describe("store GC", () => {
     let peak = 0;
     let gcRuns = 0;
     for (let i = 0; i < 50; i++) {
-      const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY f.bin /f.bin\nRUN cat /f.bin > /g.bin\n`, "f.bin": randomBytes(200_000).toString("latin1") });
+      const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nCOPY f.bin /f.bin\nRUN cat /f.bin > /g.bin\n`, "f.bin": randomBytes(200_000).toString("latin1") });
       dirs.push(ctx);
       const env: Record<string, string> = i % 2 ? { KB_CACHE_MAX_SIZE: "4MiB" } : {};
       const args = i % 2 ? [] : ["--cache-max-size", "4MiB"];

@@ -2,23 +2,19 @@
 // Labels and Env never reach the terminal raw: step headers, progress (plain and json), the report and
 // `kb inspect` (text and json) all go through src/log/terminal.ts.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { printable, printableJson } from "../../src/log/index.ts";
 import { cleanup, kb, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistry } from "../kit/registry-fixture.ts";
 import { record } from "./_record.ts";
 
 const EVIL = "\x1b]0;TITLE\x07\x1b[2J\u009b31m\u202egnp.exe";
 const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
-let reg: TestRegistry;
+const reg = useRegistry();
 const dirs: string[] = [];
-beforeAll(async () => {
-  reg = await startRegistry("http");
-});
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { shellSpec } from "../../src/exec/_test-kit.ts";
+import { shellSpec } from "../kit/sandbox.ts";
 import { chooseIsolation, probeIsolation } from "../../src/exec/isolation.ts";
 import { findPasta } from "../../src/exec/network.ts";
 import { createSandbox } from "../../src/exec/sandbox.ts";

@@ -6,12 +6,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
-import { makeBusyboxRootfs, sandboxSkipReason } from "../../src/exec/_test-kit.ts";
+import { makeBusyboxRootfs, sandboxSkipReason } from "../kit/sandbox.ts";
 import { tmpdir } from "node:os";
 import { resolveHelperPath } from "../../src/helper/helper-path.ts";
 import { createSandbox } from "../../src/exec/sandbox.ts";
-import { shellSpec } from "../../src/exec/_test-kit.ts";
-import { ensureCompiledKb, makeThrowawayRoot } from "../dist/_throwaway-root.ts";
+import { shellSpec } from "../kit/sandbox.ts";
+import { ensureCompiledKb, makeThrowawayRoot } from "../kit/throwaway-root.ts";
 import { ensureSubidUser, rootlessSkipReason } from "../kit/users.ts";
 
 const cc = ["musl-gcc", "gcc"].find((c) => spawnSync(c, ["--version"]).status === 0);

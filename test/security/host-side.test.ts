@@ -6,24 +6,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { rootlessSkipReason } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
 if (skip) console.log(`host-side.test.ts: skipped: ${skip}`);
 const rows: [string, string, string][] = [];
-let reg: TestRegistry;
-let base = "";
+const reg = useRegistryWithBusybox({ skip });
 
 beforeAll(async () => {
   if (skip) return;
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
 }, 120_000);
 afterAll(() => {
-  reg?.stop();
   if (rows.length) {
     const w = Math.max(...rows.map((r) => r[0].length));
     console.log(`\nhost-side attempts (kb as root)\n${rows.map(([a, r, d]) => `${a.padEnd(w)}  ${r.padEnd(9)} ${d}`).join("\n")}\n`);
@@ -40,7 +35,7 @@ describe.skipIf(!!skip)("host-side escape attempts", () => {
     const shared = tempDir("kb-shared-");
     chmodSync(shared, 0o755); // a shared place such as /srv/cache: kb creates the store in it
     const store = join(shared, "cache");
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN mkdir /s && cp /bin/busybox /s/id && chmod 4755 /s/id && mknod /blk b 7 0 && chmod 666 /blk\nRUN true\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN mkdir /s && cp /bin/busybox /s/id && chmod 4755 /s/id && mknod /blk b 7 0 && chmod 666 /blk\nRUN true\n` });
     const r = await kb(["build", "--cache-dir", store, "--progress", "plain", "--no-push", "--output", `type=oci,dest=${join(tempDir(), "oci")}`, ctx]);
     expect(r.code).toBe(0);
     expect(statSync(store).mode & 0o777).toBe(0o700);
@@ -64,7 +59,7 @@ describe.skipIf(!!skip)("host-side escape attempts", () => {
     writeFileSync(join(planted, "PLANTED"), "x");
     writeFileSync(join(store, "trees", "layer-root-planted", ".kb-complete"), "");
     spawnSync("chown", ["-R", "nobody:nogroup", store]);
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN test ! -e /PLANTED\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN test ! -e /PLANTED\n` });
     const r = await kb(["build", "--cache-dir", store, "--progress", "plain", "--no-push", "--output", `type=oci,dest=${join(tempDir(), "oci")}`, ctx]);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain(`is owned by uid 65534, not by you (uid 0)`);
@@ -82,7 +77,7 @@ describe.skipIf(!!skip)("host-side escape attempts", () => {
     writeFileSync(join(secretDir, "shadow"), "root:$6$planted-hash:19000:0:99999:7:::\n");
     const cases: [string, Parameters<typeof makeContext>[0]][] = [
       ["Dockerfile", { Dockerfile: { symlink: join(secretDir, "shadow") } }],
-      [".dockerignore", { Dockerfile: `FROM ${base}\n`, ".dockerignore": { symlink: join(secretDir, "shadow") } }],
+      [".dockerignore", { Dockerfile: `FROM ${reg.base}\n`, ".dockerignore": { symlink: join(secretDir, "shadow") } }],
     ];
     for (const [which, files] of cases) {
       const ctx = makeContext(files);
@@ -98,7 +93,7 @@ describe.skipIf(!!skip)("host-side escape attempts", () => {
     const store = tempDir("kb-cache-");
     const dir = tempDir();
     writeFileSync(join(dir, "token"), "sigkill-secret");
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN --mount=type=secret,id=tok sleep 60\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN --mount=type=secret,id=tok sleep 60\n` });
     const child = spawn(process.execPath, [join(import.meta.dir, "../../src/main.ts"), "build", "--cache-dir", store, "--progress", "plain",
       "--secret", `id=tok,src=${join(dir, "token")}`, "--no-push", "--output", `type=oci,dest=${join(dir, "oci")}`, ctx], { stdio: "ignore" });
     const tmp = join(store, "tmp");
@@ -108,7 +103,7 @@ describe.skipIf(!!skip)("host-side escape attempts", () => {
     await new Promise((r) => child.on("exit", r));
     const left = readdirSync(tmp).filter((n) => n.startsWith(`${child.pid}-`));
     expect(left.some((n) => n.includes("secret"))).toBe(true);
-    const r = await kb(["build", "--cache-dir", store, "--progress", "plain", "--no-push", "--output", `type=oci,dest=${join(dir, "oci2")}`, makeContext({ Dockerfile: `FROM ${base}\n` })]);
+    const r = await kb(["build", "--cache-dir", store, "--progress", "plain", "--no-push", "--output", `type=oci,dest=${join(dir, "oci2")}`, makeContext({ Dockerfile: `FROM ${reg.base}\n` })]);
     expect(r.code).toBe(0);
     expect(readdirSync(tmp).filter((n) => n.startsWith(`${child.pid}-`))).toEqual([]);
     expect(spawnSync("grep", ["-rl", "sigkill-secret", store], { encoding: "utf8" }).stdout).toBe("");

@@ -1,30 +1,25 @@
 // kb build's RUN network, end to end as root: the default network cannot reach the host's 127.0.0.1 (here the
 // test registry), --network host can, and RUN --network=host needs --network host (BuildKit's network.host).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { findPasta, pastaBlocker } from "../../src/exec/network.ts";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { kb, makeContext, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 
 const skip = process.getuid?.() !== 0 ? "not root" : pastaBlocker(findPasta());
 if (skip) console.log(`network.test.ts: skipped: ${skip}`);
-let reg: TestRegistry;
-let base = "";
+const reg = useRegistryWithBusybox({ skip });
 beforeAll(async () => {
   if (skip) return;
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
 }, 120_000);
-afterAll(() => reg?.stop());
 
 const build = (ctx: string, ...flags: string[]) =>
   kb(["build", "--cache-dir", tempDir("kb-cache-"), "--progress", "plain", ...flags, "--no-push", "--output", `type=oci,dest=${join(tempDir(), "oci")}`, ctx]);
 
 describe.skipIf(!!skip)("kb build RUN network", () => {
   test("default: own network namespace, the host's 127.0.0.1 registry is out of reach; --network host reaches it", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN wget -q -O- http://${reg.host}/v2/_catalog\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN wget -q -O- http://${reg.host}/v2/_catalog\n` });
     const d = await build(ctx);
     expect(d.err).toContain("RUN network: sandbox");
     expect(d.code).not.toBe(0);
@@ -36,7 +31,7 @@ describe.skipIf(!!skip)("kb build RUN network", () => {
   }, 120_000);
 
   test("RUN --network=host is refused unless the build allows the host network", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN --network=host true\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN --network=host true\n` });
     const r = await build(ctx);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("Cannot run RUN --network=host");

@@ -7,10 +7,9 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { buildkitBuild, buildkitUnavailable, compareWithBuildkit, snapshot, startDockerd, type Dockerd } from "../kit/buildkit.ts";
 import { kb, tempDir } from "../kit/kb.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 import { caseContext } from "./_case-context.ts";
 import { BUILDKIT_CASES } from "./_differential-buildkit-cases.ts";
@@ -23,16 +22,14 @@ const skip = process.env.KB_SLOW_TESTS !== "1" ? "slow suite: set KB_SLOW_TESTS=
 if (skip) console.log(`differential-buildkit.test.ts: skipped: ${skip}`);
 const only = process.env.KB_DIFF_ONLY?.split(",");
 
-let reg: TestRegistry;
+const reg = useRegistryWithBusybox({ skip });
 let dockerd: Dockerd;
-let base: string;
 let cache: string;
 const table: { name: string; root?: boolean; nobody?: boolean | "single id"; subuid?: boolean; allowed: string[] }[] = [];
 
 beforeAll(async () => {
   if (skip) return;
-  [reg, dockerd] = await Promise.all([startRegistry("http"), startDockerd()]);
-  base = await pushBusyboxImage(reg);
+  dockerd = await startDockerd();
   cache = tempDir("kb-cache-");
   ensureSubidUser();
 }, 120_000);
@@ -40,7 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   printTable();
   await dockerd?.stop();
-  await reg?.stop();
 }, 120_000);
 
 function printTable(): void {
@@ -58,7 +54,7 @@ const fmt = (v: boolean | "single id" | undefined) => (v === undefined ? "-" : v
 /** BuildKit's image of the case (built once, as root). */
 async function oracle(c: DiffCase) {
   const ref = `${reg.host}/buildkit/${c.name}:1`;
-  await buildkitBuild(dockerd, caseContext(c, c.oracleDockerfile ?? c.dockerfile, base), { tag: ref, buildArgs: c.buildArgs, target: c.target });
+  await buildkitBuild(dockerd, caseContext(c, c.oracleDockerfile ?? c.dockerfile, reg.base), { tag: ref, buildArgs: c.buildArgs, target: c.target });
   return snapshot(ref, c.layerEntries);
 }
 
@@ -80,14 +76,14 @@ function register(cases: DiffCase[]) {
       };
       const diffs: string[] = [];
       const ref = `${reg.host}/kb/${c.name}:root`;
-      const r = await kb(kbArgs(c, ref, caseContext(c, c.dockerfile, base), cache));
+      const r = await kb(kbArgs(c, ref, caseContext(c, c.dockerfile, reg.base), cache));
       if (r.code !== 0) diffs.push(`root: kb build failed (${r.code}): ${r.err.slice(-2000)}`);
       else diffs.push(...check("root", ref));
       row.root = !diffs.length;
       if (c.matrix) {
         for (const [who, user] of [["nobody", "nobody"], ["subuid", "kbtest"]] as const) {
           const home = userHome(user);
-          const ctx = caseContext(c, c.dockerfile, base);
+          const ctx = caseContext(c, c.dockerfile, reg.base);
           chmodSync(ctx, 0o755);
           const uref = `${reg.host}/kb/${c.name}:${who}`;
           const u = kbAs(user, user === "nobody" ? "nogroup" : user, home, kbArgs(c, uref, ctx));

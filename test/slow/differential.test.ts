@@ -4,11 +4,10 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { pushBusyboxImage } from "../kit/base-images.ts";
 import { buildahBuild, buildahUnavailable, compareImages, removeBuildahEnv } from "../kit/buildah.ts";
 import { kb, tempDir } from "../kit/kb.ts";
 import { caseContext } from "./_case-context.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { COPY_CASES, type DiffCase } from "./_differential-cases.ts";
 import { KB_BUG_CASES } from "./_differential-kb-bugs.ts";
 import { RUN_CASES } from "./_differential-run-cases.ts";
@@ -18,18 +17,14 @@ if (skip) console.log(`differential.test.ts: skipped: ${skip}`);
 const runSkip = skip ?? (spawnSync("unshare", ["--user", "true"]).status !== 0 ? "user namespaces are not allowed here (kb RUN)" : undefined);
 if (!skip && runSkip) console.log(`differential.test.ts: RUN cases skipped: ${runSkip}`);
 
-let reg: TestRegistry;
-let base: string;
+const reg = useRegistryWithBusybox({ skip });
 let cache: string;
 beforeAll(async () => {
   if (skip) return;
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
   cache = tempDir("kb-cache-");
 });
 afterAll(async () => {
   removeBuildahEnv();
-  await reg?.stop();
 });
 
 /** Builds the case with both tools and returns the differences (empty when the images match). */
@@ -38,9 +33,9 @@ async function differences(c: DiffCase): Promise<string[]> {
   const bRef = `${reg.host}/buildah/${c.name}:1`;
   const args = Object.entries(c.buildArgs ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
   if (c.target) args.push("--target", c.target);
-  const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", ...args, "-t", kbRef, caseContext(c, c.dockerfile, base)]);
+  const r = await kb(["build", "--cache-dir", cache, "--progress", "plain", ...args, "-t", kbRef, caseContext(c, c.dockerfile, reg.base)]);
   if (r.code !== 0) throw new Error(`kb build failed (${r.code}):\n${r.err.slice(-4000)}`);
-  const oracleCtx = caseContext(c, c.oracleDockerfile ?? c.dockerfile, base);
+  const oracleCtx = caseContext(c, c.oracleDockerfile ?? c.dockerfile, reg.base);
   await buildahBuild(oracleCtx, { tag: bRef, buildArgs: c.buildArgs, target: c.target });
   return compareImages(kbRef, bRef, { ignorePaths: c.ignorePaths }).filter((d) => !c.allowed?.[d]);
 }

@@ -1,26 +1,19 @@
 // End to end: kb build --sbom --provenance on a real busybox base, pushed to the real registry and written as
 // an OCI layout; the index and attestation manifest read back with skopeo and umoci; no secret value anywhere.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { cleanup, kb, makeContext, must, skopeoRaw, tempDir } from "../kit/kb.ts";
 
 const isRoot = process.getuid?.() === 0;
 const SECRET = "kb-secret-Zq81-never-in-output";
-let reg: TestRegistry;
-let base = "";
+const reg = useRegistryWithBusybox();
 const dirs: string[] = [];
-beforeAll(async () => {
-  reg = await startRegistry("http");
-  base = await pushBusyboxImage(reg);
-});
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 
@@ -59,7 +52,7 @@ function grepTree(dir: string, needle: string): string[] {
 
 describe("kb build --sbom --provenance", () => {
   test("pushes and writes an index with the image and a BuildKit-style attestation manifest", async () => {
-    const ctx = makeContext(CONTEXT(base));
+    const ctx = makeContext(CONTEXT(reg.base));
     const layout = join(tempDir("kb-oci-"), "layout");
     const cache = tempDir("kb-cache-");
     const inputs = tempDir("kb-sc-in-"); // the secret's own file: not searched
@@ -100,7 +93,7 @@ describe("kb build --sbom --provenance", () => {
     const purls = sbom.predicate.packages.flatMap((p: any) => (p.externalRefs ?? []).map((e: any) => e.referenceLocator)).sort();
     expect(purls).toEqual(expect.arrayContaining(["pkg:npm/%40babel/core@7.23.0", "pkg:npm/express@4.18.2", "pkg:pypi/pyyaml@6.0.1", "pkg:pypi/requests@2.31.0"]));
     expect(purls.filter((p: string) => p.startsWith("pkg:npm/"))).toHaveLength(2);
-    const baseDigest = JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", `docker://${base}`])).Digest as string;
+    const baseDigest = JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", `docker://${reg.base}`])).Digest as string;
     expect(sbom.predicate.packages.find((p: any) => p.SPDXID === "SPDXRef-base-image").versionInfo).toBe(baseDigest);
 
     // The SPDX 2.3 checks of _spdx-check.py (license-expression + spec clauses) pass, and fail on a broken copy.
@@ -145,8 +138,8 @@ describe("kb build --sbom --provenance", () => {
 
   test("--sbom=all-stages, --attest type=provenance, --reproducible and --sign-key; kb inspect --attestations lists them", async () => {
     const ctx = makeContext({
-      ...CONTEXT(base),
-      Dockerfile: `FROM ${base} AS deps\nCOPY app/node_modules /deps/node_modules\nFROM ${base}\nCOPY --from=deps /deps/node_modules/express /app/node_modules/express\n`,
+      ...CONTEXT(reg.base),
+      Dockerfile: `FROM ${reg.base} AS deps\nCOPY app/node_modules /deps/node_modules\nFROM ${reg.base}\nCOPY --from=deps /deps/node_modules/express /app/node_modules/express\n`,
     });
     const work = tempDir("kb-sc2-");
     dirs.push(ctx, work);
@@ -175,7 +168,7 @@ describe("kb build --sbom --provenance", () => {
   }, 120_000);
 
   test("a multi-platform build carries one attestation manifest per platform, each naming its image", async () => {
-    const ctx = makeContext({ ...CONTEXT(base), Dockerfile: "FROM scratch\nCOPY app /app\n" });
+    const ctx = makeContext({ ...CONTEXT(reg.base), Dockerfile: "FROM scratch\nCOPY app /app\n" });
     const layout = join(tempDir("kb-oci-mp-"), "layout");
     dirs.push(ctx, layout);
     const ref = `${reg.host}/sc/multi:1`;
@@ -200,7 +193,7 @@ describe("kb build --sbom --provenance", () => {
   }, 120_000);
 
   test("kb push of an attested OCI layout carries the attestation manifests too", async () => {
-    const ctx = makeContext({ ...CONTEXT(base), Dockerfile: `FROM ${base}\nCOPY app/package-lock.json /app/\n` });
+    const ctx = makeContext({ ...CONTEXT(reg.base), Dockerfile: `FROM ${reg.base}\nCOPY app/package-lock.json /app/\n` });
     const layout = join(tempDir("kb-oci-push-"), "layout");
     dirs.push(ctx, layout);
     const r = await kb(["build", ctx, "--sbom", "--oci-layout-path", layout, "-t", "app:1", "--no-push", "--cache-dir", join(layout, "..", "cache"), "--insecure-registry", reg.host]);
@@ -220,7 +213,7 @@ describe("kb build --sbom --provenance", () => {
   }, 60_000);
 
   test("a docker archive output with attestations fails before building, saying why", async () => {
-    const ctx = makeContext(CONTEXT(base));
+    const ctx = makeContext(CONTEXT(reg.base));
     dirs.push(ctx);
     const r = await kb(["build", ctx, "--sbom", "--tar-path", join(ctx, "out.tar"), "--insecure-registry", reg.host]);
     expect(r.code).not.toBe(0);

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pushBusyboxImage } from "../kit/base-images.ts";
-import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { useRegistry } from "../kit/registry-fixture.ts";
 import { cleanup, kb, makeContext, must, tempDir } from "../kit/kb.ts";
 
 const PASSWORD = "kb-test-key-password";
@@ -17,7 +17,7 @@ const TOOLS = join(import.meta.dir, "_cosign-tools.py");
 const PYTHON = "/usr/bin/python3";
 const naclMissing = spawnSync(PYTHON, ["-c", "import nacl.secret"]).status !== 0 ? "python3-nacl is not installed (apt-get install python3-nacl)" : undefined;
 if (naclMissing) console.log(`sign.test.ts: key-format checks skipped: ${naclMissing}`);
-let reg: TestRegistry;
+const reg = useRegistry();
 let work = "";
 let policy = "";
 let regsD = "";
@@ -25,7 +25,6 @@ let skopeoSigstore: string | undefined;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  reg = await startRegistry("http");
   work = tempDir("kb-sign-");
   dirs.push(work);
   const r = await kb(["key", "generate", "--output-key-prefix", join(work, "cosign")], { COSIGN_PASSWORD: PASSWORD });
@@ -40,7 +39,6 @@ beforeAll(async () => {
   }));
 });
 afterAll(async () => {
-  await reg?.stop();
   cleanup(...dirs);
 });
 

@@ -1,12 +1,10 @@
-// Private test helpers: collecting streams, temp dirs and running programs.
+// Test kit for the layer module: collecting streams, building tar archives, temp dirs and running programs.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { TarEntry } from "./tar-entry.ts";
-import { createTarStream, type TarInput } from "./tar.ts";
-import { readTar } from "./untar.ts";
+import { createTarStream, readTar, type TarEntry, type TarInput } from "../../src/layer/index.ts";
 
 export async function collect(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(s).arrayBuffer());

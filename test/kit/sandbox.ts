@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { RunSpec } from "./types.ts";
+import type { RunSpec } from "../../src/exec/index.ts";
 
 export const BUSYBOX = "/bin/busybox";
 

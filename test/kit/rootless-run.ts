@@ -1,14 +1,13 @@
 // Test driver run as an unprivileged user: probe, choose "auto", run a script over a rootfs, print the diff as JSON.
-// Usage: bun _rootless-run.ts ROOTFS SCRIPT   (KB_SANDBOX_HELPER must point at a helper this user can run)
+// Usage: bun rootless-run.ts ROOTFS SCRIPT   (KB_SANDBOX_HELPER must point at a helper this user can run)
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { diffUpperDir } from "../snapshot/overlay-diff.ts";
-import { shellSpec } from "./_test-kit.ts";
-import { hostToContainer } from "../helper/ids.ts";
-import { chooseIsolation, probeIsolation } from "./isolation.ts";
-import { createSandbox } from "./sandbox.ts";
+import { chooseIsolation, createSandbox, probeIsolation } from "../../src/exec/index.ts";
+import { hostToContainer } from "../../src/helper/index.ts";
+import { diffUpperDir } from "../../src/snapshot/index.ts";
+import { shellSpec } from "./sandbox.ts";
 
 const [rootfs, script] = process.argv.slice(2);
 const report = await probeIsolation();

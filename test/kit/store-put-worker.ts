@@ -1,7 +1,7 @@
 // Test helper run as a separate process: puts blobs into a store (concurrency and crash tests).
 // argv: <storeDir> <mode: "put"|"hang"> <seed> <count>
 
-import { openStore } from "./blob-store.ts";
+import { openStore } from "../../src/store/index.ts";
 
 const [dir, mode, seedArg, countArg] = process.argv.slice(2);
 const store = await openStore(dir);

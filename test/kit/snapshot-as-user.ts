@@ -1,13 +1,11 @@
 // Test driver run as an unprivileged user with a subuid range (via setpriv): snapshots or unlocks a tree
 // the test prepared as root, and prints what it saw as JSON on the last line.
-// Usage: bun _as-user-driver.ts snapshot|unlock DIR MAPPING-JSON   (KB_SANDBOX_HELPER must be runnable by this user)
+// Usage: bun snapshot-as-user.ts snapshot|unlock DIR MAPPING-JSON   (KB_SANDBOX_HELPER must be runnable by this user)
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { IdMapping } from "../helper/ids.ts";
-import { relockTree, unlockTree } from "../helper/tree-access.ts";
-import { openUpperSnapshot } from "./upper-snapshot.ts";
-import { scanXattrs } from "./xattrs.ts";
+import { type IdMapping, relockTree, unlockTree } from "../../src/helper/index.ts";
+import { openUpperSnapshot, scanXattrs } from "../../src/snapshot/index.ts";
 
 const [op, dir, mappingJson] = process.argv.slice(2) as [string, string, string];
 const mapping = JSON.parse(mappingJson) as IdMapping;
