@@ -66,6 +66,9 @@ const TO_DOCKER: Record<string, string> = {
 };
 const TO_OCI: Record<string, string> = Object.fromEntries(Object.entries(TO_DOCKER).map(([k, v]) => [v, k]));
 
+/** The Docker name of an OCI layer media type, if Docker has one (zstd has none). */
+export const dockerLayerType = (mt: string): string | undefined => TO_DOCKER[mt];
+
 /** The layer media type in the chosen family (zstd has no Docker name: an error). */
 export function layerMediaTypeFor(mt: string, family: "oci" | "docker"): string {
   if (family === "oci") return TO_OCI[mt] ?? mt;

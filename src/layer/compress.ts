@@ -3,11 +3,13 @@
 import { spawn } from "node:child_process";
 import zlib from "node:zlib";
 import { KbError } from "../errors.ts";
+import { MediaType } from "../image/types.ts";
 import { throughNode } from "./_node-stream.ts";
 import { parallelCompress } from "./parallel-compress.ts";
 
 /** Algorithms kb compresses layers with (--compression); the one place this list is written. */
-export type CompressionAlgorithm = "gzip" | "zstd";
+export const COMPRESSION_ALGORITHMS = ["gzip", "zstd"] as const;
+export type CompressionAlgorithm = (typeof COMPRESSION_ALGORITHMS)[number];
 /** How kb writes a layer: compressed with an algorithm, or plain tar ("none"). */
 export type Compression = CompressionAlgorithm | "none";
 /** Formats kb reads layers in. */
@@ -23,6 +25,14 @@ export interface CompressOptions {
 
 /** Default levels: gzip 2 = images no larger than BuildKit's (Go gzip 6), docs/decisions/131-libdeflate-gzip-level.md. */
 export const DEFAULT_LEVEL: Record<CompressionAlgorithm, number> = { gzip: 2, zstd: 3 };
+
+/** The levels --compression-level accepts per algorithm (gzip 0 stores; zstd's negative levels are its fast ones). */
+export const LEVEL_RANGE: Record<CompressionAlgorithm, readonly [number, number]> = { gzip: [0, 9], zstd: [-7, 22] };
+
+/** The OCI layer media type of a blob in each compression kb writes. */
+export const LAYER_MEDIA_TYPE: Record<Compression, string> = {
+  gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer,
+};
 
 /** Names the compression of a blob from its first bytes (6 are enough). */
 export function detectCompression(head: Uint8Array): DetectedCompression {
@@ -92,7 +102,11 @@ export function decompressStream(stream: ReadableStream<Uint8Array>): ReadableSt
     switch (kind) {
       case "none": return rest;
       case "gzip": { const t = zlib.createGunzip(); return throughNode(rest, t, t, zlibError("decompress the gzip layer")); }
-      case "zstd": { const t = zlib.createZstdDecompress(); return throughNode(rest, t, t, zlibError("decompress the zstd layer")); }
+      case "zstd": {
+        if (typeof zlib.createZstdDecompress !== "function") throw new KbError("LAYER_INVALID", "Cannot decompress a zstd layer: zstd is not available in this runtime", { hint: "run the kb binary (Bun), or use gzip layers" });
+        const t = zlib.createZstdDecompress();
+        return throughNode(rest, t, t, zlibError("decompress the zstd layer"));
+      }
       default: return viaProgram(rest, kind);
     }
   };

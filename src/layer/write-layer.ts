@@ -1,8 +1,8 @@
 // writeLayer: tar → sha256 (diffID) → compress → sha256 (digest) → sink, in one pass with no temp copy.
 
 import { hashingTransform } from "../image/digest.ts";
-import { type Digest, MediaType } from "../image/types.ts";
-import { type Compression, compressStream } from "./compress.ts";
+import type { Digest } from "../image/types.ts";
+import { type Compression, compressStream, LAYER_MEDIA_TYPE } from "./compress.ts";
 
 export interface WriteLayerOptions {
   compression: Compression;
@@ -23,10 +23,6 @@ export interface WrittenLayer {
   mediaType: string;
 }
 
-const MEDIA: Record<Compression, string> = {
-  gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer,
-};
-
 /**
  * Streams a tar into `sink` compressed, hashing both sides on the way; `sink` must read its stream
  * to the end (e.g. the blob store's put or a registry upload). Resolves once the sink has resolved.
@@ -41,5 +37,5 @@ export async function writeLayer(
   const blob = hashingTransform();
   const compressed = compressStream(tar.pipeThrough(diff.stream), { algorithm: opts.compression, level: opts.level, parallel: opts.parallel });
   await sink(compressed.pipeThrough(blob.stream));
-  return { digest: blob.digest(), diffId: diff.digest(), size: blob.size(), uncompressedSize: diff.size(), mediaType: MEDIA[opts.compression] };
+  return { digest: blob.digest(), diffId: diff.digest(), size: blob.size(), uncompressedSize: diff.size(), mediaType: LAYER_MEDIA_TYPE[opts.compression] };
 }

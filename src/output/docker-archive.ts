@@ -5,11 +5,11 @@ import { dirname, basename, join } from "node:path";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { KbError } from "../errors.ts";
-import { imageFromParts } from "../image/assemble.ts";
+import { dockerLayerType, imageFromParts } from "../image/assemble.ts";
 import { assembleIndex } from "../image/assemble-index.ts";
 import type { Image } from "../image/image.ts";
 import { isDigest, MediaType, type Descriptor, type Digest, type Manifest } from "../image/types.ts";
-import { createTarStream, type TarInput } from "../layer/index.ts";
+import { createTarStream, detectCompression, LAYER_MEDIA_TYPE, type TarInput } from "../layer/index.ts";
 import { digestOfStream, sha256Digest, verifyingTransform } from "../image/digest.ts";
 import { fileStream, readAllBytes, writeStreamTo } from "../store/file-stream.ts";
 import { blobLayer, checkManifest, parseJson, type BlobSource } from "../store/store-image.ts";
@@ -103,10 +103,11 @@ export interface ReadDockerArchiveOptions {
   signal?: AbortSignal;
 }
 
+/** A stored layer's media type from its first bytes: Docker's name where Docker has one (zstd: OCI's). */
 function sniffLayerType(head: Uint8Array): string {
-  if (head[0] === 0x1f && head[1] === 0x8b) return MediaType.DockerLayerGzip;
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return MediaType.OciLayerZstd;
-  return "application/vnd.docker.image.rootfs.diff.tar";
+  const kind = detectCompression(head);
+  const oci = kind in LAYER_MEDIA_TYPE ? LAYER_MEDIA_TYPE[kind as keyof typeof LAYER_MEDIA_TYPE] : MediaType.OciLayer;
+  return dockerLayerType(oci) ?? oci;
 }
 
 /**

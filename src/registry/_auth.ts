@@ -21,6 +21,13 @@ export interface AuthContext {
   secrets: Set<string>;
 }
 
+/** The WWW-Authenticate schemes kb answers (lower case; the first one a 401 offers wins); `header` makes their values. */
+export const AUTH_SCHEMES = ["bearer", "basic"] as const;
+
+/** The challenge kb answers among those a 401 offers. */
+export const answerableChallenge = (challenges: Challenge[]): Challenge | undefined =>
+  challenges.find((c) => (AUTH_SCHEMES as readonly string[]).includes(c.scheme));
+
 /** Makes Authorization headers for challenges; tokens are cached per (realm, service, scopes). */
 export class Authenticator {
   #tokens = new Map<string, CachedToken>();

@@ -1,11 +1,10 @@
 // A lazy layer backed by a registry blob: nothing is fetched until compressed() or uncompressed() is called.
 
-import * as zlib from "node:zlib";
-import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
 import type { Layer } from "../image/image.ts";
 import type { Reference } from "../image/reference.ts";
 import type { Descriptor, Digest } from "../image/types.ts";
+import { decompressStream } from "../layer/index.ts";
 import { verifyingTransform } from "../image/digest.ts";
 import { registryBlobErrors } from "./_verify.ts";
 import { IDLE_HINT, IdleTimeoutError } from "./idle-body.ts";
@@ -95,16 +94,12 @@ function resumingBody(
   });
 }
 
-/** Decompresses a layer stream by its media type (gzip, zstd, or plain tar). */
+/**
+ * Decompresses a layer stream of a known layer media type (gzip, zstd or plain tar; the bytes are decoded by what
+ * they are, as containerd does, through the layer module's one decompressor).
+ */
 export function decompressLayer(stream: ReadableStream<Uint8Array>, mediaType: string, what: string): ReadableStream<Uint8Array> {
-  if (/gzip/.test(mediaType)) return stream.pipeThrough(new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>);
-  if (/zstd/.test(mediaType)) {
-    const make = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
-    if (!make) throw new KbError("LAYER_INVALID", `Cannot decompress layer "${what}": zstd is not available in this runtime`);
-    const node = Readable.fromWeb(stream as never).pipe(make() as never) as unknown as Readable;
-    return Readable.toWeb(node) as unknown as ReadableStream<Uint8Array>;
-  }
-  if (/tar$/.test(mediaType) || /diff\.tar$/.test(mediaType)) return stream;
+  if (/gzip|zstd/.test(mediaType) || /tar$/.test(mediaType)) return decompressStream(stream);
   throw new KbError("LAYER_INVALID", `Cannot decompress layer "${what}": unknown media type "${mediaType}"`);
 }
 

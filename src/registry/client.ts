@@ -2,7 +2,7 @@
 // https://github.com/opencontainers/distribution-spec/blob/main/spec.md
 
 import { registryApiHost } from "../image/reference.ts";
-import { Authenticator } from "./_auth.ts";
+import { answerableChallenge, Authenticator } from "./_auth.ts";
 import { answerDeadline, probeHost, type HostState } from "./_hosts.ts";
 import { backoffDelay, DEFAULT_RETRY, isRetryableNetworkError, parseRetryAfter, sleep, type RetryPolicy } from "./_retry.ts";
 import { defaultCredentials, type CredentialSource } from "./credentials.ts";
@@ -154,7 +154,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       if (accepted) return { res, url };
       if (res.status === 401 && !refreshedAuth) {
         const www = res.headers.get("www-authenticate");
-        const next = www ? parseWwwAuthenticate(www).find((c) => c.scheme === "bearer" || c.scheme === "basic") : undefined;
+        const next = www ? answerableChallenge(parseWwwAuthenticate(www)) : undefined;
         if (next && replayable) {
           refreshedAuth = true;
           if (challenge) auth.forget(challenge, scopes);

@@ -1,5 +1,6 @@
 // The flags of `kb build`: docker-build names first, Kaniko executor names as aliases.
 
+import { COMPRESSION_ALGORITHMS } from "../../layer/index.ts";
 import type { FlagSpec } from "../flags.ts";
 import { attestFlags } from "./attest-flags.ts";
 
@@ -54,7 +55,7 @@ export const buildFlags: FlagSpec[] = [
   { name: "cache-max-size", type: "string", valueHint: "SIZE", description: "Store size kept after each build, LRU first (default: see kb cache du; env KB_CACHE_MAX_SIZE; 0 = no GC)" },
   { name: "timeout", type: "string", valueHint: "DURATION", description: "Kill a RUN that takes longer (e.g. 10m)" },
   { name: "reproducible", type: "boolean", description: "Byte-identical output: timestamps from SOURCE_DATE_EPOCH or 0" },
-  { name: "compression", type: "string", valueHint: "gzip|zstd", default: "gzip", description: "Layer compression" },
+  { name: "compression", type: "string", valueHint: COMPRESSION_ALGORITHMS.join("|"), default: "gzip", description: "Layer compression" },
   { name: "compression-level", type: "string", valueHint: "N", description: "Compression level" },
   { name: "max-extract", type: "string", valueHint: "SIZE", default: "64GiB", description: "Most bytes one build may unpack from layers (e.g. 100GB)" },
   { name: "progress", type: "string", valueHint: "auto|plain|json", default: "auto", description: "Output format" },

@@ -1,6 +1,7 @@
 // Turns parsed `kb build` flags into BuildOptions, validating each value once.
 
 import { KbError } from "../../errors.ts";
+import { COMPRESSION_ALGORITHMS, LEVEL_RANGE, type CompressionAlgorithm } from "../../layer/index.ts";
 import type { BuildOptions, OutputSpec, SecretSpec } from "../../engine/core/options.ts";
 import type { Platform } from "../../image/types.ts";
 import { parsePlatform } from "../../image/platform.ts";
@@ -130,8 +131,8 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
   if (network !== "default" && network !== "sandbox" && network !== "host" && network !== "none") {
     throw new KbError("USAGE", `Cannot use --network "${network}"`, { hint: "default, sandbox, host or none" });
   }
-  const compression = f.str("compression") ?? "gzip";
-  if (compression !== "gzip" && compression !== "zstd") throw new KbError("USAGE", `Cannot use --compression "${compression}"`, { hint: "gzip or zstd" });
+  const compression = (f.str("compression") ?? "gzip") as CompressionAlgorithm;
+  if (!COMPRESSION_ALGORITHMS.includes(compression)) throw new KbError("USAGE", `Cannot use --compression "${compression}"`, { hint: COMPRESSION_ALGORITHMS.join(" or ") });
   const certificates: Record<string, string> = {};
   for (const c of f.list("registry-certificate")) {
     const [h, path] = parseKv(c, "--registry-certificate");
@@ -194,7 +195,7 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     reproducible,
     sourceDateEpoch: sde !== undefined && sde !== "" ? intFlag(sde, "SOURCE_DATE_EPOCH", 0, 2 ** 40) : reproducible ? 0 : undefined,
     compression,
-    compressionLevel: intFlag(f.str("compression-level"), "--compression-level", compression === "zstd" ? -7 : 0, compression === "zstd" ? 22 : 9),
+    compressionLevel: intFlag(f.str("compression-level"), "--compression-level", ...LEVEL_RANGE[compression]),
     maxExtractBytes: parseSize(f.str("max-extract") ?? "64GiB", "--max-extract"),
     runTimeoutMs: f.str("timeout") ? parseDuration(f.str("timeout")!, "--timeout") : undefined,
     maxDownloadBytes: sizeOf(f.str("max-download") ?? env.KB_MAX_DOWNLOAD, "--max-download"),
