@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { assembleImage } from "../../src/image/assemble.ts";
+import { digestOfStream } from "../../src/image/digest.ts";
 import type { Image, Layer } from "../../src/image/image.ts";
 import { MediaType, type Digest, type ImageConfig } from "../../src/image/types.ts";
 
@@ -101,15 +102,6 @@ export function randomImage(opts: RandomImageOptions = {}): Image {
   return assembleImage({ config, layers, mediaTypes: opts.mediaTypes ?? "oci" });
 }
 
-async function hashStream(s: ReadableStream<Uint8Array>): Promise<{ digest: Digest; size: number }> {
-  const h = createHash("sha256");
-  let size = 0;
-  for await (const c of s) {
-    h.update(c);
-    size += c.byteLength;
-  }
-  return { digest: `sha256:${h.digest("hex")}`, size };
-}
 
 /**
  * Checks an image's invariants by reading every byte: manifest digest, config digest and size,
@@ -131,9 +123,9 @@ export async function validateImage(img: Image): Promise<void> {
     const d = m.layers[i];
     if ((await l.digest()) !== d.digest || (await l.size()) !== d.size || l.mediaType !== d.mediaType) fail(`layer ${i} descriptor`);
     if ((await l.diffId()) !== config.rootfs.diff_ids[i]) fail(`layer ${i} diffId vs config`);
-    const c = await hashStream(await l.compressed());
+    const c = await digestOfStream(await l.compressed());
     if (c.digest !== d.digest || c.size !== d.size) fail(`layer ${i} compressed bytes hash to ${c.digest}`);
-    const u = await hashStream(await l.uncompressed());
+    const u = await digestOfStream(await l.uncompressed());
     if (u.digest !== config.rootfs.diff_ids[i]) fail(`layer ${i} uncompressed bytes hash to ${u.digest}`);
     if ((await img.layerByDigest(d.digest)) !== l && (await (await img.layerByDigest(d.digest)).digest()) !== d.digest) fail("layerByDigest");
   }

@@ -84,20 +84,24 @@ export async function recallLayer(store: Store, key: string, maxAgeMs?: number):
   return { layer: blobLayer(store, d, data.diffId), diffId: data.diffId, empty: data.empty === true };
 }
 
-/** A Layer that also says where else its blob lives (for cross-repository mounts). */
-export function withSource(layer: Layer, sourceRepository: string | undefined): Layer {
-  if (!sourceRepository) return layer;
-  const wrapped: Layer = {
+/** A Layer that answers as `layer` does, except for what `over` replaces. */
+function layerWith(layer: Layer, over: Partial<Pick<Layer, "compressed" | "uncompressed" | "sourceRepository">>): Layer {
+  const sourceRepository = over.sourceRepository ?? layer.sourceRepository;
+  return {
     digest: () => layer.digest(),
     diffId: () => layer.diffId(),
     size: () => layer.size(),
     mediaType: layer.mediaType,
     descriptor: () => layer.descriptor(),
-    compressed: (s) => layer.compressed(s),
-    uncompressed: (s) => layer.uncompressed(s),
-    sourceRepository,
+    compressed: over.compressed ?? ((s) => layer.compressed(s)),
+    uncompressed: over.uncompressed ?? ((s) => layer.uncompressed(s)),
+    ...(sourceRepository ? { sourceRepository } : {}),
   };
-  return wrapped;
+}
+
+/** A Layer that also says where else its blob lives (for cross-repository mounts). */
+export function withSource(layer: Layer, sourceRepository: string | undefined): Layer {
+  return sourceRepository ? layerWith(layer, { sourceRepository }) : layer;
 }
 
 /** Downloads a blob into the store; a copy that fails its digest (corrupted on the way) is fetched again, twice at most. */
@@ -132,17 +136,11 @@ export function storeThrough(store: Store, layer: Layer): Layer {
     }
     return d;
   };
-  const wrapped: Layer = {
-    digest: () => layer.digest(),
-    diffId: () => layer.diffId(),
-    size: () => layer.size(),
-    mediaType: layer.mediaType,
-    descriptor: () => layer.descriptor(),
+  return layerWith(layer, {
     compressed: async (signal) => store.open(await local(signal), signal),
     uncompressed: async (signal) => {
       await local(signal);
       return blobLayer(store, await layer.descriptor(), await layer.diffId()).uncompressed(signal);
     },
-  };
-  return withSource(wrapped, layer.sourceRepository);
+  });
 }
