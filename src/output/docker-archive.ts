@@ -2,12 +2,14 @@
 // Layers stay compressed as stored: docker load and skopeo decompress them (docs/decisions/052-docker-archive-layout.md).
 
 import { dirname, basename, join } from "node:path";
+import { existsSync } from "node:fs";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { KbError } from "../errors.ts";
+import { isKbError, KbError } from "../errors.ts";
 import { dockerLayerType, imageFromParts } from "../image/assemble.ts";
 import { assembleIndex } from "../image/assemble-index.ts";
 import type { Image } from "../image/image.ts";
+import { parseReference } from "../image/reference.ts";
 import { isDigest, MediaType, type Descriptor, type Digest, type Manifest } from "../image/types.ts";
 import { createTarStream, detectCompression, LAYER_MEDIA_TYPE, type TarInput } from "../layer/index.ts";
 import { digestOfStream, sha256Digest, verifyingTransform } from "../image/digest.ts";
@@ -94,6 +96,32 @@ export async function writeDockerArchive(file: string, img: Image, opts: WriteDo
   } finally {
     if (!done) await unlink(temp).catch(() => {});
   }
+}
+
+/**
+ * The image a docker archive holds under `tag` (or its only one). RepoTags are "example/bb:1" (docker save) or
+ * "docker.io/example/bb:1" (skopeo): either spelling of the tag finds it.
+ */
+export async function readDockerArchiveTag(file: string, tag: string | undefined, signal?: AbortSignal): Promise<Image> {
+  if (!existsSync(file)) throw new KbError("USAGE", `Cannot read docker-archive "${file}": no such file`, { hint: "check the path after docker-archive:" });
+  if (tag === undefined) return readDockerArchive(file, { signal });
+  const spellings = [tag];
+  try {
+    const full = parseReference(tag).toString();
+    spellings.push(full, full.replace(/^docker\.io\/(library\/)?/, ""));
+  } catch {
+    // not a reference: only the literal tag can match
+  }
+  let first: unknown;
+  for (const t of new Set(spellings)) {
+    try {
+      return await readDockerArchive(file, { tag: t, signal });
+    } catch (e) {
+      if (!isKbError(e, "USAGE")) throw e;
+      first ??= e;
+    }
+  }
+  throw first;
 }
 
 /** Options of {@link readDockerArchive}. */
@@ -207,10 +235,12 @@ function layersOf(manifestBytes: Uint8Array, source: BlobSource, diffIds: Digest
 /** docker-archive as a file format: RepoTags are full references; no writeIndex, since it holds one image per tag. */
 export const dockerArchive: FileFormat = {
   title: "docker archive",
+  transport: "docker-archive",
+  tagIsReference: true,
   flag: "--tar-path",
   destHint: "FILE.tar",
   holds: "one image per tag",
   sink: (dest) => ({ write: (img, opts) => writeDockerArchive(dest, img, opts) }),
-  source: (dest) => ({ read: (ref, opts) => readDockerArchive(dest, { tag: ref, signal: opts?.signal }) }),
+  source: (dest) => ({ read: (ref, opts) => readDockerArchiveTag(dest, ref, opts?.signal) }),
   buildTags: (tag, refs) => (tag ? [tag] : refs.map((r) => r.toString())),
 };

@@ -1,6 +1,7 @@
 // OCI image layout: write (append, replacing a tag) and read (tag, digest, nested indexes, platform selection).
 // https://github.com/opencontainers/image-spec/blob/main/image-layout.md
 
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { KbError } from "../errors.ts";
@@ -197,6 +198,8 @@ export async function readOciLayout(dir: string, tagOrDigest?: string, opts: Sou
 /** The OCI layout as a file format: one ref.name per tag; holds indexes. */
 export const ociLayout: FileFormat = {
   title: "OCI layout",
+  transport: "oci",
+  tagIsReference: false,
   flag: "--oci-layout-path",
   destHint: "DIR",
   sink: (dest) => ({
@@ -211,6 +214,11 @@ export const ociLayout: FileFormat = {
       return last!;
     },
   }),
-  source: (dest) => ({ read: (ref, opts) => readOciLayoutEntry(dest, ref, opts) }),
+  source: (dest) => ({
+    read: (ref, opts) => {
+      if (!existsSync(dest) || !statSync(dest).isDirectory()) throw new KbError("USAGE", `Cannot read OCI layout "${dest}": no such folder`, { hint: "point oci: at a folder holding oci-layout and index.json" });
+      return readOciLayoutEntry(dest, ref, opts);
+    },
+  }),
   buildTags: (tag, refs) => [tag ?? refs[0]?.tag ?? "latest"],
 };

@@ -7,6 +7,10 @@ import type { Reference } from "../image/reference.ts";
 export interface FileFormat {
   /** In messages: "OCI layout", "docker archive". */
   readonly title: string;
+  /** The location prefix `kb push/pull/inspect` read it by, skopeo's transport name: "oci" for `oci:DIR[:TAG]`. */
+  readonly transport: string;
+  /** Whether the TAG after the path is a reference ("repo:tag", so the path ends at the first colon that names a file) or a plain tag (last colon). */
+  readonly tagIsReference: boolean;
   /** The build flag that writes it. */
   readonly flag: string;
   /** What `dest=` names, in hints: "DIR", "FILE.tar". */

@@ -64,12 +64,12 @@ describe("parseAge()", () => {
 
 describe("parseImageLocation()", () => {
   test("`parseImageLocation()` tells oci:, docker-archive: and registry references apart, with optional tags", () => {
-    expect(parseImageLocation("oci:out:v1", "/w")).toEqual({ kind: "oci", dir: "/w/out", tag: "v1" });
-    expect(parseImageLocation("oci:/abs/dir", "/w")).toEqual({ kind: "oci", dir: "/abs/dir", tag: undefined });
-    expect(parseImageLocation("oci:/tmp", "/w")).toEqual({ kind: "oci", dir: "/tmp", tag: undefined });
-    expect(parseImageLocation("docker-archive:a.tar", "/w")).toEqual({ kind: "docker-archive", file: "/w/a.tar", tag: undefined });
-    expect(parseImageLocation("docker-archive:a.tar:example/repo:1", "/w")).toEqual({ kind: "docker-archive", file: "/w/a.tar", tag: "example/repo:1" });
-    expect(parseImageLocation("oci:out:", "/w")).toEqual({ kind: "oci", dir: "/w/out:", tag: undefined });
+    expect(parseImageLocation("oci:out:v1", "/w")).toEqual({ kind: "file", format: "oci", path: "/w/out", tag: "v1" });
+    expect(parseImageLocation("oci:/abs/dir", "/w")).toEqual({ kind: "file", format: "oci", path: "/abs/dir", tag: undefined });
+    expect(parseImageLocation("oci:/tmp", "/w")).toEqual({ kind: "file", format: "oci", path: "/tmp", tag: undefined });
+    expect(parseImageLocation("docker-archive:a.tar", "/w")).toEqual({ kind: "file", format: "docker", path: "/w/a.tar", tag: undefined });
+    expect(parseImageLocation("docker-archive:a.tar:example/repo:1", "/w")).toEqual({ kind: "file", format: "docker", path: "/w/a.tar", tag: "example/repo:1" });
+    expect(parseImageLocation("oci:out:", "/w")).toEqual({ kind: "file", format: "oci", path: "/w/out:", tag: undefined });
     const reg = parseImageLocation("docker://localhost:5000/app:2", "/w");
     expect(reg.kind === "registry" && reg.ref.toString()).toBe("localhost:5000/app:2");
     expect(parseImageLocation("busybox", "/w")).toMatchObject({ kind: "registry" });
@@ -82,7 +82,8 @@ describe("parseImageLocation()", () => {
       const s = prefixes[Math.floor(next() * prefixes.length)] + randomText(next, "abcAZ09:/@._-\u00e9 \n", 24);
       try {
         const loc = parseImageLocation(s, "/nonexistent-kb-test-cwd");
-        expect(["oci", "docker-archive", "registry"]).toContain(loc.kind);
+        expect(["file", "registry"]).toContain(loc.kind);
+        if (loc.kind === "file") expect(["oci", "docker"]).toContain(loc.format);
       } catch (e) {
         expect(isKbError(e, "USAGE") || isKbError(e, "REFERENCE_INVALID")).toBe(true);
       }

@@ -8,7 +8,7 @@ import { parsePlatform } from "../../image/platform.ts";
 import { parseReference, type Reference } from "../../image/reference.ts";
 import type { Platform } from "../../image/types.ts";
 import { createReporter, type ProgressMode } from "../../log/reporter.ts";
-import { readDockerArchive, readOciLayout } from "../../output/index.ts";
+import { fileFormats, type FileFormat, type FileFormatName } from "../../output/index.ts";
 import { createRegistryClient, type ProgressEvent, type RegistryClient, type RegistryClientOptions } from "../../registry/index.ts";
 import { defaultStoreDir, openStore, type Store } from "../../store/index.ts";
 import { flagReader, parseFlags, renderFlagHelp, type FlagSpec } from "../flags.ts";
@@ -132,15 +132,14 @@ export function platformFromFlags(f: Flags): Platform | undefined {
   return p === undefined || p === "all" ? undefined : parsePlatform(p);
 }
 
-/** Where an image is: a registry reference, `oci:DIR[:TAG]` or `docker-archive:FILE[:TAG]`. */
+/** Where an image is: a registry reference, or a file format's location (`oci:DIR[:TAG]`, `docker-archive:FILE[:TAG]`). */
 export type ImageLocation =
   | { kind: "registry"; ref: Reference }
-  | { kind: "oci"; dir: string; tag?: string }
-  | { kind: "docker-archive"; file: string; tag?: string };
+  | { kind: "file"; format: FileFormatName; path: string; tag?: string };
 
 /**
- * Splits "PATH[:TAG]". oci: tags have no ":" or "/", so the last colon splits; a docker-archive's suffix is a
- * reference ("repo:tag"), so the first colon whose prefix is an existing file splits (else the first colon).
+ * Splits "PATH[:TAG]". Plain tags (oci:) have no ":" or "/", so the last colon splits; a reference suffix
+ * (docker-archive: "repo:tag") splits at the first colon whose prefix is an existing file (else the first colon).
  * A PATH that exists whole is never split.
  */
 function splitTag(text: string, cwd: string, suffixIsRef: boolean): { p: string; tag?: string } {
@@ -153,51 +152,26 @@ function splitTag(text: string, cwd: string, suffixIsRef: boolean): { p: string;
 }
 
 /**
- * Parses an image location as skopeo writes it. `oci:` and `docker-archive:` prefixes select files;
- * anything else is a registry reference.
- * @example parseImageLocation("oci:out:v1", "/w") // { kind: "oci", dir: "/w/out", tag: "v1" }
+ * Parses an image location as skopeo writes it: a file format's transport prefix (src/output/index.ts
+ * fileFormats) selects a file; anything else is a registry reference.
+ * @example parseImageLocation("oci:out:v1", "/w") // { kind: "file", format: "oci", path: "/w/out", tag: "v1" }
  */
 export function parseImageLocation(text: string, cwd: string): ImageLocation {
-  if (text.startsWith("oci:")) {
-    const { p, tag } = splitTag(text.slice(4), cwd, false);
-    if (!text.slice(4)) throw new KbError("USAGE", `Cannot use "${text}": the folder is missing`, { hint: "write oci:DIR[:TAG]" });
-    return { kind: "oci", dir: p, tag };
-  }
-  if (text.startsWith("docker-archive:")) {
-    if (!text.slice(15)) throw new KbError("USAGE", `Cannot use "${text}": the file is missing`, { hint: "write docker-archive:FILE" });
-    const { p, tag } = splitTag(text.slice(15), cwd, true);
-    return { kind: "docker-archive", file: p, tag };
+  for (const [name, ff] of Object.entries(fileFormats) as [FileFormatName, FileFormat][]) {
+    const prefix = `${ff.transport}:`;
+    if (!text.startsWith(prefix)) continue;
+    const rest = text.slice(prefix.length);
+    if (!rest) throw new KbError("USAGE", `Cannot use "${text}": the path is missing`, { hint: `write ${prefix}${ff.destHint}[:TAG]` });
+    const { p, tag } = splitTag(rest, cwd, ff.tagIsReference);
+    return { kind: "file", format: name, path: p, tag };
   }
   if (text.startsWith("docker://")) return { kind: "registry", ref: parseReference(text.slice(9)) };
   return { kind: "registry", ref: parseReference(text) };
 }
 
-/** Reads one image from an OCI layout or docker-archive location (platform picked from an index). */
-export async function readFileImage(loc: Exclude<ImageLocation, { kind: "registry" }>, platform?: Platform): Promise<Image> {
-  if (loc.kind === "oci") {
-    if (!existsSync(loc.dir) || !statSync(loc.dir).isDirectory()) throw new KbError("USAGE", `Cannot read OCI layout "${loc.dir}": no such folder`, { hint: "point oci: at a folder holding oci-layout and index.json" });
-    return readOciLayout(loc.dir, loc.tag, platform ? { platform } : {});
-  }
-  if (!existsSync(loc.file)) throw new KbError("USAGE", `Cannot read docker-archive "${loc.file}": no such file`, { hint: "check the path after docker-archive:" });
-  if (loc.tag === undefined) return readDockerArchive(loc.file);
-  // RepoTags are "example/bb:1" (docker save) or "docker.io/example/bb:1" (skopeo): accept either spelling.
-  const spellings = [loc.tag];
-  try {
-    const full = parseReference(loc.tag).toString();
-    spellings.push(full, full.replace(/^docker\.io\/(library\/)?/, ""));
-  } catch {
-    // not a reference: only the literal tag can match
-  }
-  let first: unknown;
-  for (const tag of new Set(spellings)) {
-    try {
-      return await readDockerArchive(loc.file, { tag });
-    } catch (e) {
-      if (!isKbError(e, "USAGE")) throw e;
-      first ??= e;
-    }
-  }
-  throw first;
+/** How a location is named in messages: `oci:DIR:TAG` or the reference. */
+export function locationName(loc: ImageLocation): string {
+  return loc.kind === "registry" ? loc.ref.toString() : `${fileFormats[loc.format].transport}:${loc.path}${loc.tag ? `:${loc.tag}` : ""}`;
 }
 
 /** "1.2 MB" style sizes (powers of 1000, as docker prints them). */

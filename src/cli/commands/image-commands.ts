@@ -15,7 +15,7 @@ import { registrySink, registrySource, type RegistryClient } from "../../registr
 import { putImage, takeLease } from "../../store/index.ts";
 import type { CliIo } from "../io.ts";
 import {
-  formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, parseImageLocation, platformFromFlags, progressFromFlags, readFileImage,
+  formatBytes, formatFromFlags, FORMAT_FLAG, parseCommandFlags, parseImageLocation, platformFromFlags, progressFromFlags, locationName,
   registryClientFromFlags, REGISTRY_FLAGS, PROGRESS_FLAGS, storeFromFlags, type CommandHelp, type Flags, type ImageLocation,
 } from "./_common.ts";
 
@@ -116,9 +116,9 @@ interface Target {
 
 /** Reads a location for inspect and push: the registry's source, the OCI layout's, or the docker archive. */
 async function openTarget(loc: ImageLocation, client: () => RegistryClient): Promise<Target> {
-  if (loc.kind === "registry") return { name: loc.ref.toString(), read: await registrySource(client()).read(loc.ref.toString()) };
-  if (loc.kind === "oci") return { name: `oci:${loc.dir}${loc.tag ? `:${loc.tag}` : ""}`, read: await fileFormats.oci.source(loc.dir).read(loc.tag) };
-  return { name: `docker-archive:${loc.file}`, read: await readFileImage(loc) };
+  const name = locationName(loc);
+  if (loc.kind === "registry") return { name, read: await registrySource(client()).read(loc.ref.toString()) };
+  return { name, read: await fileFormats[loc.format].source(loc.path).read(loc.tag) };
 }
 
 /** The single-platform image of a target: `platform` (else the host's, else the first image) from an index. */
