@@ -18,7 +18,7 @@ export interface ProbeResult {
   error?: string;
 }
 
-/** What this host allows, found by trying (see ARCHITECTURE.md "the isolation ladder"). */
+/** What this host allows, found by trying (see docs/ARCHITECTURE.md "RUN without root: the isolation ladder"). */
 export interface IsolationReport {
   uid: number;
   gid: number;

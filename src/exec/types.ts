@@ -1,6 +1,6 @@
 // Types shared by the RUN sandbox backends: what to run and what comes back (id maps: src/helper/ids.ts).
 
-/** How RUN is isolated: see ARCHITECTURE.md "RUN without root: the isolation ladder". */
+/** How RUN is isolated: see docs/ARCHITECTURE.md "RUN without root: the isolation ladder". */
 export type IsolationMode = "root" | "rootless" | "container";
 
 /** An extra mount inside the sandbox (RUN --mount). Targets are container paths. */
