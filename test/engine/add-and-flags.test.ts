@@ -104,6 +104,26 @@ describe("COPY flags and heredocs", () => {
     expect(readFileSync(join(r.root, "h.txt"), "utf8")).toBe("from-heredoc\n");
   });
 
+  test("RUN <<EOF whose body starts with #! runs it as a program at /dev/pipes/EOF (as BuildKit); RUN <<-EOF strips tabs", async () => {
+    const df = [
+      `FROM ${reg.base}`,
+      "RUN <<EOF", "#!/bin/sh", 'echo "$0 $#" > /prog.txt', "EOF",
+      "RUN <<-EOF", "\tcat > /chomp.txt <<X", "\tkept", "\tX", "EOF",
+    ].join("\n");
+    const ctx = makeContext({ Dockerfile: `${df}\n` });
+    const out = tempDir("kb-oci-");
+    const r = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--no-push", "--output", `type=oci,dest=${out}`, ctx]);
+    expect(r.code).toBe(0);
+    const root = unpackLayout(out, "latest");
+    expect(readFileSync(join(root, "prog.txt"), "utf8")).toBe("/dev/pipes/EOF 0\n");
+    expect(readFileSync(join(root, "chomp.txt"), "utf8")).toBe("kept\n");
+    expect(listTree(root)["dev/pipes"]).toBeUndefined();
+    const blob = (d: string) => JSON.parse(readFileSync(join(out, "blobs/sha256", d.slice(7)), "utf8"));
+    const manifest = blob(JSON.parse(readFileSync(join(out, "index.json"), "utf8")).manifests[0].digest);
+    const history: { created_by?: string }[] = blob(manifest.config.digest).history;
+    expect(history.map((h) => h.created_by)).toContain("RUN /bin/sh -c /dev/pipes/EOF # buildkit");
+  });
+
   test("ONBUILD triggers of a base run in the child build; platform ARGs are set", async () => {
     const parentCtx = makeContext({ Dockerfile: `FROM ${reg.base}\nONBUILD COPY trigger.txt /from-onbuild.txt\n`, "trigger.txt": "ignored" });
     const parent = `${reg.host}/onbuild/parent:1`;

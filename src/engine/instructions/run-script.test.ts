@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDockerfile, parseInstructions, type Instruction } from "../../dockerfile/index.ts";
@@ -20,6 +20,30 @@ describe("RUN scripts", () => {
     expect(s.mount).toBeUndefined();
     expect(runArgv(runOf("RUN cat <<A\nx\nA\n"), SH)).toEqual(["/bin/sh", "-c", "cat <<A\nx\nA"]);
     expect((await prepareRunScript(runOf('RUN ["a", "b"]'), SH, tmp)).argv).toEqual(["a", "b"]);
+  });
+
+  test("RUN <<EOF with #! is a 0755 program bound at /dev/pipes/EOF and run by the shell; its key names its digest", async () => {
+    const inst = runOf("RUN <<EOF\n#!/bin/sh\necho hi\nEOF\n");
+    const s = await prepareRunScript(inst, SH, tmp);
+    expect(s.argv).toEqual(["/bin/sh", "-c", "/dev/pipes/EOF"]);
+    expect(s.history).toEqual(s.argv);
+    expect(s.mount).toMatchObject({ type: "bind", target: "/dev/pipes/EOF", readonly: true });
+    const source = s.mount!.type === "bind" ? s.mount!.source : "";
+    expect(readFileSync(source, "utf8")).toBe("#!/bin/sh\necho hi\n");
+    expect(statSync(source).mode & 0o777).toBe(0o755);
+    expect(s.inPlaceArgv).toEqual(["/bin/sh", "-c", source]);
+    expect(s.text).toMatch(/^RUN \/bin\/sh -c \/dev\/pipes\/EOF <program sha256:[0-9a-f]{64}, 18 bytes>$/);
+    const other = await prepareRunScript(runOf("RUN <<EOF\n#!/bin/sh\necho ho\nEOF\n"), SH, tmp);
+    expect(other.text).not.toBe(s.text);
+    expect(runArgv(inst, SH)).toEqual(s.argv);
+    await s.cleanup();
+    await other.cleanup();
+    expect(() => readFileSync(source)).toThrow();
+  });
+
+  test("RUN <<-EOF as the whole command strips leading tabs (BuildKit chomps it); inside a longer command the shell does", async () => {
+    expect((await prepareRunScript(runOf("RUN <<-EOF\n\techo a\n\t\techo b\nEOF\n"), SH, tmp)).argv).toEqual(["/bin/sh", "-c", "echo a\necho b\n"]);
+    expect(runArgv(runOf("RUN cat <<-A\n\tx\nA\n"), SH)).toEqual(["/bin/sh", "-c", "cat <<-A\n\tx\nA"]);
   });
 
   test("a long script is written to a file, sourced from a read-only bind and keyed by its digest", async () => {

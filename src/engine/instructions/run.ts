@@ -16,7 +16,7 @@ import { commitLayer } from "../trees/layers.ts";
 import { recall, remember } from "../core/step-cache.ts";
 import { stageShell } from "./metadata.ts";
 import { PROXY_ARGS } from "../core/plan.ts";
-import { prepareRunScript, SCRIPT_TARGET } from "./run-script.ts";
+import { prepareRunScript } from "./run-script.ts";
 import { prepareMounts, readSecret } from "./run-mounts.ts";
 import { checkContainerMounts, runInPlace } from "./container-run.ts";
 import { runNetworkFor, sandboxFor } from "../core/sandbox-choice.ts";
@@ -66,7 +66,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
   const envNow = envMap(st.config.config);
   const historyArgs = st.declared.map((d) => ({ key: d.key, value: envNow.get(d.key) ?? d.value ?? "" }));
   // A long script is named by digest in the history, as in the key; a short one is shown as BuildKit shows it.
-  const historyText = script.mount ? runText([text.slice("RUN ".length)], historyArgs) : runText(argv, historyArgs);
+  const historyText = runText(script.history, historyArgs);
   const prepared = await prepareMounts(env, st, inst.mounts).catch(async (e) => {
     await script.cleanup();
     throw e;
@@ -78,7 +78,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "");
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
-    if (!layer) layer = await execute(env, st, inst, step, argv, vars, prepared);
+    if (!layer) layer = await execute(env, st, inst, step, argv, vars, prepared, script.inPlaceArgv);
     // A RUN that changed nothing still adds its (empty) layer: BuildKit's image has it, and its history says so.
     st.layers.push(layer);
     st.history.push({ created: env.created, created_by: `${historyText} # buildkit`, comment: "buildkit.dockerfile.v0" });
@@ -91,7 +91,7 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
 
 async function execute(
   env: EngineEnv, st: StageState, inst: Run, step: number, argv: string[], vars: Map<string, string>,
-  prepared: Awaited<ReturnType<typeof prepareMounts>>,
+  prepared: Awaited<ReturnType<typeof prepareMounts>>, inPlaceArgv?: string[],
 ) {
   const emulator = await checkCanRun(st.platform, { stage: st.name });
   if (emulator) env.sink.emit({ type: "info", message: `RUN via ${emulator.name} (binfmt_misc: ${emulator.interpreter})` });
@@ -108,9 +108,8 @@ async function execute(
   };
   // HOME comes from the user's /etc/passwd entry ("/" without one) unless ENV or ARG sets it, as runc does.
   const envFor = (home: string) => [...[...vars].map(([k, v]) => `${k}=${v}`), ...(vars.has("HOME") ? [] : [`HOME=${home}`]), ...prepared.env];
-  // Container mode runs in this filesystem: the script file is read where it is, not through a bind.
-  const script = prepared.mounts.find((m) => m.type === "bind" && m.target === SCRIPT_TARGET);
-  if (choice.mode === "container" && script?.type === "bind") argv = [...argv.slice(0, -1), `. ${script.source}`];
+  // Container mode runs in this filesystem: a script file is used where it is, not through a bind.
+  if (choice.mode === "container" && inPlaceArgv) argv = inPlaceArgv;
   if (choice.mode === "container") {
     const u = await resolveStageUser(env, st, userSpec, "USER");
     return executeInPlace(env, st, inst, argv, envFor(u.home), u, tail, onOut);

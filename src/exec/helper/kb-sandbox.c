@@ -264,6 +264,24 @@ static void mount_dev(void) {
 
 #include "_confine.c"
 
+/* A bind target inside the sandbox's own /dev tmpfs (BuildKit's /dev/pipes/NAME for a RUN heredoc that starts
+ * with #!) cannot come from the stub layer, which that tmpfs covers: its dirs and file are made here. */
+static void make_dev_point(const char *target) {
+  if (strncmp(target, "/dev/", 5) != 0 || strstr(target, "/.")) return;
+  char p[4200];
+  snprintf(p, sizeof p, "%s", in_root(target));
+  for (char *s = p + strlen(in_root("/dev/")); *s; s++)
+    if (*s == '/') {
+      struct stat st;
+      *s = 0;
+      if ((mkdir(p, 0755) < 0 && errno != EEXIST) || lstat(p, &st) < 0 || !S_ISDIR(st.st_mode)) die("make a directory (not through a link)", p);
+      *s = '/';
+    }
+  int fd = open(p, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) die("create mount point", p);
+  close(fd);
+}
+
 static void must_exist(const char *p, const char *what) {
   struct stat st;
   if (lstat(p, &st) < 0) die(what, p);
@@ -285,6 +303,7 @@ static void setup_mounts(void) {
     if (bind_mount(etcs.v[i], in_root(etcs.v[i + 1]), 1, 0) < 0) die("bind-mount read-only", etcs.v[i + 1]);
   }
   for (int i = 0; i + 2 < binds.n; i += 3) {
+    make_dev_point(binds.v[i + 1]);
     must_exist(in_root(binds.v[i + 1]), "find mount point");
     if (bind_mount(binds.v[i], in_root(binds.v[i + 1]), !strcmp(binds.v[i + 2], "ro"), 1) < 0) die("bind-mount", binds.v[i]);
   }
