@@ -1,4 +1,6 @@
-// Resolving a context-relative path while following symlinks, without ever leaving the context root.
+// Resolving a root-relative path while following symlinks, without ever leaving the root. In the build context a
+// link that leaves it is an error; in a stage's filesystem (COPY --from) links resolve as in a chroot, as
+// BuildKit's copy does (continuity fs.RootPath): an absolute target starts at the root, ".." stops there.
 
 import { promises as fsp, type Stats } from "node:fs";
 import * as path from "node:path";
@@ -23,9 +25,10 @@ function escapeError(source: string, via: string, target: string): KbError {
 /**
  * Resolves `rel` (already cleaned, relative) under `root`, following symlinks in every component (and in
  * the last one when `followLast`). Relative targets that climb above the root and absolute targets
- * outside the root are errors; a missing component gives undefined.
+ * outside the root are errors, unless `chroot` (a stage's filesystem): then the root is "/" for every link.
+ * A missing component gives undefined.
  */
-export async function resolveScoped(root: string, rel: string, followLast: boolean, source = rel): Promise<ScopedPath | undefined> {
+export async function resolveScoped(root: string, rel: string, followLast: boolean, source = rel, chroot = false): Promise<ScopedPath | undefined> {
   const realRoot = await fsp.realpath(root);
   const todo = rel === "." ? [] : rel.split("/");
   let cur: string[] = [];
@@ -34,6 +37,7 @@ export async function resolveScoped(root: string, rel: string, followLast: boole
     const name = todo.shift()!;
     if (name === "" || name === ".") continue;
     if (name === "..") {
+      if (cur.length === 0 && chroot) continue;
       if (cur.length === 0) throw escapeError(source, source, rel);
       cur.pop();
       continue;
@@ -54,7 +58,10 @@ export async function resolveScoped(root: string, rel: string, followLast: boole
       }
       const target = await fsp.readlink(abs);
       const via = candidate.join("/");
-      if (path.isAbsolute(target)) {
+      if (chroot) {
+        if (path.isAbsolute(target)) cur = [];
+        todo.unshift(...target.split("/"));
+      } else if (path.isAbsolute(target)) {
         const inside = path.relative(realRoot, target);
         if (inside.startsWith("..") || path.isAbsolute(inside)) throw escapeError(source, via, target);
         cur = [];

@@ -61,6 +61,18 @@ describe("resolveSources()", () => {
       t.done();
     }
   });
+  test("`resolveSources()` in a stage's filesystem (chroot) resolves absolute and climbing links inside the root", async () => {
+    const t = makeTree([...TREE, "abs -> /sub/x", "up -> ../../sub", "d/inner -> ../../../a.txt", "loop -> loop"]);
+    try {
+      expect(await copyList(t.dir, ["abs"], { chroot: true })).toEqual(["file abs"]);
+      expect((await resolveSources(t.dir, ["up/x"], { chroot: true }))[0]!.realPath).toBe("sub/x");
+      expect((await resolveSources(t.dir, ["d/inner"], { chroot: true }))[0]!.realPath).toBe("a.txt");
+      expect(isKbError(await failure(resolveSources(t.dir, ["loop"], { chroot: true })), "CONTEXT")).toBe(true);
+      expect(isKbError(await failure(resolveSources(t.dir, ["abs"])), "CONTEXT")).toBe(true);
+    } finally {
+      t.done();
+    }
+  });
   test("`resolveSources()` hides .dockerignore'd paths but keeps re-included ones", async () => {
     const t = makeTree(TREE);
     try {

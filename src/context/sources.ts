@@ -16,6 +16,8 @@ export interface ResolveOptions {
   parents?: boolean;
   /** A wildcard that matches nothing is fine (BuildKit's AllowEmptyWildcard). @default true */
   allowEmptyWildcard?: boolean;
+  /** The root is a stage's or image's filesystem (COPY --from): its symlinks resolve inside it as in a chroot. */
+  chroot?: boolean;
 }
 
 /** One matched source, ready to be walked with walkSource(). */
@@ -83,7 +85,7 @@ export async function resolveSources(root: string, patterns: string[], opts: Res
       return matched === pivot ? "" : matched.slice(pivot.length + 1);
     };
     const add = async (matched: string) => {
-      const r = await resolveScoped(root, matched, true, source);
+      const r = await resolveScoped(root, matched, true, source, opts.chroot);
       if (!r || !(await visible(root, r.rel, matcher))) return false;
       const entry = await toContextEntry(r.rel, r.abs, r.st);
       out.push({
@@ -101,7 +103,7 @@ export async function resolveSources(root: string, patterns: string[], opts: Res
       }
       continue;
     }
-    const matches = await matchWildcard(root, segs, w, matcher, opts.parents === true, source);
+    const matches = await matchWildcard(root, segs, w, matcher, opts.parents === true, source, opts.chroot);
     for (const m of matches) await add(m);
     if (matches.length === 0 && opts.allowEmptyWildcard === false) {
       throw sourceError(source, "no files match", "Check the pattern; it uses Go filepath.Match syntax");
@@ -112,10 +114,10 @@ export async function resolveSources(root: string, patterns: string[], opts: Res
 
 /** Context-relative paths matching segs (first wildcard at index w), in walk order. */
 async function matchWildcard(
-  root: string, segs: string[], w: number, matcher: IgnoreMatcher | null, parents: boolean, source: string,
+  root: string, segs: string[], w: number, matcher: IgnoreMatcher | null, parents: boolean, source: string, chroot = false,
 ): Promise<string[]> {
   const baseRel = segs.slice(0, w).join("/") || ".";
-  const base = await resolveScoped(root, baseRel, true, source);
+  const base = await resolveScoped(root, baseRel, true, source, chroot);
   if (!base || !base.st.isDirectory()) return [];
   const rest = segs.slice(w).join("/");
   // --parents uses patternmatcher semantics, so `**` spans directories; otherwise filepath.Match.

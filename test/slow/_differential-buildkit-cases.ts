@@ -97,6 +97,17 @@ ADD x.tar /d/
 `,
   },
   {
+    name: "copy-from-through-absolute-symlinks",
+    dockerfile: `FROM BASE AS s
+RUN mkdir -p /opt/real/sub && echo x > /opt/real/f && echo y > /opt/real/sub/g && ln -s /opt/real /link && ln -s /opt/real/f /flink && ln -s ../../opt/real /up
+FROM BASE
+COPY --from=s /link/f /f
+COPY --from=s /flink /flink
+COPY --from=s /link /dir/
+COPY --from=s /up/sub /upsub/
+`,
+  },
+  {
     name: "run-that-changes-nothing",
     dockerfile: `FROM BASE
 RUN true

@@ -87,7 +87,7 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
   let hashMs = 0;
   const h0 = performance.now();
   const resolved = local.length
-    ? await resolveSources(root.dir, local, { matcher: root.matcher, excludes: inst.exclude, parents: inst.kind === "COPY" && inst.parents })
+    ? await resolveSources(root.dir, local, { matcher: root.matcher, excludes: inst.exclude, parents: inst.kind === "COPY" && inst.parents, chroot: from !== undefined })
     : [];
   hashMs += performance.now() - h0;
   const sourceCount = resolved.length + remote.length + inst.sourceContents.length;
