@@ -199,6 +199,7 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     maxExtractBytes: parseSize(f.str("max-extract") ?? "64GiB", "--max-extract"),
     runTimeoutMs: f.str("timeout") ? parseDuration(f.str("timeout")!, "--timeout") : undefined,
     maxDownloadBytes: sizeOf(f.str("max-download") ?? env.KB_MAX_DOWNLOAD, "--max-download"),
+    hostResolvConf: env.KB_HOST_RESOLV_CONF || undefined,
     maxWordBytes: sizeOf(f.str("max-word-size") ?? env.KB_MAX_WORD_SIZE, "--max-word-size"),
     cacheMaxBytes: sizeOf(f.str("cache-max-size") ?? env.KB_CACHE_MAX_SIZE, "--cache-max-size"),
     attest: toAttestOptions(f),

@@ -76,6 +76,8 @@ export interface BuildOptions {
   runTimeoutMs?: number;
   /** Largest ADD <url> body in bytes. @default 10 GiB */
   maxDownloadBytes?: number;
+  /** The host resolver file RUNs start from (env KB_HOST_RESOLV_CONF). @default systemd-resolved's list, else /etc/resolv.conf */
+  hostResolvConf?: string;
   /** Largest value one Dockerfile word may expand to, in bytes. @default 1 MiB */
   maxWordBytes?: number;
   /** Store size kept by the GC after the build (0 = no GC). @default defaultStoreCap() */

@@ -1,10 +1,11 @@
 // RUN: the command in the sandbox over the stage's layers; the overlay upperdir becomes the layer.
 
-import { mkdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { KbError } from "../../errors.ts";
 import type { Instruction } from "../../dockerfile/index.ts";
 import { checkCanRun } from "../../exec/binfmt.ts";
+import { hostResolvConf, runResolvConf } from "../../exec/resolv-conf.ts";
 import { removeTree, type IdMapping } from "../../helper/index.ts";
 import { canMapOwners, openUpperSnapshot } from "../../snapshot/index.ts";
 import { mapLowerOwners, markOwnersMapped } from "./rootless-owners.ts";
@@ -29,20 +30,6 @@ import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 type Run = Extract<Instruction, { kind: "RUN" }>;
 
 export { runArgv } from "./run-script.ts";
-
-/**
- * The RUN's resolv.conf: the host's. systemd-resolved's upstream list comes first, since /etc/resolv.conf then
- * names its 127.0.0.53 stub, which a RUN in its own network namespace cannot reach. Without that file,
- * /etc/resolv.conf is used as it is, a loopback nameserver included (not handled: docs/decisions/101-run-network-pasta.md,
- * docs/security.md); with neither, a public resolver.
- */
-async function resolvConf(): Promise<string> {
-  for (const f of ["/run/systemd/resolve/resolv.conf", "/etc/resolv.conf"]) {
-    const t = await readFile(f, "utf8").catch(() => undefined);
-    if (t) return t;
-  }
-  return "nameserver 8.8.8.8\n";
-}
 
 /** The environment a RUN sees: config Env, then the stage's ARGs (ENV wins), then proxy build args. */
 function runEnv(env: EngineEnv, st: StageState): Map<string, string> {
@@ -116,6 +103,7 @@ async function execute(
   }
   const { sandbox, idMap } = choice;
   const net = runNetworkFor(env, inst);
+  const resolv = runResolvConf(await hostResolvConf(env.opts.hostResolvConf ? [env.opts.hostResolvConf] : undefined), net.network);
   const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
   await mapLowerOwners(env, st.layers, lowers, idMap);
   const user = await resolveUserFromTrees(lowers, userSpec);
@@ -139,7 +127,7 @@ async function execute(
       network: net.network,
       pastaPath: net.pastaPath,
       mounts: prepared.mounts,
-      etc: { hosts: "127.0.0.1\tlocalhost kb\n::1\tlocalhost ip6-localhost ip6-loopback\n", resolvConf: await resolvConf(), hostname: "kb\n" },
+      etc: { hosts: "127.0.0.1\tlocalhost kb\n::1\tlocalhost ip6-localhost ip6-loopback\n", resolvConf: resolv, hostname: "kb\n" },
       stdout: onOut("stdout"),
       stderr: onOut("stderr"),
       stdin: "null",
