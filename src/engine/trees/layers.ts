@@ -82,7 +82,7 @@ export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>
   const first = await it.next();
   if (first.done) {
     // A RUN that changed nothing: no tar to stream and compress, and no blob to write when the store has it
-    // (12 of 20 `RUN true` steps' snapshot+compress time was this; docs/decisions/133-copy-pipeline.md).
+    // (20 x `RUN true`: snapshot+compress about halved; docs/decisions/133-copy-pipeline.md).
     signal?.throwIfAborted();
     const { bytes, written } = await emptyBlob(settings);
     const stored = await store.putBytes(bytes, written.digest);
