@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       debian: () => (debian ??= pushDebianImage(reg)),
     };
     const kbCmd = kbCommand(repo, args.kb);
-    const { tools, skipped: missing } = availableTools(args.tools, kbCmd, work, reg.host);
+    const { tools, skipped: missing } = availableTools(args.tools, kbCmd, work, reg.host, args.kbBase?.split(" "));
     skipped.push(...missing);
     if (args.tools.includes("buildkit")) {
       const why = buildkitUnavailable();

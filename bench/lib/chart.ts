@@ -5,7 +5,7 @@ import type { BenchResult } from "./result.ts";
 import { metrics } from "./result.ts";
 import { fmt, spread } from "./stats.ts";
 
-const COLORS: Record<string, string> = { kb: "#2e86c1", "buildah-vfs": "#cb4335", "buildah-overlay": "#e59866", buildkit: "#27ae60" };
+const COLORS: Record<string, string> = { kb: "#2e86c1", "kb-base": "#85c1e9", "buildah-vfs": "#cb4335", "buildah-overlay": "#e59866", buildkit: "#27ae60" };
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** One standalone SVG document (no scripts, no external fonts). */

@@ -15,7 +15,8 @@ export interface KbReport {
   steps: { stage: string; step: number; text: string; start: number; end: number; cached: boolean }[];
 }
 
-export type ToolName = "kb" | "buildah-vfs" | "buildah-overlay" | "buildkit";
+/** "kb-base": a second kb binary (`--kb-base CMD`, e.g. the commit before a change), so one run pairs before and after. */
+export type ToolName = "kb" | "kb-base" | "buildah-vfs" | "buildah-overlay" | "buildkit";
 
 /** A builder: `reset()` empties its cache/storage (a cold start); `build()` builds `ctx` and pushes it as `ref`. */
 export interface Tool {
@@ -70,10 +71,10 @@ export function kbReportFromEvents(lines: string[]): KbReport {
  * JSON events (not `--report`, whose per-layer file listing reads every layer after the build and would be
  * timed as build time).
  */
-export function kbTool(cmd: string[], work: string, registryHost: string): Tool {
-  const cache = path.join(work, "kb-cache");
+export function kbTool(cmd: string[], work: string, registryHost: string, name: "kb" | "kb-base" = "kb"): Tool {
+  const cache = path.join(work, `${name}-cache`);
   return {
-    name: "kb",
+    name,
     describe: cmd.map((c) => path.basename(c)).join(" "),
     async reset() {
       rmSync(cache, { recursive: true, force: true });
@@ -81,7 +82,7 @@ export function kbTool(cmd: string[], work: string, registryHost: string): Tool 
     async build(ctx, ref) {
       const args = ["build", "--cache-dir", cache, "--progress", "json", "--insecure-registry", registryHost, "-t", ref, ctx];
       const m = await measure(cmd[0]!, [...cmd.slice(1), ...args], { keepLine: (l) => l.includes('"type":"step-end"') || l.includes('"type":"result"') });
-      if (m.code !== 0) fail("kb", `build of ${ctx}`, m.output);
+      if (m.code !== 0) fail(name, `build of ${ctx}`, m.output);
       const report = kbReportFromEvents(m.lines.map((l) => l.text));
       return { cost: { wallS: m.wallS, cpuS: m.cpuS, rssMB: m.rssMB }, pushS: report.timings.output! / 1000, report };
     },
@@ -127,12 +128,16 @@ export function buildahTool(driver: "vfs" | "overlay", work: string, registryHos
 }
 
 /** Which tools can run here: kb always; buildah when installed. */
-export function availableTools(wanted: ToolName[], kbCmd: string[], work: string, host: string): { tools: Tool[]; skipped: string[] } {
+export function availableTools(wanted: ToolName[], kbCmd: string[], work: string, host: string, kbBaseCmd?: string[]): { tools: Tool[]; skipped: string[] } {
   const tools: Tool[] = [];
   const skipped: string[] = [];
   const haveBuildah = spawnSync("sh", ["-c", "command -v buildah"]).status === 0;
   for (const w of wanted) {
     if (w === "kb") tools.push(kbTool(kbCmd, work, host));
+    else if (w === "kb-base") {
+      if (kbBaseCmd) tools.push(kbTool(kbBaseCmd, work, host, "kb-base"));
+      else skipped.push("kb-base: no --kb-base CMD given");
+    }
     else if (w === "buildkit") continue; // started by run.ts (bench/lib/buildkit.ts): it needs a daemon
     else if (!haveBuildah) skipped.push(`${w}: buildah is not installed (apt-get install buildah)`);
     else tools.push(buildahTool(w === "buildah-vfs" ? "vfs" : "overlay", work, host));

@@ -1,6 +1,7 @@
 // Web streams over files: a pull-driven reader (optionally a byte range) and a writer loop with backpressure.
 
 import { open, type FileHandle } from "node:fs/promises";
+import { memoryCheckpoint } from "../runtime.ts";
 
 const CHUNK = 256 * 1024;
 
@@ -39,6 +40,7 @@ export async function fileStream(path: string, opts: FileStreamOptions = {}): Pr
           controller.close();
           return;
         }
+        memoryCheckpoint(); // each chunk is a new buffer, dead once read: a pushed 40 MB blob raised RSS by ~20 MB
         const buf = new Uint8Array(want);
         const { bytesRead } = await fh.read(buf, 0, want, pos);
         if (bytesRead === 0) {

@@ -169,9 +169,13 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const ownerOf = keepOwners && !isRoot() && p.root.layers ? await mergedOwners(env, p.root.layers, p.root.dir) : undefined;
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
     const destRel = dest.slice(1);
+    const destKnown = isStandardDir(destRel) || st.createdDirs.has(dest);
+    // The layer index is needed below: in a stage that RUNs, make the trees now, which index the layers in the
+    // same pass (as copyFrom does), instead of reading a large base once here and again for the RUN's trees.
+    if ((!destKnown || inst.chown) && (await stageRunsOnTrees(env, st))) await prepareLayerTrees(env, st.layers);
     const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
     const fs = stageFsOf(env.store, st, env.signal);
-    const destExists = isStandardDir(destRel) || st.createdDirs.has(dest) || (await fs.kind(destRel)) !== undefined;
+    const destExists = destKnown || (await fs.kind(destRel)) !== undefined;
     // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
     const dirEntry = destIsDir && !destExists && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]

@@ -3,7 +3,7 @@
 import { KbError } from "../../errors.ts";
 import type { Layer } from "../../image/image.ts";
 import { isDigest, type Descriptor, type Digest } from "../../image/types.ts";
-import { createTarStream, writeLayer, type CompressionAlgorithm, type TarInput } from "../../layer/index.ts";
+import { createTarStream, writeLayer, type CompressionAlgorithm, type TarInput, type WrittenLayer } from "../../layer/index.ts";
 import { blobLayer, type Store } from "../../store/index.ts";
 import type { StageLayer } from "../core/stage-state.ts";
 import { cacheKey } from "../core/cache-key.ts";
@@ -49,9 +49,52 @@ async function* clampMtimes(entries: AsyncIterable<TarInput>, clamp: number | un
   for await (const e of entries) yield e.entry.mtime > clamp ? { ...e, entry: { ...e.entry, mtime: clamp } } : e;
 }
 
+const emptyBlobs = new Map<string, Promise<{ bytes: Uint8Array; written: WrittenLayer }>>();
+
+/**
+ * The blob of a layer with no entries (a RUN that changed nothing): the same bytes for a compression and level,
+ * so it is made once per process through the same writeLayer, and each later empty layer only checks the store.
+ */
+function emptyBlob(settings: LayerSettings): Promise<{ bytes: Uint8Array; written: WrittenLayer }> {
+  const k = `${settings.compression}/${settings.level}/${settings.parallel}`;
+  let p = emptyBlobs.get(k);
+  if (!p) {
+    p = (async () => {
+      const parts: Uint8Array[] = [];
+      const none = (async function* (): AsyncGenerator<TarInput> {})();
+      const written = await writeLayer(createTarStream(none), { compression: settings.compression, level: settings.level, parallel: settings.parallel }, async (s) => {
+        for await (const c of s) parts.push(c);
+      });
+      const bytes = new Uint8Array(written.size);
+      let o = 0;
+      for (const c of parts) (bytes.set(c, o), (o += c.length));
+      return { bytes, written };
+    })();
+    p.catch(() => emptyBlobs.delete(k));
+    emptyBlobs.set(k, p);
+  }
+  return p;
+}
+
 export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>, settings: LayerSettings, signal?: AbortSignal): Promise<StageLayer> {
   const biggest: BiggestFiles = [];
-  const tar = createTarStream(noteBiggest(clampMtimes(entries, settings.mtimeClamp), biggest));
+  const it = entries[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) {
+    // A RUN that changed nothing: no tar to stream and compress, and no blob to write when the store has it
+    // (20 x `RUN true`: snapshot+compress about halved; docs/decisions/133-copy-pipeline.md).
+    signal?.throwIfAborted();
+    const { bytes, written } = await emptyBlob(settings);
+    const stored = await store.putBytes(bytes, written.digest);
+    const descriptor: Descriptor = { mediaType: written.mediaType, digest: stored.digest, size: stored.size };
+    await store.cache.put(biggestFilesKey(written.digest), { kind: "layer-biggest-files", data: biggest, refs: [] }).catch(() => undefined);
+    return { layer: blobLayer(store, descriptor, written.diffId), diffId: written.diffId, empty: true };
+  }
+  const all = (async function* () {
+    yield first.value;
+    yield* { [Symbol.asyncIterator]: () => it }; // delegates return() too: a cancelled tar stops the producer
+  })();
+  const tar = createTarStream(noteBiggest(clampMtimes(all, settings.mtimeClamp), biggest));
   let stored: { digest: Digest; size: number } | undefined;
   const written = await writeLayer(tar, { compression: settings.compression, level: settings.level, parallel: settings.parallel }, async (s) => {
     stored = await store.put(s, { signal });
