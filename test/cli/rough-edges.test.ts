@@ -19,15 +19,18 @@ beforeAll(async () => {
   cache = tempDir("kb-cache-");
 });
 
-/** Starts a build whose RUN sleeps, waits for the RUN to start, sends `signal`; returns the exit. */
-async function interrupt(signal: "SIGINT" | "SIGTERM") {
+/**
+ * Starts a build whose RUN sleeps, sends `signal` once stderr matches `when` (by default the RUN's own first output
+ * line, so the command runs), and returns the exit.
+ */
+async function interrupt(signal: "SIGINT" | "SIGTERM", when = /^started$/m) {
   const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN echo started && sleep 600\n` });
   const { child, done } = spawnKb(["build", "--cache-dir", cache, "--no-cache", "--no-push", "--progress", "plain", ctx]);
   let err = "";
   await new Promise<void>((resolve) => {
     child.stderr!.on("data", (d) => {
       err += d;
-      if (err.includes("started")) resolve();
+      if (when.test(err)) resolve();
     });
     child.on("close", () => resolve());
   });
@@ -43,6 +46,14 @@ describe("rough edges", () => {
     const term = await interrupt("SIGTERM");
     expect(term.err).toContain("interrupted by SIGTERM");
     expect(term.code).toBe(143);
+  }, 120_000);
+
+  test("Ctrl-C while the RUN sandbox is being set up (the isolation probe) still says interrupted, not a sandbox error", async () => {
+    // The step line names the RUN before its sandbox exists: the signal lands in the probe, whose helpers it kills.
+    const r = await interrupt("SIGINT", /RUN echo started/);
+    expect(r.err).toContain("interrupted by SIGINT");
+    expect(r.err).not.toContain("error[SANDBOX]");
+    expect(r.code).toBe(130);
   }, 120_000);
 
   test("a failed build still writes --report, with the steps up to the failure and why it stopped", async () => {

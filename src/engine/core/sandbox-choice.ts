@@ -15,6 +15,8 @@ export function sandboxFor(env: EngineEnv): Promise<SandboxChoice> {
   if (!p) {
     p = (async () => {
       const report = await probeIsolation();
+      // Ctrl-C during the probe kills its helpers, which then look like a host without namespaces: say interrupted.
+      env.signal.throwIfAborted();
       const choice = chooseIsolation(env.opts.isolation, report, { force: env.opts.force });
       for (const w of choice.warnings) env.sink.emit({ type: "warning", message: w });
       env.sink.emit({ type: "info", message: `RUN isolation: ${choice.mode}${choice.idMap ? ` (${choice.idMap.uids.reduce((n, r) => n + r.count, 0)} ids)` : ""}` });
