@@ -4,12 +4,11 @@
 
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, readdirSync } from "node:fs";
+import { chmodSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { resolveHelperPath } from "../../src/helper/index.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { makeContext, tempDir } from "../kit/kb.ts";
-import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
+import { ensureSubidUser, helperForOtherUsers, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
 if (skip) console.log(`rootless-gc.test.ts: skipped: ${skip}`);
@@ -19,11 +18,7 @@ let helper: string;
 beforeAll(async () => {
   if (skip) return;
   ensureSubidUser();
-  const dir = tempDir("kb-helper-");
-  chmodSync(dir, 0o755);
-  helper = join(dir, "kb-sandbox");
-  copyFileSync(await resolveHelperPath(), helper);
-  chmodSync(helper, 0o755);
+  helper = await helperForOtherUsers();
 });
 
 describe.skipIf(!!skip)("rootless store GC", () => {

@@ -3,12 +3,11 @@
 
 import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, readFileSync } from "node:fs";
+import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveHelperPath } from "../../src/helper/index.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { listTree, makeContext, must, tempDir, unpackFromRegistry } from "../kit/kb.ts";
-import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
+import { ensureSubidUser, helperForOtherUsers, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
 
 const skip = rootlessSkipReason();
 if (skip) console.log(`rootless-private.test.ts: skipped: ${skip}`);
@@ -18,12 +17,7 @@ let helper: string;
 beforeAll(async () => {
   if (skip) return;
   ensureSubidUser();
-  // The helper built from this checkout's sources, where kbtest can run it.
-  const dir = tempDir("kb-helper-");
-  chmodSync(dir, 0o755);
-  helper = join(dir, "kb-sandbox");
-  copyFileSync(await resolveHelperPath(), helper);
-  chmodSync(helper, 0o755);
+  helper = await helperForOtherUsers();
 });
 
 const asUser = (user: string, group: string, home: string, args: string[]) => kbAs(user, group, home, args, helper);

@@ -1,8 +1,9 @@
 // Running kb as other users (rootless tests while CI runs as root): nobody (a single id) and kbtest (a subuid range).
 
-import { chmodSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync } from "node:fs";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { resolveHelperPath } from "../../src/helper/index.ts";
 import { must, tempDir } from "./kb.ts";
 
 /** Why the rootless suites cannot run here, or undefined when they can. */
@@ -31,4 +32,14 @@ export function kbAs(user: string, group: string, home: string, args: string[], 
   const r = spawnSync("setpriv", [`--reuid=${user}`, `--regid=${group}`, "--init-groups", "env", `HOME=${home}`, `XDG_CACHE_HOME=${home}/.cache`, `TMPDIR=${home}`,
     ...(helper ? [`KB_SANDBOX_HELPER=${helper}`] : []), process.execPath, join(import.meta.dir, "../../src/main.ts"), ...args], { encoding: "utf8", cwd: home });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The sandbox helper built from this checkout's sources, copied where other users (nobody, kbtest) can run it. */
+export async function helperForOtherUsers(): Promise<string> {
+  const dir = tempDir("kb-helper-");
+  chmodSync(dir, 0o755);
+  const helper = join(dir, "kb-sandbox");
+  copyFileSync(await resolveHelperPath(), helper);
+  chmodSync(helper, 0o755);
+  return helper;
 }
