@@ -48,14 +48,6 @@ function scriptParts(inst: Run): HeredocBody {
   return new HeredocBody(parts);
 }
 
-/** argv of a RUN: exec form as is; shell form (heredocs included) through the stage's shell. */
-export function runArgv(inst: Run, shell: string[]): string[] {
-  if (inst.json) return inst.command;
-  const program = shebangProgram(inst);
-  if (program) return [...shell, `${PIPES_DIR}/${program.name}`];
-  return [...shell, scriptParts(inst).text()];
-}
-
 /** The heredoc a RUN runs as a program (`RUN <<EOF` whose body starts with `#!`, not chomped yet), if any. */
 function shebangProgram(inst: Run) {
   const only = onlyHeredoc(inst);

@@ -29,7 +29,6 @@ import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
 
-export { runArgv } from "./run-script.ts";
 
 /** The environment a RUN sees: config Env, then the stage's ARGs (ENV wins), then proxy build args. */
 function runEnv(env: EngineEnv, st: StageState): Map<string, string> {
