@@ -6,3 +6,4 @@ export { type SourceEntry, walkSource } from "./walk-source.ts";
 export { type HashMemo, type HashOptions, createMemoryHashMemo, hashFile, hashSources, memoKey } from "./hash.ts";
 export { type BuildContext, type OpenContextOptions, openContext } from "./open.ts";
 export { cleanPath } from "./_go-path.ts";
+export { resolveScoped, type ScopedPath } from "./_scoped.ts";

@@ -4,9 +4,9 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { kb, makeContext, tempDir } from "../kit/kb.ts";
+import { kb, makeContext, tempDir, unpackLayout } from "../kit/kb.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { rootlessSkipReason } from "../kit/users.ts";
 
@@ -31,6 +31,22 @@ const asNobody = (cmd: string[]) =>
   spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/bin/sh", "-c", 'exec "$@"', "sh", ...cmd], { encoding: "utf8" });
 
 describe.skipIf(!!skip)("host-side escape attempts", () => {
+  test("RUN --mount=type=bind from a stage whose source is a symlink to /etc binds the stage's /etc, never the host's", async () => {
+    const ctx = makeContext({ Dockerfile: [
+      `FROM ${reg.base} AS s`, "RUN echo stage > /etc/kb-marker && ln -s /etc /leak && ln -s ../../../../etc /up",
+      `FROM ${reg.base}`,
+      "RUN --mount=type=bind,from=s,source=leak,target=/x --mount=type=bind,from=s,source=up,target=/y,rw \\",
+      "    cat /x/kb-marker /y/kb-marker > /seen; grep -c '^root:' /x/shadow /y/shadow >> /seen 2>&1; true", ""].join("\n") });
+    const out = join(tempDir(), "oci");
+    const r = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--progress", "plain", "--no-push", "--output", `type=oci,dest=${out}`, ctx]);
+    expect(r.code).toBe(0);
+    const seen = readFileSync(join(unpackLayout(out, "latest"), "seen"), "utf8");
+    // busybox's /etc has no shadow: a count of root lines can only come from the host's /etc/shadow.
+    expect(seen).toStartWith("stage\nstage\n");
+    expect(seen).not.toMatch(/shadow:1/);
+    rows.push(["bind mount source through a symlink out of the stage", "confined", "the stage's /etc was bound"]);
+  }, 120_000);
+
   test("a setuid-root file and a device node from RUN cannot be used by another user through the store", async () => {
     const shared = tempDir("kb-shared-");
     chmodSync(shared, 0o755); // a shared place such as /srv/cache: kb creates the store in it

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
+import { resolveScoped } from "../../context/index.ts";
 import { KbError } from "../../errors.ts";
 import type { Mount } from "../../dockerfile/index.ts";
 import type { SandboxMount } from "../../exec/index.ts";
@@ -18,11 +19,6 @@ export interface PreparedMounts {
   /** What of the mounts goes into the cache key (never secret contents). */
   key: string;
   cleanup(): Promise<void>;
-}
-
-function safeSub(root: string, rel: string): string {
-  const clean = posix.normalize(`/${rel}`);
-  return join(root, clean);
 }
 
 /** Takes a store lock and keeps it until the returned function is called; undefined when busy past `timeoutMs`. */
@@ -98,7 +94,16 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
           if (idx === undefined) throw new KbError("BUILD", `Cannot bind-mount from "${m.from}": no stage has that name`);
           root = await mergedTree(env, (await env.stageResult(idx)).layers);
         }
-        let source = safeSub(root, m.source ?? "/");
+        // The helper mounts `source` with the host's view of the file system: its symlinks are resolved here, inside
+        // the stage (as BuildKit does) or the context, never on the host (`ln -s /etc /leak` bound /etc of the host).
+        const rel = posix.normalize(`/${m.source ?? "/"}`).slice(1) || ".";
+        const found = await resolveScoped(root, rel, true, m.source ?? "/", m.from !== undefined);
+        if (!found) {
+          throw new KbError("BUILD", `Cannot bind-mount "${m.source ?? "/"}" from ${m.from ? `stage "${m.from}"` : "the build context"}: it does not exist there`, {
+            hint: "check the source path; it is relative to the root of the stage or context",
+          });
+        }
+        let source = found.abs;
         if (!m.readOnly) {
           // A writable bind gets a private copy: writes are thrown away, the context is never touched.
           const tmp = await mkdtemp(join(env.store.dirs.tmp, `${process.pid}-bind-`));
