@@ -16,7 +16,7 @@ import type { KbEvent } from "../../src/log/events.ts";
 import { readDockerArchive, readOciLayout } from "../../src/output/index.ts";
 import { fetchManifest, resolveImage } from "../../src/registry/index.ts";
 import { gzipLayer, randomImage, tarOf } from "../kit/random-image.ts";
-import { tempDir } from "../kit/kb.ts";
+import { must, tempDir } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 import { clientFor } from "../registry/_helpers.ts";
 
@@ -54,6 +54,10 @@ describe("writeOutputs", () => {
     expect(await (await readDockerArchive(tar, { tag: ref })).digest()).toBe(digest);
     expect(await (await resolveImage(clientFor(reg), parseReference(ref))).digest()).toBe(digest);
     expect(readFileSync(digestFile, "utf8")).toBe(digest);
+    // Tools kb did not write read each output to the same digest; umoci unpacks the layout.
+    const inspect = (loc: string) => JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", loc])).Digest;
+    expect([inspect(`oci:${oci}:v1`), inspect(`docker://${ref}`)]).toEqual([digest, digest]);
+    must("umoci", ["unpack", "--rootless", "--image", `${oci}:v1`, join(dir, "one-unpacked")]);
     expect(ev.infos().filter((m) => m.startsWith("wrote ")).map((m) => m.replace(/ in [\d.]+s$/, ""))).toEqual([`wrote docker archive ${tar}`, `wrote OCI layout ${oci}`]);
   });
 
@@ -72,6 +76,9 @@ describe("writeOutputs", () => {
     expect(index.manifests[0].digest).toBe(pushed.digest);
     expect(readFileSync(join(oci, "blobs/sha256", pushed.digest.slice(7)), "utf8")).toBe(new TextDecoder().decode(expected));
     expect((await (await readOciLayout(oci, "v2", { platform: "linux/arm64" })).config()).architecture).toBe("arm64");
+    const raw = (loc: string) => must("skopeo", ["inspect", "--tls-verify=false", "--raw", loc]);
+    expect(raw(`oci:${oci}:v2`)).toBe(new TextDecoder().decode(expected));
+    expect(raw(`docker://${ref}`)).toBe(new TextDecoder().decode(expected));
     expect(ev.infos().some((m) => m.startsWith(`wrote OCI layout ${oci} (index of 2 platforms) in `))).toBe(true);
   });
 });
