@@ -11,7 +11,7 @@ import { startRegistry } from "../test/kit/registry-server.ts";
 import { allCases, type BenchCase, type CaseEnv } from "./cases/index.ts";
 import { parseBenchArgs, type BenchArgs } from "./lib/args.ts";
 import { pushBigBase } from "./lib/big-base.ts";
-import { buildkitTool, buildkitUnavailable, startDockerd, type Dockerd } from "./lib/buildkit.ts";
+import { buildkitTool, buildkitUnavailable } from "./lib/buildkit.ts";
 import { renderChart } from "./lib/chart.ts";
 import { compareResults } from "./lib/compare.ts";
 import { imageSizeMB } from "./lib/image-size.ts";
@@ -20,7 +20,7 @@ import { hasGnuTime } from "./lib/measure.ts";
 import type { BenchResult, CaseResult, KbPhaseDetail, Sample } from "./lib/result.ts";
 import { renderKbDetails, renderTable } from "./lib/table.ts";
 import { measureStartup, renderStartup, type BinaryFacts } from "./lib/startup.ts";
-import { availableTools, kbCommand, type PhaseResult, type Tool } from "./lib/tools.ts";
+import { availableTools, kbCommand, toTrash, type PhaseResult, type Tool } from "./lib/tools.ts";
 
 const repo = path.resolve(import.meta.dir, "..");
 
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const cases = pickCases(args);
   const work = mkdtempSync(path.join(tmpdir(), "kb-bench-"));
   const reg = await startRegistry("http");
-  let dockerd: Dockerd | undefined;
+  let dockerd: { stop(): Promise<void> } | undefined;
   const skipped: string[] = hasGnuTime() ? [] : ["CPU and RSS: GNU time is missing (apt-get install time)"];
   try {
     const base = await pushBusyboxImage(reg);
@@ -96,8 +96,9 @@ async function main(): Promise<void> {
       const why = buildkitUnavailable();
       if (why) skipped.push(`buildkit: ${why}`);
       else {
-        dockerd = await startDockerd(path.join(work, "dockerd"));
-        tools.push(buildkitTool(dockerd));
+        const bk = await buildkitTool(path.join(work, "dockerd"), work);
+        dockerd = bk;
+        tools.push(bk);
       }
     }
     for (const s of skipped) log(`skipped: ${s}`);
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
         }
       }
       for (const t of tools) await t.reset();
-      rmSync(ctx, { recursive: true, force: true });
+      toTrash(work, ctx);
       result.cases.push(cr);
       save(); // after every case, so an interrupted run keeps what it measured
     }

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { measure, type Cost } from "./measure.ts";
-import type { Tool } from "./tools.ts";
+import { mountsUnder, toTrash, type Tool } from "./tools.ts";
 
 /** Why BuildKit cannot run here, or undefined when it can. */
 export function buildkitUnavailable(): string | undefined {
@@ -63,15 +63,17 @@ export async function startDockerd(dir: string): Promise<Dockerd> {
 /**
  * BuildKit through `DOCKER_BUILDKIT=1 docker build --network host`, then `docker push`. CPU is the client's plus
  * the daemon's (and its waited children's) growth over the phase; RSS is the daemon's peak so far (VmHWM), since
- * the work happens in the daemon, not in the client.
+ * the work happens in the daemon, not in the client. A reset stops dockerd, moves its data to the bench's trash
+ * (deleted at the end, as kb's and buildah's stores are: see toTrash) and starts a fresh one under `dir`.
  */
-export function buildkitTool(d: Dockerd): Tool {
-  const env = { DOCKER_HOST: d.host, DOCKER_BUILDKIT: "1" };
-  const docker = (args: string[]) => spawnSync("/usr/bin/docker", args, { env: { ...process.env, ...env }, encoding: "utf8" });
+export async function buildkitTool(dir: string, work: string): Promise<Tool & { stop(): Promise<void> }> {
+  let d = await startDockerd(dir);
+  const env = () => ({ DOCKER_HOST: d.host, DOCKER_BUILDKIT: "1" });
+  const docker = (args: string[]) => spawnSync("/usr/bin/docker", args, { env: { ...process.env, ...env() }, encoding: "utf8" });
   const version = docker(["version", "--format", "{{.Server.Version}}"]).stdout.trim();
   const run = async (args: string[], what: string): Promise<Cost> => {
     const c0 = cpuOf(d.pid);
-    const m = await measure("/usr/bin/docker", args, { env });
+    const m = await measure("/usr/bin/docker", args, { env: env() });
     if (m.code !== 0) throw new Error(`docker ${what} failed:\n${m.output.slice(-4000)}`);
     return { wallS: m.wallS, cpuS: m.cpuS + (cpuOf(d.pid) - c0), rssMB: Math.max(m.rssMB, peakRssMB(d.pid)) };
   };
@@ -79,13 +81,16 @@ export function buildkitTool(d: Dockerd): Tool {
     name: "buildkit",
     describe: `docker.io ${version} BuildKit, vfs`,
     async reset() {
-      docker(["system", "prune", "-af"]);
-      docker(["builder", "prune", "-af"]);
+      await d.stop();
+      for (const m of mountsUnder(dir)) spawnSync("umount", ["-l", m]);
+      toTrash(work, dir);
+      d = await startDockerd(dir);
     },
     async build(ctx, ref) {
       const b = await run(["build", "--network", "host", "-q", "-t", ref, ctx], `build of ${ctx}`);
       const p = await run(["push", "-q", ref], `push of ${ref}`);
       return { cost: { wallS: b.wallS + p.wallS, cpuS: b.cpuS + p.cpuS, rssMB: Math.max(b.rssMB, p.rssMB) }, pushS: p.wallS };
     },
+    stop: () => d.stop(),
   };
 }
