@@ -1,7 +1,7 @@
 // extractTar: safe extraction of a layer tar into a directory (never outside it), with whiteout handling.
 
 import { memoryCheckpoint } from "../runtime.ts";
-import { chmodSync, closeSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, symlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, rmSync, symlinkSync, writeSync } from "node:fs";
 import { constants } from "node:fs";
 import path from "node:path";
 import { KbError } from "../errors.ts";
@@ -104,36 +104,34 @@ class Extractor {
     const parent = resolveParent(this.root, comps, true, what, this.known)!;
     if (this.opts.onImplicitDir) for (let d = parent; d.length > this.root.length && !this.parents.has(d); d = path.dirname(d)) this.parents.add(d);
     const host = path.join(parent, base);
-    const st = lstatOrUndefined(host);
-    if (st && !(st.isDirectory() && entry.type === "dir")) {
-      rmSync(host, { recursive: true, force: true });
-      this.known.clear();
-    }
     switch (entry.type) {
       case "dir":
-        if (!st?.isDirectory()) mkdirSync(host, { mode: 0o700 });
+        this.makeDir(host);
         this.dirs.set(host, entry);
         this.created.add(host);
         return;
       case "file":
-        await this.writeFile(host, body, what);
-        break;
+        await this.writeFile(host, entry, body, what);
+        this.created.add(host);
+        return; // its metadata was set through the open file
       case "symlink":
-        symlinkSync(entry.linkname!, host);
+        this.fresh(host, () => symlinkSync(entry.linkname!, host));
         break;
       case "hardlink": {
         const tc = archiveComponents(entry.linkname!, what);
         const tp = tc.length ? resolveParent(this.root, tc, false, what) : undefined;
         const target = tp && path.join(tp, tc[tc.length - 1]);
+        if (target === host) this.clear(host); // a link to itself names nothing once the old entry is gone
         const tst = target ? lstatOrUndefined(target) : undefined;
         if (!target || !tst) throw this.fail(what, `the hardlink target "${entry.linkname}" does not exist`);
         if (tst.isDirectory()) throw this.fail(what, `the hardlink target "${entry.linkname}" is a directory`);
-        linkSync(target, host);
+        this.fresh(host, () => linkSync(target, host));
         this.created.add(host);
         return; // a hardlink shares its target's metadata
       }
       case "char":
       case "block": {
+        this.clear(host);
         const err = this.opts.devices === "skip" ? new Error("devices are skipped")
           : mknod(host, entry.type, entry.devmajor ?? 0, entry.devminor ?? 0);
         if (err) {
@@ -143,6 +141,7 @@ class Extractor {
         break;
       }
       case "fifo": {
+        this.clear(host);
         const err = mkfifo(host);
         if (err) throw this.fail(what, err.message, err);
         break;
@@ -152,10 +151,49 @@ class Extractor {
     this.meta(host, entry);
   }
 
-  async writeFile(host: string, body: ReadableStream<Uint8Array>, what: string): Promise<void> {
+  /** Removes whatever is at `host` (an earlier entry of the same path, or a lower layer's). */
+  clear(host: string): void {
+    if (!lstatOrUndefined(host)) return;
+    rmSync(host, { recursive: true, force: true });
+    this.known.clear();
+  }
+
+  /**
+   * Runs `make`, which creates `host` exclusively (O_EXCL, mkdir, symlink, link: none follows a symlink at
+   * `host`); when something is already there it is removed and `make` runs again. Most entries are new, so
+   * this costs one system call where a look first would cost two.
+   */
+  fresh<T>(host: string, make: () => T): T {
+    try {
+      return make();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    rmSync(host, { recursive: true, force: true });
+    this.known.clear();
+    return make();
+  }
+
+  /** Makes a directory entry's directory, keeping one already there (a lower layer's, or an implicit parent). */
+  makeDir(host: string): void {
+    try {
+      mkdirSync(host, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (!lstatOrUndefined(host)?.isDirectory()) {
+        rmSync(host, { recursive: true, force: true });
+        this.known.clear();
+        mkdirSync(host, { mode: 0o700 });
+      }
+    }
+    this.known.add(host); // a real directory, made or checked just now: its children need not look again
+  }
+
+  async writeFile(host: string, entry: TarEntry, body: ReadableStream<Uint8Array>, what: string): Promise<void> {
     // Synchronous open/write/close: per file they cost a fraction of the promise round trips (layers hold
     // many small files); each write is one chunk of the stream, so the event loop is never held long.
-    const fd = openSync(host, FILE_FLAGS, 0o600);
+    // Owner, mode and times are set through the descriptor: no path lookups for the most common entry.
+    const fd = this.fresh(host, () => openSync(host, FILE_FLAGS, 0o600));
     const reader = body.getReader();
     try {
       for (;;) {
@@ -172,6 +210,7 @@ class Extractor {
         while (o < value.length) o += writeSync(fd, value, o, value.length - o);
         if (Math.floor(this.bytes / 4194304) !== Math.floor((this.bytes - value.length) / 4194304)) memoryCheckpoint(); // every 4 MiB
       }
+      this.meta(host, entry, fd);
     } finally {
       reader.releaseLock();
       closeSync(fd);
@@ -210,12 +249,14 @@ class Extractor {
     if (err) throw this.fail(what, `cannot set xattr "${name}": ${err.message}`, err);
   }
 
-  meta(host: string, e: TarEntry): void {
+  /** Owner, xattrs, mode and times of an entry (through `fd` when the file is open). */
+  meta(host: string, e: TarEntry, fd?: number): void {
     const what = `tar entry "${e.path}"`;
     if (this.opts.chown) {
       const [uid, gid] = this.opts.idMap ? this.opts.idMap(e.uid, e.gid) : [e.uid, e.gid];
       try {
-        lchownSync(host, uid, gid);
+        if (fd === undefined) lchownSync(host, uid, gid);
+        else fchownSync(fd, uid, gid);
       } catch (err) {
         throw this.fail(what, `cannot change its owner to "${uid}:${gid}": ${(err as Error).message}`, err);
       }
@@ -223,6 +264,11 @@ class Extractor {
     for (const [k, v] of Object.entries(e.xattrs ?? {})) {
       const err = setXattr(host, k, v);
       if (err) this.warn(`Skipped xattr "${k}" on "${e.path}": ${err.message}`);
+    }
+    if (fd !== undefined) {
+      fchmodSync(fd, e.mode & 0o7777);
+      futimesSync(fd, e.mtime, e.mtime);
+      return;
     }
     if (e.type !== "symlink") chmodSync(host, e.mode & 0o7777);
     lutimesSync(host, e.mtime, e.mtime);
