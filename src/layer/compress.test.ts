@@ -34,6 +34,27 @@ describe("compressStream() and decompressStream()", () => {
     expect(new TextDecoder().decode(await collect(decompressStream(streamOf(two))))).toBe("hello world");
   });
 
+  test("inflates a gzip bomb only as far as it is read, and refuses bytes after the last member as Go's reader does", async () => {
+    const member = zlib.gzipSync(new Uint8Array(64 << 20), { level: 9 }); // ~64 KB → 64 MiB; 16 of them: 1 GiB
+    const bomb = new Uint8Array(Buffer.concat(Array.from({ length: 16 }, () => member)));
+    let fed = 0;
+    const src = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (fed >= bomb.length) return c.close();
+        c.enqueue(bomb.slice(fed, (fed += 65536)));
+      },
+    }, { highWaterMark: 0 });
+    const reader = decompressStream(src).getReader();
+    const rss = process.memoryUsage.rss();
+    for (let got = 0; got < 8 << 20;) got += (await reader.read()).value!.length;
+    await new Promise((r) => setTimeout(r, 200)); // time to run ahead, if it could
+    expect(process.memoryUsage.rss() - rss).toBeLessThan(64 << 20);
+    expect(fed).toBeLessThan(bomb.length / 2);
+    await reader.cancel();
+    const junk = Buffer.concat([zlib.gzipSync("hello"), Buffer.from([1, 2, 3, 4])]);
+    expect(isKbError(await collect(decompressStream(streamOf(junk))).catch((e) => e), "LAYER_INVALID")).toBe(true);
+  });
+
   for (const prog of ["bzip2", "xz"] as const) {
     test.skipIf(!has(prog))(`reads ${prog} through the ${prog} program`, async () => {
       const c = run(prog, ["-c"], { input: text }).raw;

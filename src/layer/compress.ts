@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import zlib from "node:zlib";
 import { KbError } from "../errors.ts";
 import { MediaType } from "../image/types.ts";
+import { nativeGunzip } from "../runtime.ts";
 import { throughNode } from "./_node-stream.ts";
 import { parallelCompress } from "./parallel-compress.ts";
 
@@ -101,7 +102,12 @@ export function decompressStream(stream: ReadableStream<Uint8Array>): ReadableSt
     const kind = detectCompression(first);
     switch (kind) {
       case "none": return rest;
-      case "gzip": { const t = zlib.createGunzip(); return throughNode(rest, t, t, zlibError("decompress the gzip layer")); }
+      case "gzip": {
+        const native = nativeGunzip();
+        if (native) return mapStreamError(rest.pipeThrough(native), zlibError("decompress the gzip layer"));
+        const t = zlib.createGunzip();
+        return throughNode(rest, t, t, zlibError("decompress the gzip layer"));
+      }
       case "zstd": {
         if (typeof zlib.createZstdDecompress !== "function") throw new KbError("LAYER_INVALID", "Cannot decompress a zstd layer: zstd is not available in this runtime", { hint: "run the kb binary (Bun), or use gzip layers" });
         const t = zlib.createZstdDecompress();
@@ -121,6 +127,23 @@ export function decompressStream(stream: ReadableStream<Uint8Array>): ReadableSt
       if (out) await out.cancel(reason);
       else await stream.cancel(reason);
     },
+  }, { highWaterMark: 0 });
+}
+
+/** `stream` with its read errors passed through `map` (a web transform's errors are plain TypeErrors). */
+function mapStreamError(stream: ReadableStream<Uint8Array>, map: (e: unknown) => unknown): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) c.close();
+        else c.enqueue(value);
+      } catch (e) {
+        throw map(e);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
   }, { highWaterMark: 0 });
 }
 
