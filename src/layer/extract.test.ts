@@ -50,6 +50,12 @@ describe("extractTar() with hostile archives", () => {
       (r) => expect(readFileSync(`${r}/victim`, "utf8")).toBe("in")],
     ["a symlink replaced by a file of the same name", [node("link", "symlink", { linkname: "../victim" }), file("link", "in")],
       (r) => expect(lstatSync(`${r}/link`).isFile()).toBe(true)],
+    ["a symlink to outside replaced by a directory, then a file under it",
+      [node("d", "symlink", { linkname: "../outside" }), node("d", "dir"), file("d/file", "in")],
+      (r) => (expect(lstatSync(`${r}/d`).isDirectory()).toBe(true), expect(readFileSync(`${r}/d/file`, "utf8")).toBe("in"))],
+    ["a symlink to outside replaced by a hardlink and by a symlink", [node("a", "symlink", { linkname: "../victim" }), file("f", "in"),
+      node("a", "hardlink", { linkname: "f" }), node("b", "symlink", { linkname: "../outside" }), node("b", "symlink", { linkname: "f" })],
+      (r) => (expect(lstatSync(`${r}/a`).ino).toBe(lstatSync(`${r}/f`).ino), expect(readlinkSync(`${r}/b`)).toBe("f"))],
     ["a hardlink to ../victim", [node("h", "hardlink", { linkname: "../victim" })], "error"],
     ["a hardlink to an absolute path outside", [node("h", "hardlink", { linkname: "/victim" })], "error"],
     ["a hardlink through a symlink to /", [node("s", "symlink", { linkname: "/" }), node("h", "hardlink", { linkname: "s/../victim" })], "error"],
@@ -130,6 +136,19 @@ describe("extractTar()", () => {
     expect(statSync(path.join(root, "ro")).mtimeMs).toBe(1_000_000);
     expect(statSync(path.join(root, "ro/child")).mode & 0o7777).toBe(0o4755);
     expect(statSync(path.join(root, "ro/child")).mtimeMs).toBe(2_000_000);
+  });
+
+  test("a later layer replaces what an earlier one made: a tree by a file, a file by a symlink, a symlink by a tree", async () => {
+    const { root } = sandbox();
+    await extract(root, [node("t", "dir"), file("t/deep", "x"), file("f", "old"), node("s", "symlink", { linkname: "f" }), file("h", "old")]);
+    await extract(root, [file("t", "now a file", { mode: 0o640 }), node("f", "symlink", { linkname: "h" }), node("s", "dir"), file("s/in", "y"),
+      file("g", "new"), node("h", "hardlink", { linkname: "g" })]);
+    expect(readFileSync(path.join(root, "t"), "utf8")).toBe("now a file");
+    expect(statSync(path.join(root, "t")).mode & 0o777).toBe(0o640);
+    expect(readlinkSync(path.join(root, "f"))).toBe("h");
+    expect(readFileSync(path.join(root, "s/in"), "utf8")).toBe("y");
+    expect(lstatSync(path.join(root, "s")).isDirectory()).toBe(true);
+    expect(statSync(path.join(root, "h")).ino).toBe(statSync(path.join(root, "g")).ino);
   });
 
   test("makes hardlinks, symlinks, fifos and (as root) devices, and chowns through idMap", async () => {
