@@ -10,7 +10,7 @@ import { addCosts, measure, type Cost } from "./measure.ts";
  * no journal, and there every inode allocation skips inodes deleted in the last 60–360 s by reading each one's
  * dtime (fs/ext4/ialloc.c, recently_deleted()): right after a reset deleted a store of ~10,000 files, unpacking the
  * Debian base took 3–6 s instead of 1 s, for GNU tar as for every builder, and grew with each deletion before it.
- * A cold build is measured on a file system that deleted nothing just before (docs/decisions/134-bench-deferred-deletes.md).
+ * A cold build is measured on a file system that deleted nothing just before (docs/decisions/134-unpack-speed-and-bench-deletes.md).
  */
 export function toTrash(work: string, dir: string): void {
   if (!existsSync(dir)) return;

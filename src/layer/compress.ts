@@ -6,7 +6,7 @@ import { KbError } from "../errors.ts";
 import { MediaType } from "../image/types.ts";
 import { nativeGunzip } from "../runtime.ts";
 import { throughNode } from "./_node-stream.ts";
-import { parallelCompress } from "./parallel-compress.ts";
+import { parallelCompress, type MemberReuse } from "./parallel-compress.ts";
 
 /** Algorithms kb compresses layers with (--compression); the one place this list is written. */
 export const COMPRESSION_ALGORITHMS = ["gzip", "zstd"] as const;
@@ -22,6 +22,8 @@ export interface CompressOptions {
   parallel?: boolean;
   /** gzip 0–9 (libdeflate members, 0 stores), zstd 1–19. @default gzip 2, zstd 3 (docs/decisions/131-libdeflate-gzip-level.md) */
   level?: number;
+  /** Members an earlier blob of the same algorithm and level may give (gzip, or zstd with `parallel`). */
+  reuse?: MemberReuse;
 }
 
 /** Default levels: gzip 2 = images no larger than BuildKit's (Go gzip 6), docs/decisions/131-libdeflate-gzip-level.md. */
@@ -61,8 +63,8 @@ export function compressStream(stream: ReadableStream<Uint8Array>, opts: Compres
   if (opts.algorithm === "none") return stream;
   const level = opts.level ?? DEFAULT_LEVEL[opts.algorithm];
   // gzip is always cut into members (libdeflate has no streaming API); workers only when asked for.
-  if (opts.algorithm === "gzip") return parallelCompress(stream, "gzip", level, opts.parallel ? undefined : 0);
-  if (opts.parallel) return parallelCompress(stream, opts.algorithm, level);
+  if (opts.algorithm === "gzip") return parallelCompress(stream, "gzip", level, opts.parallel ? undefined : 0, opts.reuse);
+  if (opts.parallel) return parallelCompress(stream, opts.algorithm, level, undefined, opts.reuse);
   const t = zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
   return throughNode(stream, t, t, zlibError(`compress the layer with ${opts.algorithm}`));
 }

@@ -8,5 +8,6 @@ export {
   type Compression, type CompressionAlgorithm, type CompressOptions, type DetectedCompression,
 } from "./compress.ts";
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";
+export type { MemberEntry, MemberReuse } from "./parallel-compress.ts";
 export * from "./whiteout.ts";
 export { extractTar, type ExtractOptions, type ExtractResult } from "./extract.ts";

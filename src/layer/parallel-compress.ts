@@ -1,15 +1,19 @@
-// Compression spread over the cores: the tar is cut into fixed 2 MiB chunks, each compressed (on a worker thread when the machine has cores to spare)
-// as an independent gzip member or zstd frame, and the results are written in order. Concatenated members
+// Compression spread over the cores: the tar is cut into members of 1–4 MiB at content-defined places, each
+// compressed (on a worker thread when the machine has cores to spare) as an independent gzip member or zstd frame,
+// and the results are written in order. Concatenated members
 // (frames) are one valid blob (RFC 1952 §2.2, RFC 8878 §3.1). Output depends only on the bytes and the level,
-// never on how many workers ran. A stream shorter than one chunk is compressed on this thread.
+// never on how many workers ran. A stream of one member is compressed on this thread.
 
+import { createHash } from "node:crypto";
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import zlib from "node:zlib";
 import { gzipMember, memoryCheckpoint } from "../runtime.ts";
 import type { CompressionAlgorithm } from "./compress.ts";
 
-export const CHUNK = 2 << 20;
+/** Members are 1–4 MiB of the input, about 2 MiB on average (cut where memberEnd says). */
+export const MIN_MEMBER = 1 << 20;
+export const MAX_MEMBER = 4 << 20;
 
 /**
  * The level a gzip member is compressed at: 0 (stored) when three 16 KiB samples of the chunk (start, middle, end)
@@ -103,53 +107,117 @@ export function useParallelCompression(env: Record<string, string | undefined>, 
 }
 
 /**
- * Compresses with every core for streams longer than one chunk; pulls input only as output is read
- * (at most 2 chunks per worker in flight).
+ * One member of a compressed stream: its uncompressed bytes' sha256 and size, its compressed length and sha256
+ * (both hashes "" for a stored gzip member, which is never looked up).
  */
-export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: CompressionAlgorithm, level: number, workers = compressionWorkers()): ReadableStream<Uint8Array> {
+export interface MemberEntry { sha: string; size: number; length: number; csha: string }
+
+/**
+ * Members a stream may take from an earlier blob instead of compressing again (docs/decisions/134): `find` gives
+ * the compressed bytes of a member with these uncompressed bytes (same algorithm, level and library) or undefined;
+ * `done` receives every member of this stream, in order, when it ends.
+ */
+export interface MemberReuse {
+  find(sha: string, size: number): Promise<Uint8Array | undefined>;
+  done(members: MemberEntry[]): void;
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/**
+ * Where the next member ends in `buf[0, len)`: the first 512-byte boundary at or after MIN whose block hashes to
+ * 0 mod 2048 (about 1 MiB after MIN), else at MAX or the end. The cut depends only on the bytes there, never on
+ * how the input was chunked or on anything before the member: after a file changes size in a tar (always by
+ * whole blocks), the cuts fall at the same places again and the later members are the same bytes.
+ */
+export function memberEnd(buf: Uint8Array, len: number): number {
+  const end = Math.min(len, MAX_MEMBER);
+  for (let o = MIN_MEMBER; o + 512 <= end; o += 512) {
+    let h = 0x811c9dc5;
+    for (let i = o; i < o + 32; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    if ((h & 2047) === 0) return o;
+  }
+  return end;
+}
+
+/**
+ * Compresses in members cut where memberEnd says, on worker threads when `workers` > 0; pulls input only as output
+ * is read (at most workers + 1 members in flight). With `reuse`, a member already compressed in an earlier blob is
+ * taken from there: the output is the same bytes either way.
+ */
+export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: CompressionAlgorithm, level: number, workers = compressionWorkers(), reuse?: MemberReuse): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   let pool: Pool | undefined;
   const inFlight: Promise<Uint8Array>[] = [];
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  const members: MemberEntry[] = [];
+  let buf = new Uint8Array(MAX_MEMBER);
+  let len = 0;
+  let carry: Uint8Array | undefined;
   let ended = false;
   let chunks = 0;
 
-  // Compressed here (no workers), a chunk is done with before the next is cut: one buffer serves them all.
-  let scratch: Uint8Array | undefined;
-  const take = (): Uint8Array => {
-    const n = Math.min(CHUNK, pendingBytes);
-    const out = workers <= 0 ? (scratch ??= new Uint8Array(CHUNK)).subarray(0, n) : new Uint8Array(n);
-    let off = 0;
-    while (off < out.length) {
-      const head = pending[0]!;
-      const n = Math.min(head.length, out.length - off);
-      out.set(head.subarray(0, n), off);
-      off += n;
-      if (n === head.length) pending.shift();
-      else pending[0] = head.subarray(n);
+  const read = async () => {
+    while (len < MAX_MEMBER && !ended) {
+      let v = carry;
+      carry = undefined;
+      if (!v) {
+        const r = await reader.read();
+        if (r.done) {
+          ended = true;
+          break;
+        }
+        v = r.value;
+      }
+      const n = Math.min(v.length, MAX_MEMBER - len);
+      buf.set(v.subarray(0, n), len);
+      len += n;
+      if (n < v.length) carry = v.subarray(n);
     }
-    pendingBytes -= out.length;
-    return out;
   };
-  const submit = (chunk: Uint8Array) => {
-    chunks++;
-    memoryCheckpoint();
-    if (workers <= 0 || (!pool && chunks === 1 && ended)) return inFlight.push(Promise.resolve(compressHere(chunk, algorithm, level)));
+  // A stream of one member is compressed here: no worker is started for it.
+  const compress = (member: Uint8Array, only: boolean): Promise<Uint8Array> => {
+    if (workers <= 0 || (!pool && only)) return Promise.resolve(compressHere(member, algorithm, level));
     pool ??= new Pool(workers);
-    inFlight.push(pool.run(chunk, algorithm, level));
+    return pool.run(member, algorithm, level);
+  };
+  const submit = () => {
+    const cut = memberEnd(buf, len);
+    chunks++;
+    const only = chunks === 1 && ended && cut === len;
+    memoryCheckpoint();
+    // Compressed (or stored) here at once, a member is a view of buf; otherwise it is its own copy.
+    const view = buf.subarray(0, cut);
+    let out: Promise<Uint8Array>;
+    if (workers <= 0 && !reuse) out = Promise.resolve(compressHere(view, algorithm, level));
+    else if (!reuse) out = compress(view.slice(), only);
+    else if (algorithm === "gzip" && memberLevel(view, level, gzipMember) === 0) {
+      // Stored (incompressible): storing again is cheaper than reading it back, so it is never looked up.
+      const stored = gzipMember(view, 0);
+      members.push({ sha: "", size: cut, length: stored.length, csha: "" });
+      out = Promise.resolve(stored);
+    } else {
+      const member = view.slice();
+      const entry: MemberEntry = { sha: sha256(member), size: member.length, length: 0, csha: "" };
+      members.push(entry);
+      out = reuse.find(entry.sha, entry.size).then((b) => b ?? compress(member, only)).then((b) => {
+        entry.length = b.length;
+        entry.csha = sha256(b);
+        return b;
+      });
+    }
+    inFlight.push(out);
+    buf.copyWithin(0, cut, len);
+    len -= cut;
   };
   const fill = async () => {
-    while (!ended && inFlight.length < Math.max(1, workers) + 1) {
-      while (!ended && pendingBytes < CHUNK) {
-        const { done, value } = await reader.read();
-        if (done) ended = true;
-        else if (value.length) (pending.push(value), (pendingBytes += value.length));
-      }
-      if (pendingBytes >= CHUNK || (ended && pendingBytes > 0)) submit(take());
-      if (ended && pendingBytes > 0) continue;
+    while (inFlight.length < Math.max(1, workers) + 1) {
+      await read();
+      if (len === 0) return;
+      submit();
     }
-    while (ended && pendingBytes > 0) submit(take());
   };
   return new ReadableStream<Uint8Array>({
     async pull(c) {
@@ -159,6 +227,7 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
         if (!next) {
           pool?.close();
           if (chunks === 0) c.enqueue(compressHere(new Uint8Array(0), algorithm, level));
+          reuse?.done(members);
           c.close();
           return;
         }
@@ -170,7 +239,8 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
     },
     async cancel(reason) {
       pool?.close();
-      pending = [];
+      buf = new Uint8Array(0);
+      len = 0;
       await reader.cancel(reason);
     },
   });

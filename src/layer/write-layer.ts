@@ -3,6 +3,7 @@
 import { hashingTransform } from "../image/digest.ts";
 import type { Digest } from "../image/types.ts";
 import { type Compression, compressStream, LAYER_MEDIA_TYPE } from "./compress.ts";
+import type { MemberReuse } from "./parallel-compress.ts";
 
 export interface WriteLayerOptions {
   compression: Compression;
@@ -10,6 +11,8 @@ export interface WriteLayerOptions {
   parallel?: boolean;
   /** @default gzip 2, zstd 3 */
   level?: number;
+  /** Compressed members an earlier blob can give (see MemberReuse); the blob is the same bytes either way. */
+  reuse?: MemberReuse;
 }
 
 export interface WrittenLayer {
@@ -35,7 +38,7 @@ export async function writeLayer(
 ): Promise<WrittenLayer> {
   const diff = hashingTransform();
   const blob = hashingTransform();
-  const compressed = compressStream(tar.pipeThrough(diff.stream), { algorithm: opts.compression, level: opts.level, parallel: opts.parallel });
+  const compressed = compressStream(tar.pipeThrough(diff.stream), { algorithm: opts.compression, level: opts.level, parallel: opts.parallel, reuse: opts.reuse });
   await sink(compressed.pipeThrough(blob.stream));
   return { digest: blob.digest(), diffId: diff.digest(), size: blob.size(), uncompressedSize: diff.size(), mediaType: LAYER_MEDIA_TYPE[opts.compression] };
 }

@@ -111,11 +111,13 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
   // History shows sources and the destination as written, without flags (BuildKit's dispatchCopy commit message).
   const historyText = `${inst.kind} ${sourcesText} ${inst.dest}`.replace(/\s+/g, " ");
   const heredocKey = heredocDigest(inst.sourceContents);
+  // The same COPY over the same parent, whatever its sources hold: a rebuild reuses the unchanged members.
+  const slot = cacheKey(st.key, "layer-slot", text, owner.uid, owner.gid, destIsDir ? "dir" : "file");
   st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
   addTiming(env, "hash sources", hashMs);
 
   try {
-    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText, root });
+    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText, root, slot });
   } finally {
     await remotePrep?.cleanup();
   }
@@ -155,6 +157,7 @@ interface CopyPlan {
   remotePrep?: RemotePrep;
   historyText: string;
   root: CopyRoot;
+  slot: string;
 }
 
 async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
@@ -212,7 +215,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const c0 = performance.now();
     const mtime = env.mtimeClamp ?? Math.floor(Date.now() / 1000);
     const entries = withImpliedParents(all(), async (d) => st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined, mtime);
-    layer = await commitLayer(env.store, entries, env.layer, env.signal);
+    layer = await commitLayer(env.store, entries, { ...env.layer, reuseSlot: p.slot }, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
     await remember(env, st, st.key, layer);
   }

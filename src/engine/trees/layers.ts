@@ -7,6 +7,7 @@ import { createTarStream, writeLayer, type CompressionAlgorithm, type TarInput, 
 import { blobLayer, type Store } from "../../store/index.ts";
 import type { StageLayer } from "../core/stage-state.ts";
 import { cacheKey } from "../core/cache-key.ts";
+import { membersKey, openMemberReuse } from "./member-reuse.ts";
 
 export interface LayerSettings {
   compression: CompressionAlgorithm;
@@ -15,6 +16,11 @@ export interface LayerSettings {
   parallel?: boolean;
   /** Every entry's mtime is at most this (seconds; SOURCE_DATE_EPOCH), as BuildKit's rewrite-timestamp does. */
   mtimeClamp?: number;
+  /**
+   * The instruction over its parent, without its sources' content: the next build of the same slot takes the
+   * compressed members that did not change from this build's blob (member-reuse.ts).
+   */
+  reuseSlot?: string;
 }
 
 /** What a cache record of kind "layer" holds. */
@@ -96,7 +102,8 @@ export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>
   })();
   const tar = createTarStream(noteBiggest(clampMtimes(all, settings.mtimeClamp), biggest));
   let stored: { digest: Digest; size: number } | undefined;
-  const written = await writeLayer(tar, { compression: settings.compression, level: settings.level, parallel: settings.parallel }, async (s) => {
+  const members = settings.reuseSlot ? await openMemberReuse(store, membersKey(settings.reuseSlot, settings)) : undefined;
+  const written = await writeLayer(tar, { compression: settings.compression, level: settings.level, parallel: settings.parallel, reuse: members?.reuse }, async (s) => {
     stored = await store.put(s, { signal });
   });
   if (!stored || stored.digest !== written.digest) {
@@ -104,6 +111,7 @@ export async function commitLayer(store: Store, entries: AsyncIterable<TarInput>
   }
   const descriptor: Descriptor = { mediaType: written.mediaType, digest: written.digest, size: written.size };
   await store.cache.put(biggestFilesKey(written.digest), { kind: "layer-biggest-files", data: biggest, refs: [] }).catch(() => undefined);
+  await members?.save(written.digest);
   // A tar of nothing is its two zero end blocks (1024 bytes).
   return { layer: blobLayer(store, descriptor, written.diffId), diffId: written.diffId, empty: written.uncompressedSize <= 1024 };
 }

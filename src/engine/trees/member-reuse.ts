@@ -1,0 +1,79 @@
+// Compressed members a rebuilt layer takes from the blob the same instruction made last time, instead of
+// compressing them again: a COPY of 5,000 files with one file changed compresses the member holding that file,
+// not 50 MB (docs/decisions/134-unpack-speed-and-bench-deletes.md).
+
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { DEFAULT_LEVEL, type MemberEntry, type MemberReuse } from "../../layer/index.ts";
+import { gzipLibrary } from "../../runtime.ts";
+import { isDigest, type Digest } from "../../image/types.ts";
+import type { Store } from "../../store/index.ts";
+import { cacheKey } from "../core/cache-key.ts";
+import type { LayerSettings } from "./layers.ts";
+
+/** What a "layer-members" record holds: the last blob made for a slot and its members in order. */
+interface MembersRecord {
+  blob: Digest;
+  members: Pick<MemberEntry, "sha" | "length" | "csha">[];
+}
+
+/**
+ * The record key of a slot (an instruction over a parent, without its sources' content) for the bytes a member
+ * compresses to: algorithm, level and deflate library decide them.
+ */
+export function membersKey(slot: string, s: LayerSettings): string {
+  return cacheKey("", "layer-members-v1", slot, s.compression, s.level ?? DEFAULT_LEVEL[s.compression], gzipLibrary);
+}
+
+/** Reads `length` bytes at `offset` of a stored blob; undefined when the blob is gone or shorter. */
+async function readRange(store: Store, blob: Digest, offset: number, length: number): Promise<Uint8Array | undefined> {
+  const fh = await open(store.path(blob), "r").catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    const out = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await fh.read(out, got, length - got, offset + got);
+      if (bytesRead === 0) return undefined;
+      got += bytesRead;
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * A MemberReuse over the last blob recorded for `key`, and `save(blob)` to record this build's blob for the next.
+ * A member is taken only when the bytes read back hash to what was recorded; anything missing or different is
+ * compressed again, so a stale record or a pruned blob costs time, never a wrong layer.
+ */
+export async function openMemberReuse(store: Store, key: string): Promise<{ reuse: MemberReuse; save: (blob: Digest) => Promise<void> }> {
+  const rec = await store.cache.get(key).catch(() => undefined);
+  const known = new Map<string, { offset: number; length: number; csha: string }>();
+  const last = rec?.kind === "layer-members" ? (rec.data as MembersRecord) : undefined;
+  if (last && isDigest(last.blob) && Array.isArray(last.members)) {
+    let offset = 0;
+    for (const m of last.members) {
+      if (m.sha) known.set(m.sha, { offset, length: m.length, csha: m.csha });
+      offset += m.length;
+    }
+  }
+  let members: MemberEntry[] | undefined;
+  const reuse: MemberReuse = {
+    async find(sha) {
+      const m = known.get(sha);
+      if (!m || !last) return undefined;
+      const bytes = await readRange(store, last.blob, m.offset, m.length);
+      if (!bytes || createHash("sha256").update(bytes).digest("hex") !== m.csha) return undefined;
+      return bytes;
+    },
+    done: (all) => void (members = all),
+  };
+  const save = async (blob: Digest) => {
+    if (!members) return;
+    const data: MembersRecord = { blob, members: members.map(({ sha, length, csha }) => ({ sha, length, csha })) };
+    await store.cache.put(key, { kind: "layer-members", data, refs: [blob] }).catch(() => undefined);
+  };
+  return { reuse, save };
+}
