@@ -71,7 +71,8 @@ export async function openMemberReuse(store: Store, key: string): Promise<{ reus
     done: (all) => void (members = all),
   };
   const save = async (blob: Digest) => {
-    if (!members) return;
+    // A layer of one member has nothing to take next time: its change is that member.
+    if (!members || members.filter((m) => m.sha).length < 2) return;
     const data: MembersRecord = { blob, members: members.map(({ sha, length, csha }) => ({ sha, length, csha })) };
     await store.cache.put(key, { kind: "layer-members", data, refs: [blob] }).catch(() => undefined);
   };
