@@ -84,7 +84,7 @@ describe("parallelCompress()", () => {
     const plain = await collect(parallelCompress(source(d), "gzip", 2, 0));
     // the first build: nothing to reuse; it reports its members
     let first: MemberEntry[] = [];
-    const none = await collect(parallelCompress(source(d), "gzip", 2, 0, { find: async () => undefined, done: (m) => (first = m) }));
+    const none = await collect(parallelCompress(source(d), "gzip", 2, 0, { find: () => undefined, done: (m) => (first = m) }));
     expect(Buffer.from(none).equals(Buffer.from(plain))).toBe(true);
     expect(first.reduce((n, m) => n + m.length, 0)).toBe(plain.length);
     expect(first.reduce((n, m) => n + m.size, 0)).toBe(d.length);
@@ -97,7 +97,7 @@ describe("parallelCompress()", () => {
     const changed = new Uint8Array(Buffer.concat([d.subarray(0, mid), new Uint8Array(512).fill(1), d.subarray(mid)]));
     let misses = 0;
     const reused = await collect(parallelCompress(source(changed), "gzip", 2, 1, {
-      find: async (sha) => known.get(sha) ?? void misses++,
+      find: (sha) => known.get(sha) ?? void misses++,
       done: () => {},
     }));
     expect(misses).toBe(1);

@@ -114,11 +114,12 @@ export interface MemberEntry { sha: string; size: number; length: number; csha: 
 
 /**
  * Members a stream may take from an earlier blob instead of compressing again (docs/decisions/134): `find` gives
- * the compressed bytes of a member with these uncompressed bytes (same algorithm, level and library) or undefined;
- * `done` receives every member of this stream, in order, when it ends.
+ * the compressed bytes of a member with these uncompressed bytes (same algorithm, level and library) or undefined,
+ * synchronously (the member is a view of a buffer that is reused next); `done` receives every member of this
+ * stream, in order, when it ends.
  */
 export interface MemberReuse {
-  find(sha: string, size: number): Promise<Uint8Array | undefined>;
+  find(sha: string, size: number): Uint8Array | undefined;
   done(members: MemberEntry[]): void;
 }
 
@@ -199,10 +200,11 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
       members.push({ sha: "", size: cut, length: stored.length, csha: "" });
       out = Promise.resolve(stored);
     } else {
-      const member = view.slice();
-      const entry: MemberEntry = { sha: sha256(member), size: member.length, length: 0, csha: "" };
+      // Looked up at once (a read of the last blob), so a member compressed here needs no copy of its bytes.
+      const entry: MemberEntry = { sha: sha256(view), size: cut, length: 0, csha: "" };
       members.push(entry);
-      out = reuse.find(entry.sha, entry.size).then((b) => b ?? compress(member, only)).then((b) => {
+      const found = reuse.find(entry.sha, entry.size);
+      out = (found ? Promise.resolve(found) : workers <= 0 ? Promise.resolve(compressHere(view, algorithm, level)) : compress(view.slice(), only)).then((b) => {
         entry.length = b.length;
         entry.csha = sha256(b);
         return b;

@@ -3,7 +3,7 @@
 // not 50 MB (docs/decisions/134-unpack-speed-and-bench-deletes.md).
 
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
 import { DEFAULT_LEVEL, type MemberEntry, type MemberReuse } from "../../layer/index.ts";
 import { gzipLibrary } from "../../runtime.ts";
 import { isDigest, type Digest } from "../../image/types.ts";
@@ -26,20 +26,26 @@ export function membersKey(slot: string, s: LayerSettings): string {
 }
 
 /** Reads `length` bytes at `offset` of a stored blob; undefined when the blob is gone or shorter. */
-async function readRange(store: Store, blob: Digest, offset: number, length: number): Promise<Uint8Array | undefined> {
-  const fh = await open(store.path(blob), "r").catch(() => undefined);
-  if (!fh) return undefined;
+function readRange(store: Store, blob: Digest, offset: number, length: number): Uint8Array | undefined {
+  let fd: number;
+  try {
+    fd = openSync(store.path(blob), "r");
+  } catch {
+    return undefined;
+  }
   try {
     const out = new Uint8Array(length);
     let got = 0;
     while (got < length) {
-      const { bytesRead } = await fh.read(out, got, length - got, offset + got);
-      if (bytesRead === 0) return undefined;
-      got += bytesRead;
+      const n = readSync(fd, out, got, length - got, offset + got);
+      if (n === 0) return undefined;
+      got += n;
     }
     return out;
+  } catch {
+    return undefined;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -61,10 +67,10 @@ export async function openMemberReuse(store: Store, key: string): Promise<{ reus
   }
   let members: MemberEntry[] | undefined;
   const reuse: MemberReuse = {
-    async find(sha) {
+    find(sha) {
       const m = known.get(sha);
       if (!m || !last) return undefined;
-      const bytes = await readRange(store, last.blob, m.offset, m.length);
+      const bytes = readRange(store, last.blob, m.offset, m.length);
       if (!bytes || createHash("sha256").update(bytes).digest("hex") !== m.csha) return undefined;
       return bytes;
     },
