@@ -9,5 +9,6 @@ export {
 } from "./compress.ts";
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";
 export type { MemberEntry, MemberReuse } from "./parallel-compress.ts";
+export { MAX_MEMBER } from "./parallel-compress.ts";
 export * from "./whiteout.ts";
 export { extractTar, type ExtractOptions, type ExtractResult } from "./extract.ts";

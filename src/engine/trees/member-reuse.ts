@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
-import { DEFAULT_LEVEL, type MemberEntry, type MemberReuse } from "../../layer/index.ts";
+import { DEFAULT_LEVEL, MAX_MEMBER, type MemberEntry, type MemberReuse } from "../../layer/index.ts";
 import { gzipLibrary } from "../../runtime.ts";
 import { isDigest, type Digest } from "../../image/types.ts";
 import type { Store } from "../../store/index.ts";
@@ -59,9 +59,12 @@ export async function openMemberReuse(store: Store, key: string): Promise<{ reus
   const known = new Map<string, { offset: number; length: number; csha: string }>();
   const last = rec?.kind === "layer-members" ? (rec.data as MembersRecord) : undefined;
   if (last && isDigest(last.blob) && Array.isArray(last.members)) {
+    // A record is only a hint (a damaged one must not make the build read gigabytes): lengths are checked here,
+    // bytes when a member is taken.
     let offset = 0;
     for (const m of last.members) {
-      if (m.sha) known.set(m.sha, { offset, length: m.length, csha: m.csha });
+      if (!m || !Number.isSafeInteger(m.length) || m.length <= 0 || m.length > MAX_MEMBER + (MAX_MEMBER >> 4)) break;
+      if (typeof m.sha === "string" && m.sha && typeof m.csha === "string") known.set(m.sha, { offset, length: m.length, csha: m.csha });
       offset += m.length;
     }
   }
