@@ -106,7 +106,7 @@ export function decompressStream(stream: ReadableStream<Uint8Array>): ReadableSt
       case "none": return rest;
       case "gzip": {
         const native = nativeGunzip();
-        if (native) return mapStreamError(rest.pipeThrough(native), zlibError("decompress the gzip layer"));
+        if (native) return mapStreamError(inPieces(rest, INFLATE_PIECE).pipeThrough(native), zlibError("decompress the gzip layer"));
         const t = zlib.createGunzip();
         return throughNode(rest, t, t, zlibError("decompress the gzip layer"));
       }
@@ -129,6 +129,31 @@ export function decompressStream(stream: ReadableStream<Uint8Array>): ReadableSt
       if (out) await out.cancel(reason);
       else await stream.cancel(reason);
     },
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * The most compressed bytes handed to the native inflater at once. It inflates a whole input chunk in one go (a
+ * 256 KiB read of a text layer is ~1 MB out); fed 64 KiB at a time, the Debian base's build peaks ~9 MB lower at
+ * the same speed (decision 134).
+ */
+const INFLATE_PIECE = 64 * 1024;
+
+/** `stream` with every chunk cut into views of at most `n` bytes, each read only when asked for. */
+function inPieces(stream: ReadableStream<Uint8Array>, n: number): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  let rest: Uint8Array = new Uint8Array(0);
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      while (rest.length === 0) {
+        const r = await reader.read();
+        if (r.done) return c.close();
+        rest = r.value;
+      }
+      c.enqueue(rest.subarray(0, n));
+      rest = rest.subarray(n);
+    },
+    cancel: (why) => reader.cancel(why),
   }, { highWaterMark: 0 });
 }
 
