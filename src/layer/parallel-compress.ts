@@ -4,10 +4,10 @@
 // (frames) are one valid blob (RFC 1952 §2.2, RFC 8878 §3.1). Output depends only on the bytes and the level,
 // never on how many workers ran. A stream of one member is compressed on this thread.
 
-import { createHash } from "node:crypto";
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import zlib from "node:zlib";
+import { sha256Digest } from "../image/digest.ts";
 import { gzipMember, memoryCheckpoint } from "../runtime.ts";
 import type { CompressionAlgorithm } from "./compress.ts";
 
@@ -46,9 +46,10 @@ parentPort.on("message", ({ id, buf, algorithm, level }) => {
   parentPort.postMessage({ id, out: copy }, [copy.buffer]);
 });`;
 
-function compressHere(chunk: Uint8Array, algorithm: CompressionAlgorithm, level: number): Uint8Array {
+/** One member compressed on this thread; `gzipLevel` is memberLevel's answer when the caller already has it. */
+function compressHere(chunk: Uint8Array, algorithm: CompressionAlgorithm, level: number, gzipLevel?: number): Uint8Array {
   return algorithm === "gzip"
-    ? gzipMember(chunk, memberLevel(chunk, level, gzipMember))
+    ? gzipMember(chunk, gzipLevel ?? memberLevel(chunk, level, gzipMember))
     : zlib.zstdCompressSync(chunk, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
 }
 
@@ -107,8 +108,8 @@ export function useParallelCompression(env: Record<string, string | undefined>, 
 }
 
 /**
- * One member of a compressed stream: its uncompressed bytes' sha256 and size, its compressed length and sha256
- * (both hashes "" for a stored gzip member, which is never looked up).
+ * One member of a compressed stream: its uncompressed bytes' digest and size, its compressed length and digest
+ * (both "" for a stored gzip member, which is never looked up).
  */
 export interface MemberEntry { sha: string; size: number; length: number; csha: string }
 
@@ -122,8 +123,6 @@ export interface MemberReuse {
   find(sha: string, size: number): Uint8Array | undefined;
   done(members: MemberEntry[]): void;
 }
-
-const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 /**
  * Where the next member ends in `buf[0, len)`: the first 512-byte boundary at or after MIN whose block hashes to
@@ -178,35 +177,35 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
       if (n < v.length) carry = v.subarray(n);
     }
   };
-  // A stream of one member is compressed here: no worker is started for it.
-  const compress = (member: Uint8Array, only: boolean): Promise<Uint8Array> => {
-    if (workers <= 0 || (!pool && only)) return Promise.resolve(compressHere(member, algorithm, level));
+  // A stream of one member is compressed here: no worker is started for it. A member compressed here is a view
+  // of buf, used before buf moves on; a worker gets its own copy.
+  const compress = (view: Uint8Array, only: boolean, gzipLevel?: number): Promise<Uint8Array> => {
+    if (workers <= 0 || (!pool && only)) return Promise.resolve(compressHere(view, algorithm, level, gzipLevel));
     pool ??= new Pool(workers);
-    return pool.run(member, algorithm, level);
+    return pool.run(view.slice(), algorithm, level);
   };
   const submit = () => {
     const cut = memberEnd(buf, len);
     chunks++;
     const only = chunks === 1 && ended && cut === len;
     memoryCheckpoint();
-    // Compressed (or stored) here at once, a member is a view of buf; otherwise it is its own copy.
     const view = buf.subarray(0, cut);
+    const gzipLevel = reuse && algorithm === "gzip" ? memberLevel(view, level, gzipMember) : undefined;
     let out: Promise<Uint8Array>;
-    if (workers <= 0 && !reuse) out = Promise.resolve(compressHere(view, algorithm, level));
-    else if (!reuse) out = compress(view.slice(), only);
-    else if (algorithm === "gzip" && memberLevel(view, level, gzipMember) === 0) {
+    if (!reuse) out = compress(view, only);
+    else if (gzipLevel === 0) {
       // Stored (incompressible): storing again is cheaper than reading it back, so it is never looked up.
       const stored = gzipMember(view, 0);
       members.push({ sha: "", size: cut, length: stored.length, csha: "" });
       out = Promise.resolve(stored);
     } else {
-      // Looked up at once (a read of the last blob), so a member compressed here needs no copy of its bytes.
-      const entry: MemberEntry = { sha: sha256(view), size: cut, length: 0, csha: "" };
+      // Looked up at once (a read of the last blob), while view still holds this member's bytes.
+      const entry: MemberEntry = { sha: sha256Digest(view), size: cut, length: 0, csha: "" };
       members.push(entry);
       const found = reuse.find(entry.sha, entry.size);
-      out = (found ? Promise.resolve(found) : workers <= 0 ? Promise.resolve(compressHere(view, algorithm, level)) : compress(view.slice(), only)).then((b) => {
+      out = (found ? Promise.resolve(found) : compress(view, only, gzipLevel)).then((b) => {
         entry.length = b.length;
-        entry.csha = sha256(b);
+        entry.csha = sha256Digest(b);
         return b;
       });
     }

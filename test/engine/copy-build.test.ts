@@ -1,7 +1,7 @@
 // End to end: Dockerfiles without RUN built by kb, pushed to the real registry, checked with skopeo and umoci.
 
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
 import { kb, listTree, makeContext, skopeoConfig, skopeoRaw, tempDir, unpackFromRegistry, unpackLayout } from "../kit/kb.ts";
@@ -152,7 +152,6 @@ COPY --from=tools /bin/busybox /busybox
       return { digest: readFileSync(join(dir, "d"), "utf8"), layout: `${dir}/oci` };
     };
     await digestOf(store);
-    const { readdirSync } = await import("node:fs");
     const records = () => readdirSync(join(store, "cache"), { recursive: true }).filter((f) => String(f).endsWith(".json")).map((f) => readFileSync(join(store, "cache", String(f)), "utf8"));
     const members = records().map((t) => JSON.parse(t)).find((r) => r.kind === "layer-members");
     expect(members?.data.members.length).toBeGreaterThan(2);

@@ -111,9 +111,10 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
   // History shows sources and the destination as written, without flags (BuildKit's dispatchCopy commit message).
   const historyText = `${inst.kind} ${sourcesText} ${inst.dest}`.replace(/\s+/g, " ");
   const heredocKey = heredocDigest(inst.sourceContents);
+  const step = [text, owner.uid, owner.gid, destIsDir ? "dir" : "file"] as const;
   // The same COPY over the same parent, whatever its sources hold: a rebuild reuses the unchanged members.
-  const slot = cacheKey(st.key, "layer-slot", text, owner.uid, owner.gid, destIsDir ? "dir" : "file");
-  st.key = cacheKey(st.key, text, owner.uid, owner.gid, destIsDir ? "dir" : "file", contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
+  const slot = cacheKey(st.key, "layer-slot", ...step);
+  st.key = cacheKey(st.key, ...step, contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
   addTiming(env, "hash sources", hashMs);
 
   try {

@@ -1,13 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sha256Digest as sha } from "../../image/digest.ts";
 import { gzipMember } from "../../runtime.ts";
 import { openStore } from "../../store/index.ts";
 import { membersKey, openMemberReuse } from "./member-reuse.ts";
-
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 /** A store holding one blob of two gzip members, and the members' uncompressed and compressed bytes. */
 async function fixture() {
@@ -36,7 +34,7 @@ describe("member reuse", () => {
   test("a damaged record (wrong hash, absurd length, pruned blob) is compressed again, never read wrong or huge", async () => {
     const { store, raw, gz, digest, key } = await fixture();
     const put = (members: unknown[], blob = digest) => store.cache.put(key, { kind: "layer-members", data: { blob, members }, refs: [blob] });
-    await put([{ sha: sha(raw[0]!), length: gz[0]!.length, csha: "0".repeat(64) }]);
+    await put([{ sha: sha(raw[0]!), length: gz[0]!.length, csha: `sha256:${"0".repeat(64)}` }]);
     expect((await openMemberReuse(store, key)).reuse.find(sha(raw[0]!), raw[0]!.length)).toBeUndefined();
     await put([{ sha: sha(raw[0]!), length: 2 ** 40, csha: sha(gz[0]!) }]);
     expect((await openMemberReuse(store, key)).reuse.find(sha(raw[0]!), raw[0]!.length)).toBeUndefined();

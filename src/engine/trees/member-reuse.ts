@@ -2,10 +2,10 @@
 // compressing them again: a COPY of 5,000 files with one file changed compresses the member holding that file,
 // not 50 MB (docs/decisions/134-unpack-speed-and-bench-deletes.md).
 
-import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { DEFAULT_LEVEL, MAX_MEMBER, type MemberEntry, type MemberReuse } from "../../layer/index.ts";
 import { gzipLibrary } from "../../runtime.ts";
+import { sha256Digest } from "../../image/digest.ts";
 import { isDigest, type Digest } from "../../image/types.ts";
 import type { Store } from "../../store/index.ts";
 import { cacheKey } from "../core/cache-key.ts";
@@ -22,7 +22,7 @@ interface MembersRecord {
  * compresses to: algorithm, level and deflate library decide them.
  */
 export function membersKey(slot: string, s: LayerSettings): string {
-  return cacheKey("", "layer-members-v1", slot, s.compression, s.level ?? DEFAULT_LEVEL[s.compression], gzipLibrary);
+  return cacheKey("", "layer-members-v2", slot, s.compression, s.level ?? DEFAULT_LEVEL[s.compression], gzipLibrary);
 }
 
 /** Reads `length` bytes at `offset` of a stored blob; undefined when the blob is gone or shorter. */
@@ -74,7 +74,7 @@ export async function openMemberReuse(store: Store, key: string): Promise<{ reus
       const m = known.get(sha);
       if (!m || !last) return undefined;
       const bytes = readRange(store, last.blob, m.offset, m.length);
-      if (!bytes || createHash("sha256").update(bytes).digest("hex") !== m.csha) return undefined;
+      if (!bytes || sha256Digest(bytes) !== m.csha) return undefined;
       return bytes;
     },
     done: (all) => void (members = all),
