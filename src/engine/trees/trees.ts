@@ -83,11 +83,19 @@ export function extractedTree(
         onWarning: (m) => env.sink.emit({ type: "warning", message: m }),
         onImplicitDir: fixImplicit ? (d) => void implicit.push(d) : undefined,
         onEntry,
-      }).catch((e) => {
-        throw isOverLimit(e) ? new KbError("LAYER_EXTRACT", `Cannot unpack layer "${l.diffId}": this build would unpack more than ${limit} bytes of layer content (--max-extract)`, {
-          hint: "The image may be a decompression bomb. If you trust it, pass a larger --max-extract (e.g. --max-extract 200GB)",
-          cause: e,
-        }) : e;
+      }).catch(async (e) => {
+        if (isOverLimit(e)) {
+          throw new KbError("LAYER_EXTRACT", `Cannot unpack layer "${l.diffId}": this build would unpack more than ${limit} bytes of layer content (--max-extract)`, {
+            hint: "The image may be a decompression bomb. If you trust it, pass a larger --max-extract (e.g. --max-extract 200GB)",
+            cause: e,
+          });
+        }
+        // Which of the image's layers is bad (the blob digest, as the manifest and the registry name it).
+        if (e instanceof KbError && e.code === "LAYER_INVALID") {
+          const blob = await l.layer.digest().catch(() => l.diffId);
+          throw new KbError("LAYER_INVALID", `Cannot unpack layer ${blob}: ${e.message}`, { hint: e.hint, cause: e });
+        }
+        throw e;
       });
       used.bytes += r.bytes;
     }
