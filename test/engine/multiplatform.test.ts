@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { findEmulator, readBinfmt } from "../../src/exec/binfmt.ts";
 import { pushBusyboxMultiArch } from "../kit/base-images.ts";
 import { useRegistryWithBusybox } from "../kit/registry-fixture.ts";
-import { cleanup, kb, makeContext, must, skopeoRaw, tempDir } from "../kit/kb.ts";
+import { cleanup, kb, makeContext, must, skopeoRaw, tempDir, umociUnpack } from "../kit/kb.ts";
 
 const isRoot = process.getuid?.() === 0;
 const emu = findEmulator({ os: "linux", architecture: "arm64" }, (await readBinfmt()).entries.filter((e) => e.enabled));
@@ -74,7 +74,7 @@ describe.skipIf(!!skip)("kb build --platform linux/amd64,linux/arm64", () => {
     const oci = tempDir("kb-arm64-");
     dirs.push(oci);
     must("skopeo", ["copy", "--src-tls-verify=false", "--override-arch", "arm64", `docker://${ref}`, `oci:${oci}/oci:img`]);
-    must("umoci", ["unpack", "--image", `${oci}/oci:img`, `${oci}/bundle`]);
+    umociUnpack(`${oci}/oci:img`, `${oci}/bundle`);
     const root = join(oci, "bundle", "rootfs");
     expect(must("file", ["-L", join(root, "bin/busybox")])).toContain("ARM aarch64");
     expect(readFileSync(join(root, "arch"), "utf8")).toBe("aarch64\n");
@@ -103,7 +103,7 @@ describe.skipIf(!!skip)("kb build --platform linux/amd64,linux/arm64", () => {
     const amd = tempDir("kb-amd64-");
     dirs.push(amd);
     must("skopeo", ["copy", "--override-arch", "amd64", `oci:${layout}:1`, `oci:${amd}/oci:img`]);
-    must("umoci", ["unpack", "--image", `${amd}/oci:img`, `${amd}/bundle`]);
+    umociUnpack(`${amd}/oci:img`, `${amd}/bundle`);
     expect(readFileSync(join(amd, "bundle/rootfs/arch"), "utf8")).toBe("x86_64\n");
     expect(readFileSync(join(amd, "bundle/rootfs/args"), "utf8")).toBe("linux/amd64 amd64 linux/amd64\n");
   }, 240_000);

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { listTree, must, tempDir, type TreeEntry } from "./kb.ts";
+import { listTree, must, tempDir, umociUnpack, type TreeEntry } from "./kb.ts";
 
 /** Why BuildKit cannot serve as the oracle here, or undefined when it can. */
 export function buildkitUnavailable(): string | undefined {
@@ -110,7 +110,7 @@ export function snapshot(ref: string, withLayerEntries = false): Snapshot {
     const cfgDigest = String(manifest.config.digest).replace(/^sha256:/, "");
     const cfg = JSON.parse(readFileSync(join(dir, "dir", cfgDigest), "utf8"));
     must("skopeo", ["copy", `dir:${dir}/dir`, `oci:${dir}/oci:img`]);
-    must("umoci", ["unpack", "--image", `${dir}/oci:img`, `${dir}/bundle`]);
+    umociUnpack(`${dir}/oci:img`, `${dir}/bundle`);
     const tree = listTree(join(dir, "bundle", "rootfs"));
     for (const [p, e] of Object.entries(tree)) if (e.type === "file") (e as TreeEntry & { nlink?: number }).nlink = lstatSync(join(dir, "bundle", "rootfs", p)).nlink;
     const history = ((cfg.history ?? []) as { created_by?: string; empty_layer?: boolean }[]).map((h) => `${h.created_by ?? ""}${h.empty_layer ? " (empty)" : ""}`);

@@ -80,18 +80,26 @@ export function listTree(root: string): Record<string, TreeEntry> {
   return out;
 }
 
+/**
+ * `umoci unpack` of `image` (LAYOUT:TAG) into `bundle`: as root the owners are kept; as another user `--rootless`
+ * (every file the caller's, umoci cannot chown).
+ */
+export function umociUnpack(image: string, bundle: string): void {
+  must("umoci", ["unpack", ...(process.getuid?.() === 0 ? [] : ["--rootless"]), "--image", image, bundle]);
+}
+
 /** Copies an image from the registry with skopeo and unpacks it with umoci (as root: owners kept). Returns the rootfs. */
 export function unpackFromRegistry(ref: string): string {
   const dir = tempDir("kb-unpack-");
   must("skopeo", ["copy", "--src-tls-verify=false", `docker://${ref}`, `oci:${dir}/oci:img`]);
-  must("umoci", ["unpack", "--image", `${dir}/oci:img`, `${dir}/bundle`]);
+  umociUnpack(`${dir}/oci:img`, `${dir}/bundle`);
   return join(dir, "bundle", "rootfs");
 }
 
 /** Unpacks an OCI layout written by kb with umoci. */
 export function unpackLayout(layout: string, tag: string): string {
   const dir = tempDir("kb-unpack-");
-  must("umoci", ["unpack", "--image", `${layout}:${tag}`, `${dir}/bundle`]);
+  umociUnpack(`${layout}:${tag}`, `${dir}/bundle`);
   return join(dir, "bundle", "rootfs");
 }
 

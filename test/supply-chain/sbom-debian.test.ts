@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { debianBaseUnavailable, pushDebianImage } from "../kit/debian-base.ts";
-import { cleanup, kb, makeContext, must, tempDir } from "../kit/kb.ts";
+import { cleanup, kb, makeContext, must, tempDir, umociUnpack } from "../kit/kb.ts";
 import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
 
 const skip = process.env.KB_SLOW_TESTS !== "1" ? "slow suite: set KB_SLOW_TESTS=1 to run it" : debianBaseUnavailable();
@@ -41,7 +41,7 @@ describe.skipIf(!!skip)("the SBOM of a Debian image", () => {
     const bundle = join(tempDir("kb-deb-b-"), "b");
     dirs.push(host, bundle);
     must("skopeo", ["copy", `oci:${layout}:1`, `oci:${host}:1`]);
-    must("umoci", ["unpack", "--image", `${host}:1`, bundle]);
+    umociUnpack(`${host}:1`, bundle);
     const listed = must("chroot", [join(bundle, "rootfs"), "dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${Architecture}\\n"]).trim().split("\n").map((l) => l.split("\t"));
     expect(listed.length).toBeGreaterThan(80);
     expect(listed.map((l) => l[0])).toContain("hello");
