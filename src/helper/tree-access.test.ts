@@ -2,6 +2,7 @@
 // single-id user namespace (0 → the caller); the subuid-range case is in src/snapshot/upper-snapshot.test.ts.
 
 import { afterAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -42,7 +43,8 @@ test("`parseUnlockOutput()` never crashes on random bytes (fixed seed, 2000 case
 const uid = process.getuid?.() ?? 0;
 const gid = process.getgid?.() ?? 0;
 const base = mkdtempSync(path.join(tmpdir(), "kb-tree-access-"));
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+// The tests leave mode-000 files and 0300 dirs: as a user who is not root, rm needs them opened first.
+afterAll(() => (spawnSync("chmod", ["-R", "u+rwx", base]), rmSync(base, { recursive: true, force: true })));
 
 test("`unlockTree()` in a single-id namespace opens the caller's own mode-000 file and 0300 dir; `relockTree()` restores them", async () => {
   const dir = path.join(base, "own");

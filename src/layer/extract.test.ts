@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { isKbError } from "../errors.ts";
@@ -9,7 +10,8 @@ import type { TarInput } from "./tar.ts";
 const isRoot = process.getuid?.() === 0;
 const opts: ExtractOptions = { whiteouts: "apply", chown: false, devices: "skip" };
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+// Some entries are extracted without write permission: as a user who is not root, rm needs them opened first.
+afterAll(() => dirs.forEach((d) => (spawnSync("chmod", ["-R", "u+rwx", d]), rmSync(d, { recursive: true, force: true }))));
 
 /** A sentinel parent holding `root/` plus files outside it that no tar may touch. */
 function sandbox(): { parent: string; root: string; outside: () => string[] } {
