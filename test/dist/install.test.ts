@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -50,6 +50,9 @@ afterAll(() => {
 });
 
 interface Run { code: number; stderr: string }
+/** The installer runs as nobody when the tests run as root; as any other user, as that user. */
+const NON_ROOT = process.getuid?.() === 0 ? 65534 : undefined;
+
 async function install(env: Record<string, string>, opts: { args?: string[]; user?: number; pathDirs?: string[] } = {}): Promise<Run> {
   const work = mkdtempSync(path.join(root, "tmp-"));
   chmodSync(work, 0o777);
@@ -87,7 +90,7 @@ test("`install.sh` picks the arm64 binary on aarch64 and installs to ~/.local/bi
   files = new Map();
   release("/latest/download", "9.9.9");
   const before = requests.length;
-  const r = await install({ FAKE_ARCH: "aarch64" }, { user: 65534 });
+  const r = await install({ FAKE_ARCH: "aarch64" }, { user: NON_ROOT });
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(/installed kb 9\.9\.9 \(fake\) to .*\/\.local\/bin\/kb/);
   expect(requests.slice(before).map((q) => q.url)).toContain("/latest/download/kb-linux-arm64");
@@ -124,10 +127,10 @@ test("`install.sh` as a user who cannot write the install dir fails with a clear
   files = new Map();
   release("/latest/download", "9.9.9");
   const dir = freshDir();
-  chmodSync(dir, 0o755); // root-owned, not writable by nobody
-  const r = await install({ KB_INSTALL_DIR: dir }, { user: 65534 });
+  chmodSync(dir, NON_ROOT === undefined ? 0o555 : 0o755); // not writable by the user the installer runs as
+  const r = await install({ KB_INSTALL_DIR: dir }, { user: NON_ROOT });
   expect(r.code).not.toBe(0);
-  expect(r.stderr).toContain(`cannot write to "${dir}" as nobody`);
+  expect(r.stderr).toContain(`cannot write to "${dir}" as ${NON_ROOT === undefined ? userInfo().username : "nobody"}`);
   expect(readdirSync(dir)).toEqual([]);
 });
 
