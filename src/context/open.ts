@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
-import { decompressStream, extractTar } from "../layer/index.ts";
+import { decompressStream, extractTar, removeOwnTree } from "../layer/index.ts";
 import { type IgnoreMatcher, compileIgnore, findDockerignore, parseDockerignore } from "./dockerignore.ts";
 import { fetchRemoteContext, parseRemoteContext, resolveInside } from "./remote.ts";
 
@@ -146,7 +146,8 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
     } else throw contextError(`"${p}" is not a ${scheme === "tar" ? "file" : "directory"}`, "Pass a directory or a tar file");
   }
   const cleanup = async () => {
-    if (temp) await fsp.rm(temp, { recursive: true, force: true });
+    // An unpacked context keeps the archive's modes: a directory without u+w must not make it stay behind.
+    if (temp) await removeOwnTree(temp);
     if (stdinDockerfile) await fsp.rm(stdinDockerfile.dir, { recursive: true, force: true });
   };
   try {

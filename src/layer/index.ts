@@ -12,3 +12,4 @@ export type { MemberEntry, MemberReuse } from "./parallel-compress.ts";
 export { MAX_MEMBER } from "./parallel-compress.ts";
 export * from "./whiteout.ts";
 export { extractTar, type ExtractOptions, type ExtractResult } from "./extract.ts";
+export { removeOwnTree } from "./remove-own-tree.ts";

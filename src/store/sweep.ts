@@ -3,7 +3,8 @@
 // without mistaking a new process that reuses the pid for the old one.
 
 import { readFileSync } from "node:fs";
-import { chmod, lstat, readdir, readFile, rm, writeFile, rename } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile, rename } from "node:fs/promises";
+import { removeOwnTree } from "../layer/index.ts";
 import { join } from "node:path";
 import { pidAlive } from "./lock.ts";
 import type { Store } from "./blob-store.ts";
@@ -43,29 +44,6 @@ async function stillRunning(tmpDir: string, pid: number): Promise<boolean> {
 }
 
 /**
- * Removes a tree this user made. A directory left without write permission (a staged secret's 0500 dir) stops
- * rm for anyone but root: on EACCES/EPERM, the user's own directories get u+rwx and rm runs again.
- */
-async function removeOwn(path: string): Promise<void> {
-  try {
-    await rm(path, { recursive: true, force: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EACCES" && code !== "EPERM") throw e;
-    await openDirs(path);
-    await rm(path, { recursive: true, force: true });
-  }
-}
-
-/** Gives every directory under `path` (symlinks not followed) u+rwx, so its entries can be listed and removed. */
-async function openDirs(path: string): Promise<void> {
-  const st = await lstat(path);
-  if (!st.isDirectory()) return;
-  await chmod(path, (st.mode & 0o7777) | 0o700);
-  for (const name of await readdir(path)) await openDirs(join(path, name));
-}
-
-/**
  * Removes tmp/ entries of processes that no longer exist, under the store's "sweep" lock (skipped when another
  * process holds it). Entries of live processes, and names without a pid, are left alone (prune ages those).
  * @example await sweepLeftovers(store)
@@ -84,7 +62,7 @@ export async function sweepLeftovers(store: Store): Promise<SweepReport> {
         if (await verdict.get(pid)) continue;
         if (name === ownerName(pid)) continue; // removed last, below
         try {
-          await removeOwn(join(store.dirs.tmp, name));
+          await removeOwnTree(join(store.dirs.tmp, name));
           report.removed.push(name);
         } catch {
           report.failed.push(name);
