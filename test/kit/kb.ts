@@ -96,6 +96,25 @@ export function unpackFromRegistry(ref: string): string {
   return join(dir, "bundle", "rootfs");
 }
 
+/**
+ * Owners of an image's files as its layer tars record them (skopeo copies the image, GNU tar lists each layer;
+ * a later layer wins): what a user who is not root checks instead of an unpacked tree, where umoci --rootless
+ * gives every file to the caller. Paths without a leading "/" or "./".
+ */
+export function layerOwners(ref: string): Record<string, { uid: number; gid: number }> {
+  const dir = tempDir("kb-owners-");
+  must("skopeo", ["copy", "--src-tls-verify=false", `docker://${ref}`, `dir:${dir}`]);
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { layers: { digest: string }[] };
+  const owners: Record<string, { uid: number; gid: number }> = {};
+  for (const l of manifest.layers) {
+    for (const line of must("tar", ["--numeric-owner", "-tvf", join(dir, l.digest.slice(7))]).split("\n")) {
+      const m = /^\S+\s+(\d+)\/(\d+)\s+\d+\s+\S+\s+\S+\s+(.+?)(?: -> .*| link to .*)?$/.exec(line);
+      if (m) owners[m[3]!.replace(/^\.?\//, "").replace(/\/$/, "")] = { uid: Number(m[1]), gid: Number(m[2]) };
+    }
+  }
+  return owners;
+}
+
 /** Unpacks an OCI layout written by kb with umoci. */
 export function unpackLayout(layout: string, tag: string): string {
   const dir = tempDir("kb-unpack-");
