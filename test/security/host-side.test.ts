@@ -47,6 +47,35 @@ describe.skipIf(!!skip)("host-side escape attempts", () => {
     rows.push(["bind mount source through a symlink out of the stage", "confined", "the stage's /etc was bound"]);
   }, 120_000);
 
+  test("RUN --mount targets through a symlink to a host folder land inside the image, never on the host", async () => {
+    // The host folder exists and has both mount points. kb before this test placed mounts through the host's view:
+    // the tmpfs and the bind went over the host's folders (in the sandbox's private mount namespace) and the RUN
+    // found nothing at /x/t. runc resolves a target inside the root (securejoin), so must kb.
+    const host = tempDir("kb-host-target-");
+    mkdirSync(join(host, "t"));
+    mkdirSync(join(host, "b"));
+    writeFileSync(join(host, "t/host-marker"), "host\n");
+    const ctx = makeContext({
+      "a.txt": "from context\n",
+      Dockerfile: [
+        `FROM ${reg.base}`, `RUN ln -s ${host} /x && ln -s ../..${host} /rel`,
+        "RUN --mount=type=tmpfs,target=/x/t --mount=type=bind,target=/rel/b,rw \\",
+        `    sh -c 'ls -A /x/t > /seen-tmpfs; cat ${host}/b/a.txt > /seen-bind; echo w > /x/t/w; echo w > /rel/b/w'`, ""].join("\n"),
+    });
+    const out = join(tempDir(), "oci");
+    const r = await kb(["build", "--cache-dir", tempDir("kb-cache-"), "--progress", "plain", "--no-push", "--output", `type=oci,dest=${out}`, ctx]);
+    expect(r.code).toBe(0);
+    const root = unpackLayout(out, "latest");
+    expect(readFileSync(join(root, "seen-tmpfs"), "utf8")).toBe(""); // a fresh tmpfs, not the host's folder
+    expect(readFileSync(join(root, "seen-bind"), "utf8")).toBe("from context\n");
+    expect(readdirSync(join(host, "t"))).toEqual(["host-marker"]);
+    expect(readdirSync(join(host, "b"))).toEqual([]);
+    // The mount points stay in the layer where runc makes them: the image's own copy of the host path.
+    expect(statSync(join(root, host.slice(1), "t")).isDirectory()).toBe(true);
+    expect(existsSync(join(root, host.slice(1), "t/w"))).toBe(false);
+    rows.push(["RUN --mount target through a symlink to a host folder", "confined", "mounted at the image's own path"]);
+  }, 120_000);
+
   test("a setuid-root file and a device node from RUN cannot be used by another user through the store", async () => {
     const shared = tempDir("kb-shared-");
     chmodSync(shared, 0o755); // a shared place such as /srv/cache: kb creates the store in it

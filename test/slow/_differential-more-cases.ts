@@ -24,6 +24,8 @@ export const MORE_CASES: DiffCase[] = [
   { name: "run-mount-bind-context", files, dockerfile: `FROM BASE\nRUN --mount=type=bind,target=/ctx cat /ctx/a.txt /ctx/dir/one.txt > /bound\n` },
   { name: "run-mount-bind-stage", dockerfile: `FROM BASE AS build\nRUN mkdir /out && echo artifact > /out/art\nFROM BASE\nRUN --mount=type=bind,from=build,source=/out,target=/mnt/out cp /mnt/out/art /art\n` },
   { name: "run-mount-tmpfs", dockerfile: `FROM BASE\nRUN --mount=type=tmpfs,target=/scratch echo tmp > /scratch/f && cat /scratch/f > /from-tmpfs\n` },
+  // runc places a mount through the image's symlinks (securejoin): /x -> /y puts /x/ctx at /y/ctx, and the layer keeps y/ctx/.
+  { name: "run-mount-target-through-symlink", matrix: true, files, dockerfile: `FROM BASE\nRUN mkdir -p /y /q && ln -s /y /x && ln -s ../y /r && ln -s /q/deep /d\nRUN --mount=type=bind,target=/x/ctx --mount=type=tmpfs,target=/r/tt --mount=type=cache,target=/d/c/e cat /y/ctx/a.txt > /bound && ls /y/tt /q/deep/c/e > /listed\n` },
   { name: "run-deletes-and-recreates", dockerfile: `FROM BASE\nRUN rm -rf /home/app && mkdir -p /home/app/new && rm /etc/group && echo "root:x:0:" > /etc/group\n` },
   { name: "run-chmod-chown-tree", matrix: true, singleIdFails: "chown -R 1000:1000 needs uid 1000 in the namespace", dockerfile: `FROM BASE\nRUN mkdir -p /t/a/b && touch /t/a/b/f && chown -R 1000:1000 /t && chmod -R go-rwx /t/a && chmod 1777 /t\n` },
   { name: "run-setuid-and-special-modes", dockerfile: `FROM BASE\nRUN cp /bin/busybox /usr/local/su-copy 2>/dev/null || (mkdir -p /usr/local && cp /bin/busybox /usr/local/su-copy); chmod 4755 /usr/local/su-copy && chmod 2755 /tmp && mkfifo /fifo\n` },

@@ -24,6 +24,7 @@ import { runNetworkFor, sandboxFor } from "../core/sandbox-choice.ts";
 import { DEFAULT_PATH, envMap, type StageState } from "../core/stage-state.ts";
 import { runText } from "../core/history-text.ts";
 import { withMountPoints } from "./implied-parents.ts";
+import { resolveMountTargets } from "./mount-targets.ts";
 import { stageFsOf } from "../trees/layer-index.ts";
 import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
@@ -105,6 +106,12 @@ async function execute(
   const resolv = runResolvConf(await hostResolvConf(env.opts.hostResolvConf ? [env.opts.hostResolvConf] : undefined), net.network);
   const lowers = await lowerDirs(env, st.layers); // timed as "extract" where a tree is made
   await mapLowerOwners(env, st.layers, lowers, idMap);
+  const fs = stageFsOf(env.store, st, env.signal);
+  const cwd = st.config.config?.WorkingDir || "/";
+  const targets = inst.mounts.filter((m) => (m.type === "cache" || m.type === "bind" || m.type === "tmpfs") && m.target).map((m) => posix.resolve(cwd, m.target!));
+  // Mount targets are placed in the stage (a symlink on the way followed inside it), not through the host's view.
+  const placed = await resolveMountTargets(fs, [...lowers].reverse(), [...prepared.mounts.map((m) => m.target).filter((t) => !t.startsWith("/dev/")), ...targets]);
+  const at = (t: string) => placed.get(t) ?? t;
   const user = await resolveUserFromTrees(lowers, userSpec);
   const envList = envFor(user.home);
   const work = env.store.tempPath("-run");
@@ -125,7 +132,7 @@ async function execute(
       hostname: "kb",
       network: net.network,
       pastaPath: net.pastaPath,
-      mounts: prepared.mounts,
+      mounts: prepared.mounts.map((m) => ({ ...m, target: at(m.target) })),
       etc: { hosts: "127.0.0.1\tlocalhost kb\n::1\tlocalhost ip6-localhost ip6-loopback\n", resolvConf: resolv, hostname: "kb\n" },
       stdout: onOut("stdout"),
       stderr: onOut("stderr"),
@@ -136,11 +143,8 @@ async function execute(
     checkExit(res, tail);
     const s0 = performance.now();
     // Rootless: what the RUN made private is read inside its user namespace, then made private again.
-    const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude });
-    const cwd = st.config.config?.WorkingDir || "/";
-    const targets = inst.mounts.filter((m) => (m.type === "cache" || m.type === "bind" || m.type === "tmpfs") && m.target).map((m) => posix.resolve(cwd, m.target!));
-    const fs = stageFsOf(env.store, st, env.signal);
-    const withTargets = withMountPoints(entries, targets, async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000));
+    const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude.map(at) });
+    const withTargets = withMountPoints(entries, targets.map(at), async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000));
     const layer = await commitLayer(env.store, withTargets, env.layer, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);

@@ -97,13 +97,21 @@ export class StageFs {
 
   /** "dir", "other" or undefined (absent or deleted) for a path. */
   async kind(path: string): Promise<"dir" | "other" | undefined> {
+    return (await this.visible(path))?.kind;
+  }
+
+  /**
+   * What a path is and which layer (index into the stage's layers, bottom 0) holds the entry that is seen there;
+   * undefined when it is absent or deleted. The root is a directory of no layer (-1).
+   */
+  async visible(path: string): Promise<{ kind: "dir" | "other"; layer: number } | undefined> {
     const p = clean(path);
-    if (p === "") return "dir";
+    if (p === "") return { kind: "dir", layer: -1 };
     const idx = await this.#all();
     for (let i = idx.length - 1; i >= 0; i--) {
       const l = idx[i]!;
-      if (l.dirs.has(p)) return "dir";
-      if (l.others.has(p)) return "other";
+      if (l.dirs.has(p)) return { kind: "dir", layer: i };
+      if (l.others.has(p)) return { kind: "other", layer: i };
       if (l.whiteouts.has(p)) return undefined;
       if (l.opaques.some((o) => o === "" || p.startsWith(`${o}/`))) return undefined;
       for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) if (l.whiteouts.has(p.slice(0, a)) || l.others.has(p.slice(0, a))) return undefined;
