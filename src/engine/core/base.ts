@@ -1,5 +1,6 @@
 // The start of a stage: FROM scratch, FROM another stage, or FROM an image (manifest and config only; layers stay lazy).
 
+import { locationOf } from "../../dockerfile/index.ts";
 import { KbError } from "../../errors.ts";
 import { parseReference } from "../../image/reference.ts";
 import { formatPlatform, platformMatches } from "../../image/platform.ts";
@@ -86,6 +87,7 @@ export async function baseState(ps: PlannedStage, client: RegistryClient, store:
   const st = fresh(ps, config, stageRootKey(digest, plat), `${ref.toString()}@${digest.slice(0, 19)}`);
   const repo = sourceRepositoryOf(image)?.name() ?? ref.name();
   st.baseImage = { ref: ref.toString(), digest };
-  st.layers = layers.map((layer, i) => ({ layer: storeThrough(store, withSource(layer, repo)), diffId: diffIds[i]!, sourceRepository: repo }));
+  const from = locationOf(ps.stage.from);
+  st.layers = layers.map((layer, i) => ({ layer: storeThrough(store, withSource(layer, repo)), diffId: diffIds[i]!, sourceRepository: repo, from }));
   return { state: st, onbuild };
 }

@@ -2,6 +2,7 @@
 
 import type { Layer } from "../../image/image.ts";
 import type { ContainerConfig, HistoryEntry, ImageConfig, Platform } from "../../image/types.ts";
+import type { SourceLocation } from "../../errors.ts";
 
 /** PATH of a stage with none set (BuildKit's system.DefaultPathEnvUnix); src/exec/helper/kb-sandbox.c holds a C copy. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -14,6 +15,8 @@ export interface StageLayer {
   sourceRepository?: string;
   /** The layer holds no entries (a RUN that changed nothing: BuildKit keeps such a layer). */
   empty?: boolean;
+  /** For a base image's layers: the FROM line that named the image, where a bad layer is reported (as Docker does). */
+  from?: SourceLocation;
 }
 
 export interface StageState {

@@ -93,7 +93,8 @@ export function extractedTree(
         // Which of the image's layers is bad (the blob digest, as the manifest and the registry name it).
         if (e instanceof KbError && e.code === "LAYER_INVALID") {
           const blob = await l.layer.digest().catch(() => l.diffId);
-          throw new KbError("LAYER_INVALID", `Cannot unpack layer ${blob}: ${e.message}`, { hint: e.hint, cause: e });
+          // A base image's layer is reported at its FROM line, where Docker fails (it unpacks there; kb when first needed).
+          throw new KbError("LAYER_INVALID", `Cannot unpack layer ${blob}: ${e.message}`, { hint: e.hint, cause: e, location: l.from });
         }
         throw e;
       });
