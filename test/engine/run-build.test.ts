@@ -179,6 +179,25 @@ RUN --network=none sh -c 'ip link 2>/dev/null | grep -c "^[0-9]" > /links || cat
     expect(readFileSync(join(root, "links"), "utf8").trim()).toBe("1");
   });
 
+  test("COPY and WORKDIR through a merged-/usr link (/sbin -> usr/sbin) write under its target and keep the link", async () => {
+    // Debian and Ubuntu link /bin, /sbin and /lib into /usr: a layer entry "sbin/tool" would hide the whole of /usr/sbin.
+    const df = `FROM ${reg.base}
+RUN mkdir -p /usr/sbin && cp /bin/busybox /usr/sbin/keep && rm -rf /sbin && ln -s usr/sbin /sbin
+COPY tool /sbin/
+WORKDIR /sbin/work
+RUN ls /usr/sbin/tool /usr/sbin/keep /usr/sbin/work > /listed
+`;
+    const ctx = makeContext({ Dockerfile: df, tool: "tool\n" });
+    const out = tempDir();
+    const r = await kb(["build", "--cache-dir", cache, "--no-push", "--output", `type=oci,dest=${out}/oci`, ctx]);
+    expect(r.code).toBe(0);
+    const t = listTree(unpackLayout(`${out}/oci`, "latest"));
+    expect(t["sbin"]).toMatchObject({ type: "symlink", link: "usr/sbin" });
+    expect(t["usr/sbin/tool"]).toMatchObject({ type: "file" });
+    expect(t["usr/sbin/keep"]).toMatchObject({ type: "file" });
+    expect(t["usr/sbin/work"]).toMatchObject({ type: "dir" });
+  });
+
   test("RUNs that change nothing keep an empty layer each, as BuildKit does (the same empty blob repeated)", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN true\nRUN true\nRUN true\nRUN echo x > /x\nRUN true\n` });
     const ref = `${reg.host}/run/empty:1`;

@@ -11,6 +11,7 @@ import { addRemoteSources, isGitSource, isUrlSource, type RemotePrep } from "./a
 import { heredocDigest, heredocSources } from "./copy-heredoc.ts";
 import { addTiming, type EngineEnv } from "../core/engine-types.ts";
 import { stageFsOf } from "../trees/layer-index.ts";
+import { resolveInStage } from "../trees/resolve-in-stage.ts";
 import { prepareLayerTrees } from "../trees/layer-trees.ts";
 import { sandboxFor } from "../core/sandbox-choice.ts";
 import { commitLayer } from "../trees/layers.ts";
@@ -98,7 +99,8 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
     // A stage that RUNs needs its layer trees anyway: making them now indexes the layers in the same pass
     // (instead of reading a large base once for the index and again for the tree).
     if (!known && (await stageRunsOnTrees(env, st))) await prepareLayerTrees(env, st.layers);
-    destIsDir = known || (await stageFsOf(env.store, st, env.signal).kind(dest)) === "dir";
+    const fs = stageFsOf(env.store, st, env.signal);
+    destIsDir = known || (await fs.kind(await resolveInStage(fs, dest))) === "dir";
   }
   // A COPY --from root is a view or merged tree in the store: its path names fixed content and its files are
   // never rewritten, so the memo (path, size, mtime, inode, ctime) is as safe there as for the context.
@@ -162,7 +164,7 @@ interface CopyPlan {
 }
 
 async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
-  const { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText } = p;
+  const { resolved, destIsDir, owner, chmod, remotePrep, historyText } = p;
   let layer = await recall(env, st, st.key);
   const cached = !!layer;
   if (!layer) {
@@ -172,13 +174,15 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown;
     const ownerOf = keepOwners && !isRoot() && p.root.layers ? await mergedOwners(env, p.root.layers, p.root.dir) : undefined;
     const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
-    const destRel = dest.slice(1);
-    const destKnown = isStandardDir(destRel) || st.createdDirs.has(dest);
     // The layer index is needed below: in a stage that RUNs, make the trees now, which index the layers in the
     // same pass (as copyFrom does), instead of reading a large base once here and again for the RUN's trees.
-    if ((!destKnown || inst.chown) && (await stageRunsOnTrees(env, st))) await prepareLayerTrees(env, st.layers);
-    const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
+    if (p.dest !== "/" && (await stageRunsOnTrees(env, st))) await prepareLayerTrees(env, st.layers);
     const fs = stageFsOf(env.store, st, env.signal);
+    // Written where Docker writes it: through the image's symlinks (`COPY app /bin/` on Debian is usr/bin/app).
+    const dest = p.dest === "/" ? "/" : await resolveInStage(fs, p.dest);
+    const destRel = dest.slice(1);
+    const destKnown = isStandardDir(destRel) || st.createdDirs.has(dest);
+    const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
     const destExists = destKnown || (await fs.kind(destRel)) !== undefined;
     // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
     const dirEntry = destIsDir && !destExists && !resolved.some((r) => r.entry.type === "dir")

@@ -24,8 +24,8 @@ import { runNetworkFor, sandboxFor } from "../core/sandbox-choice.ts";
 import { DEFAULT_PATH, envMap, type StageState } from "../core/stage-state.ts";
 import { runText } from "../core/history-text.ts";
 import { withMountPoints } from "./implied-parents.ts";
-import { resolveMountTargets } from "./mount-targets.ts";
 import { stageFsOf } from "../trees/layer-index.ts";
+import { resolveAllInStage } from "../trees/resolve-in-stage.ts";
 import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
@@ -110,7 +110,7 @@ async function execute(
   const cwd = st.config.config?.WorkingDir || "/";
   const targets = inst.mounts.filter((m) => (m.type === "cache" || m.type === "bind" || m.type === "tmpfs") && m.target).map((m) => posix.resolve(cwd, m.target!));
   // Mount targets are placed in the stage (a symlink on the way followed inside it), not through the host's view.
-  const placed = await resolveMountTargets(fs, [...lowers].reverse(), [...prepared.mounts.map((m) => m.target).filter((t) => !t.startsWith("/dev/")), ...targets]);
+  const placed = await resolveAllInStage(fs, [...prepared.mounts.map((m) => m.target).filter((t) => !t.startsWith("/dev/")), ...targets]);
   const at = (t: string) => placed.get(t) ?? t;
   const user = await resolveUserFromTrees(lowers, userSpec);
   const envList = envFor(user.home);

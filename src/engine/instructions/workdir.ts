@@ -10,6 +10,7 @@ import { recall, remember } from "../core/step-cache.ts";
 import type { StageState } from "../core/stage-state.ts";
 import { resolveStageUser } from "./user-db.ts";
 import { stageFsOf } from "../trees/layer-index.ts";
+import { resolveInStage } from "../trees/resolve-in-stage.ts";
 import type { TarEntry } from "../../layer/index.ts";
 
 /**
@@ -44,12 +45,16 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
   st.key = cacheKey(st.key, text, user.uid, user.gid);
   let layer = await recall(env, st, st.key);
   const cached = !!layer;
+  let placed = dir;
   if (!layer) {
+    // The directories are made where Docker makes them: through the image's symlinks (WORKDIR /x/w with /x -> /y
+    // makes /y/w); the config keeps the path as written.
+    const fs = stageFsOf(env.store, st, env.signal);
+    placed = await resolveInStage(fs, dir);
     const mtime = env.mtimeClamp ?? Math.floor(Date.parse(env.created) / 1000);
     // Every directory WORKDIR creates belongs to USER (BuildKit: mkdir -p with the user's ids); directories the
     // stage already has keep their mode and owner, so they are left out of the layer.
-    const fs = stageFsOf(env.store, st, env.signal);
-    const parts = dir.slice(1).split("/");
+    const parts = placed.slice(1).split("/");
     const own: { entry: TarEntry }[] = [];
     for (let i = 0; i < parts.length; i++) {
       const path = parts.slice(0, i + 1).join("/");
@@ -60,7 +65,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     await remember(env, st, st.key, layer);
   }
   st.layers.push(layer);
-  st.createdDirs.add(dir);
+  st.createdDirs.add(placed);
   st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0" });
   return cached;
 }

@@ -15,6 +15,8 @@ export interface LayerIndex {
   opaques: string[];
   /** Small files the builder needs to read: etc/passwd, etc/group. */
   files: Record<string, string>;
+  /** Symlinks and their targets, to place COPY, WORKDIR and mount paths through them as Docker does. */
+  links: Record<string, string>;
 }
 
 const WANTED = new Set(["etc/passwd", "etc/group"]);
@@ -26,11 +28,11 @@ function clean(p: string): string {
 
 /** Builds a layer's index from its entries in archive order (the bodies of etc/passwd and etc/group aside). */
 export class IndexBuilder {
-  readonly idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {} };
+  readonly idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {}, links: {} };
   #implied = new Set<string>();
 
   /** Records one entry; returns its cleaned path when its body is one the index keeps (etc/passwd, etc/group). */
-  add(entry: { path: string; type: string; size: number }): string | undefined {
+  add(entry: { path: string; type: string; size: number; linkname?: string }): string | undefined {
     const { idx } = this;
     const p = clean(entry.path);
     // Parents an entry implies exist after extraction even when the tar does not list them.
@@ -40,7 +42,10 @@ export class IndexBuilder {
     if (base === OPAQUE_WHITEOUT) idx.opaques.push(dir);
     else if (base.startsWith(WHITEOUT_PREFIX)) idx.whiteouts.push(dir ? `${dir}/${base.slice(WHITEOUT_PREFIX.length)}` : base.slice(WHITEOUT_PREFIX.length));
     else if (entry.type === "dir") idx.dirs.push(p);
-    else idx.others.push(p);
+    else {
+      idx.others.push(p);
+      if (entry.type === "symlink") idx.links[p] = entry.linkname ?? "";
+    }
     return entry.type === "file" && WANTED.has(p) && entry.size <= MAX_WANTED ? p : undefined;
   }
 
@@ -62,7 +67,8 @@ export async function indexLayer(stream: ReadableStream<Uint8Array>): Promise<La
   return b.finish();
 }
 
-const indexKey = (diffId: string) => cacheKey("", "layer-index-v2", diffId);
+// v3: with symlink targets (links).
+const indexKey = (diffId: string) => cacheKey("", "layer-index-v3", diffId);
 
 /** Stores an index made elsewhere (while extracting the layer's tree), unless one is there. */
 export async function rememberIndex(store: Store, diffId: string, idx: LayerIndex): Promise<void> {
@@ -82,9 +88,9 @@ export async function layerIndex(store: Store, l: StageLayer, signal?: AbortSign
 }
 
 /** A read-only view of a stage's filesystem built from layer indexes (top layer wins). */
-interface IndexSets { dirs: Set<string>; others: Set<string>; whiteouts: Set<string>; opaques: string[]; files: Record<string, string> }
+interface IndexSets { dirs: Set<string>; others: Set<string>; whiteouts: Set<string>; opaques: string[]; files: Record<string, string>; links: Record<string, string> }
 
-const toSets = (l: LayerIndex): IndexSets => ({ dirs: new Set(l.dirs), others: new Set(l.others), whiteouts: new Set(l.whiteouts), opaques: l.opaques, files: l.files });
+const toSets = (l: LayerIndex): IndexSets => ({ dirs: new Set(l.dirs), others: new Set(l.others), whiteouts: new Set(l.whiteouts), opaques: l.opaques, files: l.files, links: l.links });
 
 export class StageFs {
   #indexes: Promise<IndexSets[]> | undefined;
@@ -117,6 +123,13 @@ export class StageFs {
       for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) if (l.whiteouts.has(p.slice(0, a)) || l.others.has(p.slice(0, a))) return undefined;
     }
     return undefined;
+  }
+
+  /** The target of the symlink seen at `path`, or undefined when what is there is no symlink (or nothing). */
+  async readlink(path: string): Promise<string | undefined> {
+    const seen = await this.visible(path);
+    if (!seen || seen.kind !== "other") return undefined;
+    return (await this.#all())[seen.layer]!.links[clean(path)];
   }
 
   /** A small file's text (etc/passwd, etc/group), from the topmost layer that has or deletes it. */
