@@ -182,6 +182,11 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const dest = p.dest === "/" ? "/" : await resolveInStage(fs, p.dest);
     const destRel = dest.slice(1);
     const destKnown = isStandardDir(destRel) || st.createdDirs.has(dest);
+    if (destIsDir && !destKnown && (await fs.kind(destRel)) === "other") {
+      throw new KbError("BUILD", `Cannot copy into "${inst.dest}": "${dest}" is a file in the image, not a directory`, {
+        hint: "copy to a path below a directory, or name the file itself as the destination (without a trailing /)",
+      });
+    }
     const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
     const destExists = destKnown || (await fs.kind(destRel)) !== undefined;
     // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.

@@ -46,6 +46,9 @@ test("a loop of links is refused with the path named", async () => {
   await expect(resolveInStage(fs, "/loop1/m")).rejects.toThrow('Cannot place "/loop1/m" in the image: more than 40 symbolic links');
 });
 
-test("a file on the way is left for the writer to refuse", async () => {
-  expect(await resolveInStage(fs, "/file/m")).toBe("/file/m");
+test("a file on the way is refused (Docker: not a directory); a file at the end is the path", async () => {
+  await expect(resolveInStage(fs, "/file/m")).rejects.toThrow('Cannot place "/file/m" in the image: "/file" is a file there, not a directory');
+  await expect(resolveInStage(fs, "/tofile/m")).rejects.toThrow('"/file" is a file there');
+  expect(await resolveInStage(fs, "/file")).toBe("/file");
+  expect(await resolveInStage(fs, "/file/.")).toBe("/file");
 });

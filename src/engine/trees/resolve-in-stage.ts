@@ -10,7 +10,7 @@ const MAX_LINKS = 40;
 /**
  * An absolute path with every symlink on its way resolved in the stage, the last part included: an absolute link
  * starts again at the image's root, `..` never climbs above it, and what does not exist yet is kept as written
- * (it is created there). `/x/ctx` with `/x -> /y` is `/y/ctx`; `/bin/app` on Debian (`/bin -> usr/bin`) is
+ * (it is created there); a file on the way is refused. `/x/ctx` with `/x -> /y` is `/y/ctx`; `/bin/app` on Debian (`/bin -> usr/bin`) is
  * `/usr/bin/app`. Entries and link targets come from the stage's layer indexes.
  * @example await resolveInStage(fs, "/var/run/app") // "/run/app" on Debian
  */
@@ -34,7 +34,15 @@ export async function resolveInStage(fs: Pick<StageFs, "visible" | "readlink">, 
     known = cur.length;
     if (seen.kind === "dir") continue;
     const link = await fs.readlink(cur.join("/"));
-    if (link === undefined) continue; // a file: whoever writes below it says it cannot
+    if (link === undefined) {
+      // A file (or device, socket…): nothing can be placed below it. Docker: "mkdir …: not a directory".
+      if (todo.some((n) => n !== "" && n !== ".")) {
+        throw new KbError("BUILD", `Cannot place "${path}" in the image: "/${cur.join("/")}" is a file there, not a directory`, {
+          hint: "choose a path below a directory, or remove that file first (RUN rm)",
+        });
+      }
+      continue;
+    }
     if (++hops > MAX_LINKS) {
       throw new KbError("BUILD", `Cannot place "${path}" in the image: more than ${MAX_LINKS} symbolic links on the way`, {
         hint: "a symlink of the image points back at itself; use a path without it",
