@@ -198,16 +198,18 @@ RUN ls /usr/sbin/tool /usr/sbin/keep /usr/sbin/work > /listed
     expect(t["usr/sbin/work"]).toMatchObject({ type: "dir" });
   });
 
-  test("COPY, WORKDIR and a mount below a file of the image fail at their line (Docker: not a directory)", async () => {
+  test("COPY, WORKDIR and a mount below a file of the image, or a copied directory over its symlink, fail at their line as in Docker", async () => {
     // kb before: a layer entry f/x that turned the file /f into a directory.
     const cases: [string, string][] = [
       ["COPY a.txt /f/x", 'Cannot place "/f/x" in the image: "/f" is a file there, not a directory'],
       ["COPY a.txt /f/", 'Cannot copy into "/f/": "/f" is a file in the image, not a directory'],
       ["WORKDIR /l/w", 'Cannot place "/l/w" in the image: "/f" is a file there, not a directory'],
       ["RUN --mount=type=tmpfs,target=/f/t true", 'Cannot place "/f/t" in the image: "/f" is a file there'],
+      // a directory of the source over a symlink of the image (BuildKit: "cannot copy to non-directory")
+      ["COPY rootfs/ /", 'Cannot copy the directory "l" to "/l": that is a symlink or file in the image, not a directory'],
     ];
     for (const [line, message] of cases) {
-      const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN echo file > /f && ln -s /f /l\n${line}\n`, "a.txt": "a\n" });
+      const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN echo file > /f && ln -s /f /l\n${line}\n`, "a.txt": "a\n", "rootfs/l/x": "x\n" });
       const r = await kb(["build", "--cache-dir", cache, "--no-push", "--output", `type=oci,dest=${tempDir()}/oci`, ctx]);
       expect(r.code).not.toBe(0);
       expect(r.err).toContain(message);

@@ -207,6 +207,13 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
             yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid }, dest: target };
             continue;
           }
+          // A directory over a symlink or file of the image would hide what the link leads to (BuildKit's copier:
+          // "cannot copy to non-directory"); a file over one replaces it, as there.
+          if (e.type === "dir" && (await fs.kind(target)) === "other") {
+            throw new KbError("BUILD", `Cannot copy the directory "${e.destRel}" to "/${target}": that is a symlink or file in the image, not a directory`, {
+              hint: "Docker refuses it too (\"cannot copy to non-directory\"); copy below the link's target instead (on a merged-/usr image: /usr/bin for /bin, /usr/lib for /lib)",
+            });
+          }
           if (ownerOf) {
             const [uid, gid] = ownerOf(e.absPath);
             yield { entry: { ...e, uid, gid }, dest: target };
