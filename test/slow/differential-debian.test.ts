@@ -1,0 +1,113 @@
+// BuildKit differential on a Debian bookworm base (slow): what busybox cannot show. Debian links /bin, /sbin and
+// /lib into /usr and /var/run, /var/lock into /run, has real users (useradd, nobody's /nonexistent home) and bash.
+// Each Dockerfile is built by Docker's builder (a private dockerd) and by kb as root (and, for `matrix` cases, as a
+// user with an /etc/subuid range), pushed to a real registry and compared: tree, config, history, layer count.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync } from "node:fs";
+import { buildkitBuild, buildkitUnavailable, compareWithBuildkit, snapshot, startDockerd, type Dockerd } from "../kit/buildkit.ts";
+import { debianBaseUnavailable, pushDebianImage } from "../kit/debian-base.ts";
+import { kb, tempDir } from "../kit/kb.ts";
+import { startRegistry, type TestRegistry } from "../kit/registry-server.ts";
+import { ensureSubidUser, kbAs, rootlessSkipReason, userHome } from "../kit/users.ts";
+import { caseContext } from "./_case-context.ts";
+import type { DiffCase } from "./_differential-cases.ts";
+
+const skip = process.env.KB_SLOW_TESTS !== "1" ? "slow suite: set KB_SLOW_TESTS=1 to run it"
+  : buildkitUnavailable() ?? debianBaseUnavailable() ?? rootlessSkipReason();
+if (skip) console.log(`differential-debian.test.ts: skipped: ${skip}`);
+
+const files = { "a.txt": "A\n", tool: { content: "#!/bin/sh\necho tool\n", mode: 0o755 }, "lib/libkb.so": "not really a library\n" };
+
+const CASES: DiffCase[] = [
+  {
+    // kb once wrote `bin/tool`, which hid all of /usr/bin behind a new /bin directory (/bin/sh gone).
+    name: "debian-merged-usr",
+    matrix: true,
+    files,
+    dockerfile: `FROM BASE
+COPY tool /bin/
+COPY lib/ /lib/x86_64-linux-gnu/kbtest/
+WORKDIR /sbin/kbwork
+COPY a.txt .
+RUN /bin/sh -c 'tool; cat /usr/sbin/kbwork/a.txt /usr/lib/x86_64-linux-gnu/kbtest/libkb.so' > /seen && readlink /bin /lib > /links
+`,
+  },
+  {
+    name: "debian-run-links",
+    matrix: true,
+    files,
+    dockerfile: `FROM BASE
+COPY a.txt /var/run/kbapp/
+RUN --mount=type=tmpfs,target=/var/lock/kbtmp --mount=type=bind,target=/var/run/kbctx ls -d /run/lock/kbtmp /run/kbctx/a.txt > /seen
+WORKDIR /var/run/kbwork
+RUN pwd -P > /run-real-path
+`,
+  },
+  {
+    name: "debian-users-and-home",
+    files,
+    dockerfile: `FROM BASE
+RUN useradd -m -u 1001 -s /bin/bash app && mkdir /data && chown app:app /data
+COPY --chown=app:app a.txt /data/
+USER app
+WORKDIR /home/app/work
+RUN echo "$HOME" > home.txt && id > id.txt && touch /data/by-app
+USER nobody
+RUN echo "$HOME" > /tmp/nobody-home
+USER root
+RUN echo "$HOME" > /root/home.txt
+`,
+  },
+  {
+    name: "debian-bash-shell-and-path",
+    matrix: true,
+    dockerfile: `FROM BASE
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN echo "\${BASH_VERSION%%.*}" | tr -d '\\n' > /bash-major
+ENV PATH=/opt/kb/bin:$PATH
+RUN mkdir -p /opt/kb/bin && printf '#!/bin/sh\\necho tool\\n' > /opt/kb/bin/t && chmod +x /opt/kb/bin/t && t > /t.out
+`,
+  },
+];
+
+let reg: TestRegistry;
+let base: string;
+let dockerd: Dockerd;
+let cache: string;
+beforeAll(async () => {
+  if (skip) return;
+  reg = await startRegistry("http");
+  base = await pushDebianImage(reg);
+  dockerd = await startDockerd();
+  cache = tempDir("kb-cache-");
+  ensureSubidUser();
+}, 600_000);
+afterAll(async () => {
+  await dockerd?.stop();
+  await reg?.stop();
+}, 120_000);
+
+describe.skipIf(!!skip)("BuildKit differential on Debian bookworm", () => {
+  for (const c of CASES) {
+    test(`kb and BuildKit build the same image: ${c.name}`, async () => {
+      const bkRef = `${reg.host}/buildkit/${c.name}:1`;
+      await buildkitBuild(dockerd, caseContext(c, c.dockerfile, base), { tag: bkRef });
+      const want = snapshot(bkRef);
+      const diffs: string[] = [];
+      const ref = `${reg.host}/kb/${c.name}:root`;
+      const r = await kb(["build", "--progress", "plain", "--cache-dir", cache, "-t", ref, caseContext(c, c.dockerfile, base)]);
+      if (r.code !== 0) diffs.push(`root: kb build failed (${r.code}): ${r.err.slice(-2000)}`);
+      else diffs.push(...compareWithBuildkit(snapshot(ref), want).map((d) => `root: ${d}`));
+      if (c.matrix) {
+        const ctx = caseContext(c, c.dockerfile, base);
+        chmodSync(ctx, 0o755);
+        const uref = `${reg.host}/kb/${c.name}:subuid`;
+        const u = kbAs("kbtest", "kbtest", userHome("kbtest"), ["build", "--progress", "plain", "-t", uref, ctx]);
+        if (u.code !== 0) diffs.push(`subuid: kb build failed (${u.code}): ${u.err.slice(-2000)}`);
+        else diffs.push(...compareWithBuildkit(snapshot(uref), want).map((d) => `subuid: ${d}`));
+      }
+      expect(diffs).toEqual([]);
+    }, 600_000);
+  }
+});
