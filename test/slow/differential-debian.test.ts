@@ -69,6 +69,24 @@ ENV PATH=/opt/kb/bin:$PATH
 RUN mkdir -p /opt/kb/bin && printf '#!/bin/sh\\necho tool\\n' > /opt/kb/bin/t && chmod +x /opt/kb/bin/t && t > /t.out
 `,
   },
+  {
+    name: "debian-everyday-build",
+    files,
+    tars: { "site.tar": { files: { "index.html": "<h1>kb</h1>\n", "css/site.css": "h1{}\n" } } },
+    dockerfile: `FROM BASE AS build
+ENV DEBIAN_FRONTEND=noninteractive
+RUN --mount=type=cache,target=/var/cache/apt --mount=type=cache,target=/var/lib/apt/lists ls /var/cache/apt > /dev/null && mkdir -p /out && echo built > /out/app
+FROM BASE
+COPY --chmod=0755 tool /usr/local/bin/
+ADD site.tar /var/www/html/
+COPY --from=build --chown=www-data:www-data /out/ /srv/app/
+RUN chown -R www-data /var/www && echo $((6*7)) > /answer
+USER www-data
+WORKDIR /srv/app
+EXPOSE 8080
+CMD ["tool"]
+`,
+  },
 ];
 
 let reg: TestRegistry;
