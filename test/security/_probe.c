@@ -104,12 +104,13 @@ static void status_line(void) {
   char buf[4096]; int fd = open("/proc/self/status", O_RDONLY);
   ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
   if (fd >= 0) close(fd);
-  if (n <= 0) { report("no_new_privs and bounding set", 1, "cannot read /proc/self/status"); return; }
+  if (n <= 0) { report("seccomp and bounding set", 1, "cannot read /proc/self/status"); return; }
   buf[n] = 0;
   char *nnp = strstr(buf, "NoNewPrivs:"), *bnd = strstr(buf, "CapBnd:"), *sec = strstr(buf, "Seccomp:");
   unsigned long long caps = bnd ? strtoull(bnd + 7, NULL, 16) : ~0ull;
-  int ok = nnp && atoi(nnp + 11) == 1 && sec && atoi(sec + 8) == 2 && caps == 0xa80425fbull;
-  report("no_new_privs, seccomp, bounding set", !ok, "NoNewPrivs %d Seccomp %d CapBnd %llx", nnp ? atoi(nnp + 11) : -1, sec ? atoi(sec + 8) : -1, caps);
+  /* no_new_privs is off, as in Docker (a setuid sudo works for USER app): it gives no more than USER root gives. */
+  int ok = sec && atoi(sec + 8) == 2 && caps == 0xa80425fbull;
+  report("seccomp and bounding set", !ok, "Seccomp %d CapBnd %llx (NoNewPrivs %d)", sec ? atoi(sec + 8) : -1, caps, nnp ? atoi(nnp + 11) : -1);
 }
 
 int main(int argc, char **argv) {

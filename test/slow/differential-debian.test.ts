@@ -70,6 +70,16 @@ RUN mkdir -p /opt/kb/bin && printf '#!/bin/sh\\necho tool\\n' > /opt/kb/bin/t &&
 `,
   },
   {
+    // Docker leaves no_new_privs off: a setuid program works for a USER (sudo after `USER app`); kb set it once.
+    name: "debian-setuid-for-a-user",
+    matrix: true,
+    dockerfile: `FROM BASE
+RUN cp /usr/bin/id /usr/local/bin/suid-id && chmod 4755 /usr/local/bin/suid-id
+USER nobody
+RUN suid-id > /tmp/ids && grep '^NoNewPrivs' /proc/self/status >> /tmp/ids
+`,
+  },
+  {
     name: "debian-everyday-build",
     files,
     tars: { "site.tar": { files: { "index.html": "<h1>kb</h1>\n", "css/site.css": "h1{}\n" } } },

@@ -2,8 +2,8 @@
  * _confine.c (included by kb-sandbox.c): Docker's default confinement of a build step.
  *   - runc's maskedPaths / readonlyPaths over the fresh /proc (and /sys/firmware)
  *   - /sys read-only (a fresh read-only sysfs, else a recursive bind remounted read-only mount by mount)
- *   - no_new_privs, then a seccomp filter equal in effect to Docker's default profile for the
- *     syscalls a build step must never make (see docs/security.md for the list and the reasons).
+ *   - a seccomp filter equal in effect to Docker's default profile for the syscalls a build step must
+ *     never make (see docs/security.md for the list and the reasons); no_new_privs stays off, as in Docker.
  * The bounding set is cut in drop_caps() (kb-sandbox.c).
  */
 #include <stddef.h>
@@ -29,9 +29,6 @@ struct seccomp_data { int nr; uint32_t arch; uint64_t instruction_pointer; uint6
 #define SECCOMP_RET_ERRNO 0x00050000u
 #define AUDIT_ARCH_X86_64 0xc000003eu
 #define AUDIT_ARCH_AARCH64 0xc00000b7u
-#ifndef PR_SET_NO_NEW_PRIVS
-#define PR_SET_NO_NEW_PRIVS 38
-#endif
 
 static const char *masked_files[] = {
   "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
@@ -184,8 +181,12 @@ static void install_seccomp(void) {
 #endif
 }
 
-/* Last step before exec: no privilege gain through setuid files, then the filter. */
+/*
+ * The filter, installed while the helper still holds CAP_SYS_ADMIN (root, or root of the user namespace), before
+ * the ids change: runc's order when no_new_privs is off, which is Docker's default for a build step. A setuid or
+ * file-capability program in the image (sudo, ping) then works for USER app as it does under Docker, and can give
+ * no more than the 14 capabilities that USER root gives any Dockerfile (docs/decisions/100-run-confinement.md).
+ */
 static void confine_process(void) {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("set no_new_privs", NULL);
   install_seccomp();
 }

@@ -28,7 +28,7 @@
  * Exit code: the command's; 128+N when it was killed by signal N; 125 when the sandbox could not be
  * set up (stderr names the failing step and syscall), 126 not executable, 127 not found.
  *
- * Confinement (_confine.c, decision 100): Docker's 14 capabilities, no_new_privs, a seccomp filter, runc's
+ * Confinement (_confine.c, decision 100): Docker's 14 capabilities, a seccomp filter (no_new_privs off, as in Docker), runc's
  * masked and read-only /proc paths, read-only /sys, nodev root, /dev and binds.
  *
  * Process tree: helper H (outside) [forks newuidmap/newgidmap mappers and the pasta launcher] -> unshare
@@ -370,6 +370,7 @@ static void run_pid1(void) {
   if (umount2(".", MNT_DETACH) < 0) die("detach old root", NULL);
   if (chdir("/") < 0 || chdir(cwd) < 0) die("chdir to the working directory", cwd);
   drop_caps();
+  confine_process();
   gid_t gl[MAXV];
   for (int i = 0; i < groups.n; i++) gl[i] = (gid_t)atoi(groups.v[i]);
   /* In a single-id user namespace setgroups is denied: there are no other groups to join, so go on. */
@@ -378,7 +379,6 @@ static void run_pid1(void) {
   if (setresuid(uid, uid, uid) < 0) die("setuid", NULL);
   umask(022);
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* credential changes clear it: set it again right before exec */
-  confine_process();
   exec_command();
 }
 
