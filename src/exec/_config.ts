@@ -32,7 +32,7 @@ export function encodeHelperConfig(spec: RunSpec, layout: HelperLayout, idMap: I
   for (const d of [...spec.lowerDirs, layout.stubs]) rec("lower", d);
   rec("upper", spec.upperDir);
   rec("work", spec.workDir);
-  if (spec.hostname ?? spec.etc.hostname) rec("hostname", (spec.hostname ?? spec.etc.hostname).trim());
+  if (spec.hostname) rec("hostname", spec.hostname.trim());
   for (const [host, target] of layout.etcFiles) rec("etc", host, target);
   for (const m of spec.mounts) {
     if (m.type === "bind") rec("bind", m.source, m.target, m.readonly ? "ro" : "rw");

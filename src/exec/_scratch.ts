@@ -37,7 +37,7 @@ export function createScratch(spec: RunSpec, base = spec.scratchDir ?? tmpdir())
   mkdirSync(rootfs, { mode: 0o755 });
   for (const d of ["proc", "dev", "sys", "etc"]) mkdirSync(path.join(stubs, d), { recursive: true, mode: 0o755 });
   const etcFiles: [string, string][] = [];
-  const etc: [string, string][] = [["hosts", spec.etc.hosts], ["resolv.conf", spec.etc.resolvConf], ["hostname", spec.etc.hostname]];
+  const etc: [string, string][] = [["hosts", spec.etc.hosts], ["resolv.conf", spec.etc.resolvConf]];
   for (const [name, text] of etc) {
     const host = path.join(dir, `etc-${name}`);
     writeFileSync(host, text, { mode: 0o644 });

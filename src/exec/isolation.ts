@@ -55,7 +55,8 @@ async function probeRun(helper: string, idMap: IdMapping | undefined): Promise<P
     const spec = {
       lowerDirs: [path.join(dir, "lower")], upperDir: path.join(dir, "upper"), workDir: path.join(dir, "work"),
       args: [], env: [], cwd: "/", user: { uid: 0, gid: 0, groups: [] }, network: "host" as const, mounts: [],
-      etc: { hosts: "", resolvConf: "", hostname: "probe" },
+      hostname: "probe",
+      etc: { hosts: "", resolvConf: "" },
     };
     const r = await runHelper(helper, spec, idMap, { timeoutMs: 10_000 }, true);
     return r.exitCode === 0 ? { ok: true } : { ok: false, error: `probe exited with ${r.exitCode}` };

@@ -29,8 +29,11 @@ export interface RunSpec {
   /** Join this (already configured) network namespace instead of making one: the root-mode sandbox sets it. */
   netnsPath?: string;
   mounts: SandboxMount[];
-  /** Contents of the generated /etc files, bound read-only and never part of the diff. */
-  etc: { hosts: string; resolvConf: string; hostname: string };
+  /**
+   * Contents of the generated /etc files, bound read-only and never part of the diff. /etc/hostname is not one:
+   * as under Docker's builder the RUN sees (and may write) the image's own file; `hostname` sets the name.
+   */
+  etc: { hosts: string; resolvConf: string };
   stdout?: (chunk: Uint8Array) => void;
   stderr?: (chunk: Uint8Array) => void;
   stdin?: "null";

@@ -34,6 +34,8 @@ export const MORE_CASES: DiffCase[] = [
   { name: "add-tar-with-chown-into-existing", tars: { "t.tar": { files: { "etc/kb.conf": "conf\n", "opt/kb/bin/x": "x\n" } } }, dockerfile: `FROM BASE\nRUN mkdir -p /opt/kb && chmod 0700 /opt/kb\nADD --chown=1000:1000 t.tar /\nADD --chown=1000:1000 t.tar /sub/\n` },
   // Docker leaves no_new_privs off in a build step, so a setuid program works for USER nobody (sudo in dev images).
   { name: "run-no-new-privs-off", matrix: true, singleIdFails: "USER nobody needs a second id", dockerfile: `FROM BASE\nRUN grep '^NoNewPrivs' /proc/self/status > /nnp-root\nUSER nobody\nRUN grep '^NoNewPrivs' /proc/self/status > /tmp/nnp-nobody\n` },
+  // The RUN's host name is BuildKit's; /etc/hosts is bound read-only while /etc/hostname is the image's own file.
+  { name: "run-hostname-and-etc-files", matrix: true, dockerfile: `FROM BASE\nRUN hostname > /seen-name && echo myhost > /etc/hostname && cat /etc/hostname > /seen-hostname\nRUN (echo '10.0.0.1 extra' >> /etc/hosts) 2>/dev/null; echo rc=$? > /hosts-rc; cat /etc/hosts > /seen-hosts\n` },
   { name: "run-deletes-and-recreates", dockerfile: `FROM BASE\nRUN rm -rf /home/app && mkdir -p /home/app/new && rm /etc/group && echo "root:x:0:" > /etc/group\n` },
   { name: "run-chmod-chown-tree", matrix: true, singleIdFails: "chown -R 1000:1000 needs uid 1000 in the namespace", dockerfile: `FROM BASE\nRUN mkdir -p /t/a/b && touch /t/a/b/f && chown -R 1000:1000 /t && chmod -R go-rwx /t/a && chmod 1777 /t\n` },
   { name: "run-setuid-and-special-modes", dockerfile: `FROM BASE\nRUN cp /bin/busybox /usr/local/su-copy 2>/dev/null || (mkdir -p /usr/local && cp /bin/busybox /usr/local/su-copy); chmod 4755 /usr/local/su-copy && chmod 2755 /tmp && mkfifo /fifo\n` },

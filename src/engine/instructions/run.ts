@@ -30,6 +30,9 @@ import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
 
+/** A RUN's host name, and its line in /etc/hosts: BuildKit's (Docker's builder), which scripts may print or match. */
+const RUN_HOSTNAME = "buildkitsandbox";
+
 
 /** The environment a RUN sees: config Env, then the stage's ARGs (ENV wins), then proxy build args. */
 function runEnv(env: EngineEnv, st: StageState): Map<string, string> {
@@ -129,11 +132,11 @@ async function execute(
       env: envList,
       cwd: st.config.config?.WorkingDir || "/",
       user,
-      hostname: "kb",
+      hostname: RUN_HOSTNAME,
       network: net.network,
       pastaPath: net.pastaPath,
       mounts: prepared.mounts.map((m) => ({ ...m, target: at(m.target) })),
-      etc: { hosts: "127.0.0.1\tlocalhost kb\n::1\tlocalhost ip6-localhost ip6-loopback\n", resolvConf: resolv, hostname: "kb\n" },
+      etc: { hosts: `127.0.0.1\tlocalhost ${RUN_HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, resolvConf: resolv },
       stdout: onOut("stdout"),
       stderr: onOut("stderr"),
       stdin: "null",
