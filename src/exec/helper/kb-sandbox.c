@@ -257,6 +257,9 @@ static void mount_dev(void) {
   if (mount("devpts", in_root("/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") == 0)
     if (symlink("pts/ptmx", in_root("/dev/ptmx")) < 0) die("symlink", "/dev/ptmx");
   if (mount("shm", in_root("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) die("mount tmpfs on", "/dev/shm");
+  /* The RUN's own IPC namespace's POSIX message queues, as runc mounts them; where the kernel refuses, none. */
+  mkdir(in_root("/dev/mqueue"), 01777);
+  if (mount("mqueue", in_root("/dev/mqueue"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) rmdir(in_root("/dev/mqueue"));
   if (symlink("/proc/self/fd", in_root("/dev/fd")) < 0 || symlink("/proc/self/fd/0", in_root("/dev/stdin")) < 0 ||
       symlink("/proc/self/fd/1", in_root("/dev/stdout")) < 0 || symlink("/proc/self/fd/2", in_root("/dev/stderr")) < 0)
     die("symlink", "/dev/fd");
