@@ -90,7 +90,7 @@ export async function layerIndex(store: Store, l: StageLayer, signal?: AbortSign
 /** A read-only view of a stage's filesystem built from layer indexes (top layer wins). */
 interface IndexSets { dirs: Set<string>; others: Set<string>; whiteouts: Set<string>; opaques: string[]; files: Record<string, string>; links: Record<string, string> }
 
-const toSets = (l: LayerIndex): IndexSets => ({ dirs: new Set(l.dirs), others: new Set(l.others), whiteouts: new Set(l.whiteouts), opaques: l.opaques, files: l.files, links: l.links });
+const toSets = (l: LayerIndex): IndexSets => ({ dirs: new Set(l.dirs), others: new Set(l.others), whiteouts: new Set(l.whiteouts), opaques: l.opaques, files: l.files, links: l.links ?? {} });
 
 export class StageFs {
   #indexes: Promise<IndexSets[]> | undefined;
