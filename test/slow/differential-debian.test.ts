@@ -34,6 +34,17 @@ RUN /bin/sh -c 'tool; cat /usr/sbin/kbwork/a.txt /usr/lib/x86_64-linux-gnu/kbtes
 `,
   },
   {
+    name: "debian-copy-from-into-merged-usr",
+    matrix: true,
+    dockerfile: `FROM BASE AS build
+RUN mkdir -p /out/lib/kbtest /out/bin && echo lib > /out/lib/kbtest/libkb.txt && printf '#!/bin/sh\\necho built\\n' > /out/bin/built && chmod 0750 /out/bin /out/bin/built
+FROM BASE
+COPY --from=build /out/lib/ /lib/
+COPY --from=build /out/bin/ /sbin/
+RUN built > /seen && ls -ld /usr/sbin /usr/lib | cut -c1-10 > /modes
+`,
+  },
+  {
     name: "debian-run-links",
     matrix: true,
     files,
