@@ -70,7 +70,7 @@ export const buildFlags: FlagSpec[] = [
   ...attestFlags,
   { name: "skip-unused-stages", type: "boolean", notice: ignored("kb always builds only the stages the target needs"), description: "", hidden: true },
   { name: "snapshot-mode", aliases: ["snapshotMode"], type: "string", notice: ignored("kb snapshots from the overlay upperdir, or by stat walk with changed files hashed"), description: "", hidden: true },
-  { name: "single-snapshot", type: "boolean", notice: ignored("kb writes one layer per RUN/COPY/ADD, like docker"), description: "", hidden: true },
+  { name: "single-snapshot", type: "boolean", description: "One layer above the base image for the target (Kaniko's flag): later deletions shrink the image" },
   { name: "use-new-run", type: "boolean", notice: ignored("kb always uses its own RUN sandbox"), description: "", hidden: true },
   { name: "cleanup", type: "boolean", notice: ignored("kb never changes the host filesystem outside its store"), description: "", hidden: true },
   { name: "no-push-cache", type: "boolean", notice: ignored("see --cache-repo"), description: "", hidden: true },

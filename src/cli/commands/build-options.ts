@@ -193,6 +193,7 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     force: f.bool("force"),
     network,
     reproducible,
+    singleSnapshot: f.bool("single-snapshot"),
     sourceDateEpoch: sde !== undefined && sde !== "" ? intFlag(sde, "SOURCE_DATE_EPOCH", 0, 2 ** 40) : reproducible ? 0 : undefined,
     compression,
     compressionLevel: intFlag(f.str("compression-level"), "--compression-level", ...LEVEL_RANGE[compression]),

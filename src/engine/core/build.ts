@@ -29,6 +29,7 @@ import { openHashMemo } from "../trees/hash-memo.ts";
 import { flushRemoteCache } from "./step-cache.ts";
 import { useParallelCompression } from "../../layer/parallel-compress.ts";
 import { forEachPlatform, targetPlatforms, writeIndexOutputs } from "./multi-platform.ts";
+import { singleSnapshot } from "./single-snapshot.ts";
 import { attachAttestations, checkAttestationOutputs } from "../../attest/attach.ts";
 import { wantsAttestations } from "../../attest/options.ts";
 import { prefetchingScanCache, storeScanCache } from "../../attest/sbom.ts";
@@ -120,8 +121,10 @@ export async function runBuild(opts: BuildOptions, sink: EventSink, deps: { env?
       let config = { ...state.config, config: { ...(state.config.config ?? {}) } };
       if (Object.keys(opts.labels).length) config.config.Labels = { ...(config.config.Labels ?? {}), ...opts.labels };
       // Nothing changed since an earlier build: the same image, not a re-stamped one (SOURCE_DATE_EPOCH is fixed anyway).
+      let layers = state.layers;
+      if (opts.singleSnapshot) ({ layers, config } = await singleSnapshot(store, layers, config, layer, signal));
       if (sde === undefined && !opts.noCache) config = { ...(await reuseCreatedTimes(store, config)), config: config.config };
-      return { config, platform, target: state, stages, image: assembleImage({ config, layers: state.layers.map((l) => l.layer), mediaTypes: "oci" }) };
+      return { config, platform, target: state, stages, image: assembleImage({ config, layers: layers.map((l) => l.layer), mediaTypes: "oci" }) };
     });
     await pushCheck.done();
     await hashMemo.save().catch(() => undefined);

@@ -68,6 +68,8 @@ export interface BuildOptions {
   /** RUN network: "default" = isolated through pasta when installed, else host with a warning. */
   network: "default" | "sandbox" | "host" | "none";
   reproducible: boolean;
+  /** Kaniko's --single-snapshot: the target's layers above its base image squashed into one. */
+  singleSnapshot?: boolean;
   sourceDateEpoch?: number;
   compression: CompressionAlgorithm;
   compressionLevel?: number;

@@ -1,0 +1,125 @@
+// Several layers as one (Kaniko's --single-snapshot): the tar that takes the state below the first layer to the state
+// after the last. Two streamed passes over the layers' tars: headers first (who writes each path last, what was
+// deleted, which directories must hide what lies below), then the bodies of those last writers, in layer order.
+
+import { KbError } from "../errors.ts";
+import type { TarEntry } from "./tar-entry.ts";
+import type { TarInput } from "./tar.ts";
+import { readTar } from "./untar.ts";
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from "./whiteout.ts";
+
+/** Opens one layer's uncompressed tar (called twice per layer). */
+export type OpenLayer = () => Promise<ReadableStream<Uint8Array>>;
+
+const clean = (p: string): string => p.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+const parentOf = (p: string): string => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
+const isUnder = (p: string, dir: string): boolean => dir === "" || p.startsWith(`${dir}/`);
+
+interface Writer { layer: number; seq: number; entry: TarEntry }
+
+/** What the layers do to the state below them, from their headers. */
+class SquashPlan {
+  /** The last writer of every path that exists at the end and was written by these layers. */
+  readonly final = new Map<string, Writer>();
+  /** Paths deleted by these layers and not made again: a whiteout each. */
+  readonly gone = new Set<string>();
+  /** Directories whose earlier contents (below the first layer) must stay hidden: an opaque marker each. */
+  readonly opaque = new Set<string>();
+
+  #dropUnder(dir: string): void {
+    for (const p of [...this.final.keys()]) if (isUnder(p, dir) && p !== dir) this.final.delete(p);
+    for (const p of [...this.gone]) if (isUnder(p, dir) && p !== dir) this.gone.delete(p);
+    for (const p of [...this.opaque]) if (isUnder(p, dir) && p !== dir) this.opaque.delete(p);
+  }
+
+  /** A directory that comes back after it was deleted or replaced hides what was below it before. */
+  #remake(dir: string): void {
+    const was = this.final.get(dir);
+    if (this.gone.has(dir) || (was && was.entry.type !== "dir")) {
+      this.gone.delete(dir);
+      this.opaque.add(dir);
+      if (was && was.entry.type !== "dir") this.final.delete(dir);
+    }
+  }
+
+  add(layer: number, seq: number, entry: TarEntry): void {
+    const p = clean(entry.path);
+    if (p === "") return;
+    const dir = parentOf(p);
+    const base = p.slice(dir.length ? dir.length + 1 : 0);
+    for (let a = dir; a !== ""; a = parentOf(a)) this.#remake(a); // the applier makes missing parents
+    if (base === OPAQUE_WHITEOUT) {
+      this.#dropUnder(dir);
+      this.opaque.add(dir);
+      return;
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      const target = dir ? `${dir}/${base.slice(WHITEOUT_PREFIX.length)}` : base.slice(WHITEOUT_PREFIX.length);
+      this.#dropUnder(target);
+      this.final.delete(target);
+      this.opaque.delete(target);
+      this.gone.add(target);
+      return;
+    }
+    if (entry.type === "dir") this.#remake(p);
+    else {
+      this.#dropUnder(p); // a file over a directory removes what was in it
+      this.opaque.delete(p);
+      this.gone.delete(p);
+    }
+    this.final.set(p, { layer, seq, entry: { ...entry, path: p } });
+  }
+}
+
+function whiteoutEntry(path: string, mtime: number): TarEntry {
+  return { path, type: "file", mode: 0o644, uid: 0, gid: 0, size: 0, mtime };
+}
+
+/**
+ * The entries of one layer equal to `layers` applied in order (bottom first) over any state: whiteouts for what they
+ * delete, an opaque marker for each directory they clear or make again after deleting it, then every path's last
+ * writer in layer order, its body streamed from that layer. A hardlink whose target a later layer replaced or
+ * deleted cannot keep its meaning in one layer and is refused.
+ * @example for await (const input of squashLayers([() => a.uncompressed(), () => b.uncompressed()])) …
+ */
+export async function* squashLayers(layers: OpenLayer[], mtime = 0): AsyncGenerator<TarInput> {
+  const plan = new SquashPlan();
+  for (const [i, open] of layers.entries()) {
+    let seq = 0;
+    for await (const { entry, body } of readTar(await open())) {
+      await body.cancel();
+      plan.add(i, seq++, entry);
+    }
+  }
+  for (const w of plan.final.values()) {
+    if (w.entry.type !== "hardlink") continue;
+    const target = plan.final.get(clean(w.entry.linkname ?? ""));
+    if (target && (target.layer > w.layer || (target.layer === w.layer && target.seq > w.seq))) {
+      throw new KbError("BUILD", `Cannot squash the layers into one (--single-snapshot): the hard link "${w.entry.path}" points at "${target.entry.path}", which a later step replaced`, {
+        hint: "build without --single-snapshot, or make a copy instead of a hard link in that step",
+      });
+    }
+  }
+  for (const d of [...plan.opaque].sort()) yield { entry: whiteoutEntry(d ? `${d}/${OPAQUE_WHITEOUT}` : OPAQUE_WHITEOUT, mtime) };
+  for (const g of [...plan.gone].sort()) {
+    const dir = parentOf(g);
+    const name = `${WHITEOUT_PREFIX}${g.slice(dir.length ? dir.length + 1 : 0)}`;
+    yield { entry: whiteoutEntry(dir ? `${dir}/${name}` : name, mtime) };
+  }
+  for (const [i, open] of layers.entries()) {
+    let seq = 0;
+    for await (const { entry, body } of readTar(await open())) {
+      const w = plan.final.get(clean(entry.path));
+      const at = seq++;
+      if (!w || w.layer !== i || w.seq !== at) {
+        await body.cancel();
+        continue;
+      }
+      if (w.entry.type === "file") yield { entry: w.entry, body };
+      else {
+        await body.cancel();
+        yield { entry: w.entry };
+      }
+    }
+  }
+}
