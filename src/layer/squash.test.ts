@@ -59,12 +59,21 @@ test("a directory deleted and made again hides what it held below; one cleared t
   expect(Object.keys(want).filter((p) => p.startsWith("etc/"))).toEqual(["etc/only"]);
 });
 
-test("a hard link whose target a later layer replaced is refused", async () => {
-  const layers = await Promise.all([
-    tarOf([file("t", "1"), node("h", "hardlink", { linkname: "t" })]),
-    tarOf([file("t", "2")]),
-  ]);
-  await expect(squash(layers)).rejects.toThrow('the hard link "h" points at "t", which a later step replaced');
+test("a hard link whose target a later layer replaced or deleted becomes a file with the bytes it shared", async () => {
+  const b = await base();
+  for (const later of [[file("t", "2")], [file(".wh.t", "")]]) {
+    const layers = await Promise.all([tarOf([file("t", "1"), node("h", "hardlink", { linkname: "t" }), node("k", "hardlink", { linkname: "t" })]), tarOf(later)]);
+    const want = await unpack([b, ...layers]);
+    expect(want["h"]).toMatchObject({ type: "file", size: 1 });
+    const squashed = await squash(layers);
+    expect(await unpack([b, squashed])).toEqual(want);
+    const links = (await readAll(squashed)).filter((m) => m.entry.path === "h" || m.entry.path === "k").map((m) => [m.entry.path, m.entry.type, m.entry.linkname ?? ""]);
+    expect(links).toEqual([["h", "file", ""], ["k", "hardlink", "h"]]); // still one inode for h and k
+  }
+  // an unchanged target keeps the link (one inode)
+  const kept = await Promise.all([tarOf([file("t", "1"), node("h", "hardlink", { linkname: "t" })]), tarOf([file("other", "o")])]);
+  const entries = await readAll(await squash(kept));
+  expect(entries.find((m) => m.entry.path === "h")?.entry.type).toBe("hardlink");
 });
 
 test("no layers, or only whiteouts of things never there, give a valid layer", async () => {

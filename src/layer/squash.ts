@@ -15,7 +15,13 @@ const clean = (p: string): string => p.replace(/^(\.?\/)+/, "").replace(/\/+$/, 
 const parentOf = (p: string): string => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "");
 const isUnder = (p: string, dir: string): boolean => dir === "" || p.startsWith(`${dir}/`);
 
-interface Writer { layer: number; seq: number; entry: TarEntry }
+interface Writer {
+  layer: number;
+  seq: number;
+  entry: TarEntry;
+  /** For a hard link: who wrote its target when the link was made (the bytes it shares). */
+  linked?: Writer;
+}
 
 /** What the layers do to the state below them, from their headers. */
 class SquashPlan {
@@ -67,7 +73,16 @@ class SquashPlan {
       this.opaque.delete(p);
       this.gone.delete(p);
     }
-    this.final.set(p, { layer, seq, entry: { ...entry, path: p } });
+    const linked = entry.type === "hardlink" ? this.final.get(clean(entry.linkname ?? "")) : undefined;
+    this.final.set(p, { layer, seq, entry: { ...entry, path: p }, ...(linked ? { linked } : {}) });
+  }
+
+  /**
+   * A hard link whose target a later step replaced or deleted cannot stay a link in one layer: it becomes a file
+   * with the bytes it shared then. Links whose target is unchanged (or lies below the first layer) stay links.
+   */
+  orphanedLinks(): Writer[] {
+    return [...this.final.values()].filter((w) => w.linked && this.final.get(clean(w.entry.linkname ?? "")) !== w.linked);
   }
 }
 
@@ -78,8 +93,8 @@ function whiteoutEntry(path: string, mtime: number): TarEntry {
 /**
  * The entries of one layer equal to `layers` applied in order (bottom first) over any state: whiteouts for what they
  * delete, an opaque marker for each directory they clear or make again after deleting it, then every path's last
- * writer in layer order, its body streamed from that layer. A hardlink whose target a later layer replaced or
- * deleted cannot keep its meaning in one layer and is refused.
+ * writer in layer order, its body streamed from that layer. A hard link whose target a later layer replaced or
+ * deleted becomes a file with the bytes it shared.
  * @example for await (const input of squashLayers([() => a.uncompressed(), () => b.uncompressed()])) …
  */
 export async function* squashLayers(layers: OpenLayer[], mtime = 0): AsyncGenerator<TarInput> {
@@ -91,15 +106,8 @@ export async function* squashLayers(layers: OpenLayer[], mtime = 0): AsyncGenera
       plan.add(i, seq++, entry);
     }
   }
-  for (const w of plan.final.values()) {
-    if (w.entry.type !== "hardlink") continue;
-    const target = plan.final.get(clean(w.entry.linkname ?? ""));
-    if (target && (target.layer > w.layer || (target.layer === w.layer && target.seq > w.seq))) {
-      throw new KbError("BUILD", `Cannot squash the layers into one (--single-snapshot): the hard link "${w.entry.path}" points at "${target.entry.path}", which a later step replaced`, {
-        hint: "build without --single-snapshot, or make a copy instead of a hard link in that step",
-      });
-    }
-  }
+  const orphans = new Set(plan.orphanedLinks());
+  const carried = new Map<Writer, string>();
   for (const d of [...plan.opaque].sort()) yield { entry: whiteoutEntry(d ? `${d}/${OPAQUE_WHITEOUT}` : OPAQUE_WHITEOUT, mtime) };
   for (const g of [...plan.gone].sort()) {
     const dir = parentOf(g);
@@ -116,10 +124,46 @@ export async function* squashLayers(layers: OpenLayer[], mtime = 0): AsyncGenera
         continue;
       }
       if (w.entry.type === "file") yield { entry: w.entry, body };
-      else {
+      else if (orphans.has(w)) {
+        await body.cancel();
+        const from = w.linked!;
+        // the first link to those bytes carries them; the others stay hard links to it (one inode, as before)
+        const first = carried.get(from);
+        if (first) yield { entry: { ...w.entry, linkname: first } };
+        else {
+          carried.set(from, w.entry.path);
+          yield { entry: { ...from.entry, path: w.entry.path }, body: await bodyAt(layers[from.layer]!, from.seq) };
+        }
+      } else {
         await body.cancel();
         yield { entry: w.entry };
       }
     }
+  }
+}
+
+/** The body of the `seq`-th member of a layer, read from a fresh pass; the pass ends when the body is read. */
+async function bodyAt(open: OpenLayer, seq: number): Promise<ReadableStream<Uint8Array>> {
+  const it = readTar(await open())[Symbol.asyncIterator]();
+  for (let s = 0; ; s++) {
+    const r = await it.next();
+    if (r.done) throw new KbError("INTERNAL", `Cannot squash the layers: member ${seq} of a layer is gone on a second read`);
+    if (s < seq) {
+      await r.value.body.cancel();
+      continue;
+    }
+    const reader = r.value.body.getReader();
+    return new ReadableStream<Uint8Array>({
+      async pull(c) {
+        const x = await reader.read();
+        if (!x.done) return c.enqueue(x.value);
+        c.close();
+        await it.return?.(undefined);
+      },
+      async cancel(reason) {
+        await reader.cancel(reason);
+        await it.return?.(undefined);
+      },
+    });
   }
 }
