@@ -49,6 +49,17 @@ if [ -f scripts/build-helper.sh ] && command -v musl-gcc >/dev/null; then
   mkdir -p dist && bash scripts/build-helper.sh dist >/dev/null && export KB_SANDBOX_HELPER="$PWD/dist/kb-sandbox-$(uname -m)"
 fi
 
+# The tests' temporary folders go under one folder per run, removed at the end (thousands were left in /tmp).
+# Sticky and world-writable as /tmp is: tests also run kb as nobody and as a subuid user.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/kb-tests-XXXXXX") && chmod 1777 "$run_tmp" && export TMPDIR="$run_tmp"
+# shellcheck disable=SC2317 # called through the EXIT trap
+cleanup() {
+  [ -n "${run_tmp:-}" ] && [ -d "$run_tmp" ] || return 0
+  [ "$(id -u)" = 0 ] || chmod -R u+rwX "$run_tmp" 2>/dev/null
+  rm -rf --one-file-system "$run_tmp" 2>/dev/null || echo "test.sh: could not remove all of $run_tmp"
+}
+trap cleanup EXIT
+
 log=$(mktemp)
 node_modules/.bin/bun test "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
