@@ -32,7 +32,15 @@ class SquashPlan {
   /** Directories whose earlier contents (below the first layer) must stay hidden: an opaque marker each. */
   readonly opaque = new Set<string>();
 
+  /** Every directory below which a path above was ever recorded: the only ones #dropUnder needs to look through. */
+  readonly #parents = new Set<string>();
+
+  #note(p: string): void {
+    for (let a = parentOf(p); a !== "" && !this.#parents.has(a); a = parentOf(a)) this.#parents.add(a);
+  }
+
   #dropUnder(dir: string): void {
+    if (dir !== "" && !this.#parents.has(dir)) return; // nothing recorded below it (most entries): no scan
     for (const p of [...this.final.keys()]) if (isUnder(p, dir) && p !== dir) this.final.delete(p);
     for (const p of [...this.gone]) if (isUnder(p, dir) && p !== dir) this.gone.delete(p);
     for (const p of [...this.opaque]) if (isUnder(p, dir) && p !== dir) this.opaque.delete(p);
@@ -57,6 +65,7 @@ class SquashPlan {
     if (base === OPAQUE_WHITEOUT) {
       this.#dropUnder(dir);
       this.opaque.add(dir);
+      this.#note(`${dir}/${OPAQUE_WHITEOUT}`);
       return;
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
@@ -65,6 +74,7 @@ class SquashPlan {
       this.final.delete(target);
       this.opaque.delete(target);
       this.gone.add(target);
+      this.#note(target);
       return;
     }
     if (entry.type === "dir") this.#remake(p);
@@ -75,6 +85,7 @@ class SquashPlan {
     }
     const linked = entry.type === "hardlink" ? this.final.get(clean(entry.linkname ?? "")) : undefined;
     this.final.set(p, { layer, seq, entry: { ...entry, path: p }, ...(linked ? { linked } : {}) });
+    this.#note(p);
   }
 
   /**
