@@ -28,13 +28,6 @@ export async function singleSnapshot<C extends ImageConfig>(store: Store, layers
   }
   // History: the base's entries as they are; of this build's entries that made a layer, only the last keeps it.
   const history = (config.history ?? []).map((h) => ({ ...h }));
-  let seen = 0;
-  const made = history.filter((h) => !h.empty_layer);
-  const last = made[made.length - 1];
-  for (const h of history) {
-    if (h.empty_layer) continue;
-    if (seen++ < base) continue;
-    if (h !== last) h.empty_layer = true;
-  }
+  for (const h of history.filter((e) => !e.empty_layer).slice(base, -1)) h.empty_layer = true;
   return { layers: [...layers.slice(0, base), squashed], config: { ...config, history } };
 }

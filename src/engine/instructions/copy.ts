@@ -181,14 +181,14 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     // Written where Docker writes it: through the image's symlinks (`COPY app /bin/` on Debian is usr/bin/app).
     const dest = p.dest === "/" ? "/" : await resolveInStage(fs, p.dest);
     const destRel = dest.slice(1);
-    const destKnown = isStandardDir(destRel) || st.createdDirs.has(dest);
-    if (destIsDir && !destKnown && (await fs.kind(destRel)) === "other") {
+    const destKind = isStandardDir(destRel) || st.createdDirs.has(dest) ? "dir" : await fs.kind(destRel);
+    if (destIsDir && destKind === "other") {
       throw new KbError("BUILD", `Cannot copy into "${inst.dest}": "${dest}" is a file in the image, not a directory`, {
         hint: "copy to a path below a directory, or name the file itself as the destination (without a trailing /)",
       });
     }
     const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
-    const destExists = destKnown || (await fs.kind(destRel)) !== undefined;
+    const destExists = destKind !== undefined;
     // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
     const dirEntry = destIsDir && !destExists && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]

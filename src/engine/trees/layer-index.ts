@@ -107,29 +107,25 @@ export class StageFs {
   }
 
   /**
-   * What a path is and which layer (index into the stage's layers, bottom 0) holds the entry that is seen there;
-   * undefined when it is absent or deleted. The root is a directory of no layer (-1).
+   * What a path is, which layer (index into the stage's layers, bottom 0) holds the entry that is seen there and,
+   * for a symlink, its target; undefined when it is absent or deleted. The root is a directory of no layer (-1).
    */
-  async visible(path: string): Promise<{ kind: "dir" | "other"; layer: number } | undefined> {
+  async visible(path: string): Promise<{ kind: "dir" | "other"; layer: number; link?: string } | undefined> {
     const p = clean(path);
     if (p === "") return { kind: "dir", layer: -1 };
     const idx = await this.#all();
     for (let i = idx.length - 1; i >= 0; i--) {
       const l = idx[i]!;
       if (l.dirs.has(p)) return { kind: "dir", layer: i };
-      if (l.others.has(p)) return { kind: "other", layer: i };
+      if (l.others.has(p)) {
+        const link = Object.hasOwn(l.links, p) ? l.links[p] : undefined; // an entry named "constructor" is no link
+        return { kind: "other", layer: i, ...(typeof link === "string" ? { link } : {}) };
+      }
       if (l.whiteouts.has(p)) return undefined;
       if (l.opaques.some((o) => o === "" || p.startsWith(`${o}/`))) return undefined;
       for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) if (l.whiteouts.has(p.slice(0, a)) || l.others.has(p.slice(0, a))) return undefined;
     }
     return undefined;
-  }
-
-  /** The target of the symlink seen at `path`, or undefined when what is there is no symlink (or nothing). */
-  async readlink(path: string): Promise<string | undefined> {
-    const seen = await this.visible(path);
-    if (!seen || seen.kind !== "other") return undefined;
-    return (await this.#all())[seen.layer]!.links[clean(path)];
   }
 
   /** A small file's text (etc/passwd, etc/group), from the topmost layer that has or deletes it. */

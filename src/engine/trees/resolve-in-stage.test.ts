@@ -10,11 +10,9 @@ const files = new Set(["file"]);
 const fs = {
   async visible(p: string) {
     if (dirs.has(p)) return { kind: "dir" as const, layer: 0 };
-    if (p in links || files.has(p)) return { kind: "other" as const, layer: 0 };
+    if (p in links) return { kind: "other" as const, layer: 0, link: links[p] };
+    if (files.has(p)) return { kind: "other" as const, layer: 0 };
     return undefined;
-  },
-  async readlink(p: string) {
-    return links[p];
   },
 };
 

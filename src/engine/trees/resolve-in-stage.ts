@@ -14,7 +14,7 @@ const MAX_LINKS = 40;
  * `/usr/bin/app`. Entries and link targets come from the stage's layer indexes.
  * @example await resolveInStage(fs, "/var/run/app") // "/run/app" on Debian
  */
-export async function resolveInStage(fs: Pick<StageFs, "visible" | "readlink">, path: string): Promise<string> {
+export async function resolveInStage(fs: Pick<StageFs, "visible">, path: string): Promise<string> {
   const todo = path.split("/");
   const cur: string[] = [];
   let known = 0; // cur[0, known) exist in the stage; what follows does not
@@ -33,7 +33,7 @@ export async function resolveInStage(fs: Pick<StageFs, "visible" | "readlink">, 
     if (!seen) continue;
     known = cur.length;
     if (seen.kind === "dir") continue;
-    const link = await fs.readlink(cur.join("/"));
+    const link = seen.link;
     if (link === undefined) {
       // A file (or device, socket…): nothing can be placed below it. Docker: "mkdir …: not a directory".
       if (todo.some((n) => n !== "" && n !== ".")) {
@@ -57,7 +57,7 @@ export async function resolveInStage(fs: Pick<StageFs, "visible" | "readlink">, 
 }
 
 /** Resolves each distinct path once; the map gives each path as written its place in the stage. */
-export async function resolveAllInStage(fs: Pick<StageFs, "visible" | "readlink">, paths: string[]): Promise<Map<string, string>> {
+export async function resolveAllInStage(fs: Pick<StageFs, "visible">, paths: string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const p of paths) if (!out.has(p)) out.set(p, await resolveInStage(fs, p));
   return out;
