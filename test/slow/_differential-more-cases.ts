@@ -46,4 +46,10 @@ export const MORE_CASES: DiffCase[] = [
   { name: "multi-stage-chain-with-run", files, dockerfile: `FROM BASE AS a\nRUN echo a > /a\nFROM a AS b\nCOPY b.txt /b\nRUN cat /a /b > /ab\nFROM BASE\nCOPY --from=b /ab /final/ab\nCOPY --from=a /a /final/\n` },
   { name: "expose-volume-after-run", dockerfile: `FROM BASE\nRUN mkdir -p /data && echo seed > /data/seed\nVOLUME /data\nEXPOSE 8080/tcp 8081/udp\nSTOPSIGNAL SIGQUIT\n` },
   { name: "dockerignore-dockerfile-and-dirs", files: { ...files, ".dockerignore": "Dockerfile\n.dockerignore\ndir/sub\n*.sh\n" }, dockerfile: `FROM BASE\nCOPY . /ctx/\n` },
+  // A directory copied into one the stage has keeps that one's owner and mode (fsutil's copier leaves an existing
+  // target's metadata alone; its subdirectories take the source's): `COPY . .` into a user's home stays the user's.
+  { name: "copy-dir-into-existing-keeps-its-owner", matrix: true, singleIdFails: "chown to 1000 and 5 needs more ids", files, dockerfile: `FROM BASE\nRUN mkdir -p /home/app /t/sub && chown 1000:1000 /home/app && chmod 750 /home/app && chown 5:6 /t /t/sub && chmod 700 /t && chmod 711 /t/sub\nUSER 1000\nWORKDIR /home/app\nCOPY . .\nCOPY dir/ ./dir2/\nUSER root\nCOPY dir/ /t/\nCOPY --chown=7:8 dir /t\nCOPY dir dir /u/\n` },
+  // Files sharing an inode become hard links within one source (a directory), not across sources or wildcard
+  // matches: BuildKit copies each with a copier of its own.
+  { name: "copy-hardlinks-within-one-source", layerEntries: true, files: { "dir/a": "same\n", "dir2/x": "x\n" }, hardlinks: { "dir/b": "dir/a", "dir2/c": "dir/a" }, dockerfile: `FROM BASE\nCOPY dir/ /d/\nCOPY dir/a dir/b /e/\nCOPY dir/* /w/\nCOPY dir dir2 /z/\n` },
 ];

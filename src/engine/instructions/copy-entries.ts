@@ -22,6 +22,11 @@ export interface EntryOptions {
 export interface Placed {
   entry: ContextEntry;
   dest: string;
+  /**
+   * Which source (a directory, or one match of a wildcard) it came from. Files sharing an inode become hardlinks
+   * only within one source: BuildKit copies each source, and each wildcard match, with a copier of its own.
+   */
+  source?: number;
 }
 
 const SMALL_FILE = 256 * 1024;
@@ -34,10 +39,10 @@ function readSmall(path: string, size: number): Uint8Array {
 
 const TYPE: Record<string, TarEntry["type"] | undefined> = { file: "file", dir: "dir", symlink: "symlink" };
 
-/** Converts placed entries into tar inputs, streaming file bodies; files seen twice by inode become hardlinks. */
+/** Converts placed entries into tar inputs, streaming file bodies; files seen twice by inode (in one source) become hardlinks. */
 export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOptions): AsyncGenerator<TarInput> {
   const seenInodes = new Map<string, string>();
-  for await (const { entry: e, dest } of placed) {
+  for await (const { entry: e, dest, source } of placed) {
     const type = TYPE[e.type];
     if (!type || !dest) continue;
     let mode = e.mode & 0o7777;
@@ -50,7 +55,7 @@ export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOption
     } else if (type === "dir") {
       yield { entry: base };
     } else {
-      const inoKey = `${e.ino}`;
+      const inoKey = `${source ?? 0}:${e.ino}`;
       const first = e.ino > 0 ? seenInodes.get(inoKey) : undefined;
       if (first) {
         yield { entry: { ...base, type: "hardlink", linkname: first } };

@@ -194,16 +194,19 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
+    let destDirPlaced = destKind === "dir";
     async function* placed(): AsyncGenerator<Placed> {
-      for (const r of resolved) {
+      for (const [n, r] of resolved.entries()) {
         const isDir = r.entry.type === "dir";
         if (extract && !isDir && (await isLocalArchive(r.entry.absPath))) continue;
         for await (const e of walkSource(r)) {
           const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
-          // The destination directory itself keeps what the base has when it is a standard one, and is
-          // created 0755 (not with the source directory's mode) otherwise, as Docker does.
+          // The destination directory itself keeps its mode and owner when the stage has it (BuildKit's copier
+          // leaves an existing target directory's metadata alone: `COPY . .` into a user's WORKDIR keeps it the
+          // user's), and is created 0755 (not with the source directory's mode) otherwise, as Docker does.
           if (target === destRel && e.type === "dir") {
-            if (isStandardDir(destRel)) continue;
+            if (destDirPlaced) continue;
+            destDirPlaced = true;
             yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid }, dest: target };
             continue;
           }
@@ -216,8 +219,8 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
           }
           if (ownerOf) {
             const [uid, gid] = ownerOf(e.absPath);
-            yield { entry: { ...e, uid, gid }, dest: target };
-          } else yield { entry: e, dest: target };
+            yield { entry: { ...e, uid, gid }, dest: target, source: n };
+          } else yield { entry: e, dest: target, source: n };
         }
       }
     }
