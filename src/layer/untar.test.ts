@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { isKbError } from "../errors.ts";
 import { collect, file, has, prng, readAll, run, streamOf, tarOf, tempDir } from "../../test/kit/tar-streams.ts";
-import { readTar } from "./untar.ts";
+import { isTarHeader, readTar } from "./untar.ts";
 
 const longName = `${"a".repeat(80)}/${"b".repeat(80)}/${"c".repeat(120)}.txt`;
 
@@ -136,3 +136,21 @@ function fixSum(h: Uint8Array): void {
   for (let i = 0; i < 512; i++) s += i >= 148 && i < 156 ? 32 : h[i];
   h.set(new TextEncoder().encode(`${s.toString(8).padStart(6, "0")}\0 `), 148);
 }
+
+describe("isTarHeader()", () => {
+  test.skipIf(!has("tar"))("is true for the first block of GNU tar's formats, V7 included, and false for anything else", () => {
+    const dir = makeTree();
+    for (const format of ["gnu", "pax", "ustar", "v7"] as const) {
+      const tarPath = path.join(dir, `${format}.tar`);
+      expect(run("tar", [`--format=${format}`, "-cf", tarPath, "-C", path.join(dir, "src"), "small"]).code).toBe(0);
+      const block = readFileSync(tarPath).subarray(0, 512);
+      expect(isTarHeader(block)).toBe(true);
+      const bad = new Uint8Array(block);
+      bad[0] ^= 1; // the name changes, the checksum does not
+      expect(isTarHeader(bad)).toBe(false);
+      expect(isTarHeader(block.subarray(0, 511))).toBe(false);
+    }
+    expect(isTarHeader(new Uint8Array(1024))).toBe(false); // an empty archive: Go's reader finds no entry either
+    expect(isTarHeader(new TextEncoder().encode("plain text ".repeat(60)))).toBe(false);
+  });
+});

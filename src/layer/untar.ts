@@ -44,6 +44,17 @@ function paxInt(pax: Map<string, string>, key: string, fallback: number, err: (s
   return n;
 }
 
+/**
+ * True when `block` is a tar header Go's archive/tar would read as a first entry: 512 bytes, not all zero, with a
+ * matching checksum (ustar, GNU or V7). Docker's ADD unpacks a file only when this holds after decompression.
+ */
+export function isTarHeader(block: Uint8Array): boolean {
+  if (block.length < BLOCK || isZero(block.subarray(0, BLOCK))) return false;
+  const h = block.subarray(0, BLOCK);
+  const sum = getNumber(h, F.chksum);
+  return sum === checksum(h) || sum === signedChecksum(h);
+}
+
 interface Parsed { entry: TarEntry; dataSize: number; what: string }
 
 async function readEntryHeader(src: ByteSource, global: Map<string, string>, maxHeader: number): Promise<Parsed | undefined> {

@@ -2,6 +2,7 @@
 
 import { chmodSync, linkSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { makeContext, must, tempDir } from "../kit/kb.ts";
 import type { DiffCase } from "./_differential-cases.ts";
 
@@ -16,6 +17,7 @@ export function caseContext(c: DiffCase, dockerfile: string, base: string): stri
     }
     must("tar", ["--sort=name", "--mtime=@0", ...(t.flags ?? []), "-C", stage, "-cf", join(ctx, name), ...(t.members ?? readdirSync(stage))]);
   }
+  for (const [name, text] of Object.entries(c.gzipFiles ?? {})) writeFileSync(join(ctx, name), gzipSync(text));
   for (const [link, target] of Object.entries(c.hardlinks ?? {})) linkSync(join(ctx, target), join(ctx, link));
   chmodSync(ctx, c.contextMode ?? 0o755);
   return ctx;

@@ -11,6 +11,8 @@ export interface DiffCase {
   files?: Record<string, CaseFile>;
   /** Files to make with `tar` in the context: archive name → [tar flags..., paths relative to a staging dir]. */
   tars?: Record<string, { files: Record<string, string>; flags?: string[]; members?: string[] }>;
+  /** Context files gzipped (no name, no time in the header): path → the text inside. */
+  gzipFiles?: Record<string, string>;
   /** Hard links to make in the context: new path → existing file (both relative to the context). */
   hardlinks?: Record<string, string>;
   buildArgs?: Record<string, string>;

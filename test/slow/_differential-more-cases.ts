@@ -51,5 +51,10 @@ export const MORE_CASES: DiffCase[] = [
   { name: "copy-dir-into-existing-keeps-its-owner", matrix: true, singleIdFails: "chown to 1000 and 5 needs more ids", files, dockerfile: `FROM BASE\nRUN mkdir -p /home/app /t/sub && chown 1000:1000 /home/app && chmod 750 /home/app && chown 5:6 /t /t/sub && chmod 700 /t && chmod 711 /t/sub\nUSER 1000\nWORKDIR /home/app\nCOPY . .\nCOPY dir/ ./dir2/\nUSER root\nCOPY dir/ /t/\nCOPY --chown=7:8 dir /t\nCOPY dir dir /u/\n` },
   // Files sharing an inode become hard links within one source (a directory), not across sources or wildcard
   // matches: BuildKit copies each with a copier of its own.
+  // ADD unpacks a local file only when it is a tar once decompressed (BuildKit's isArchivePath): bzip2, xz and a
+  // tar without an extension are unpacked; a gzipped text file is copied as it is.
+  { name: "add-archive-kinds", layerEntries: true, gzipFiles: { "notes.txt.gz": "only gzip, no tar\n", "fake.tar.gz": "not a tar either\n" }, tars: { "t.tar.bz2": { files: { "d/f": "bz\n" }, flags: ["-j"] }, "t.tar.xz": { files: { "d/f": "xz\n" }, flags: ["-J"] }, "t.noext": { files: { "d/f": "plain\n" } } }, dockerfile: `FROM BASE\nADD t.tar.bz2 /bz/\nADD t.tar.xz /xz/\nADD t.noext /noext/\nADD notes.txt.gz fake.tar.gz /gz/\n` },
+  // --chmod sets what is copied, not the destination directory made for it (0755, BuildKit's MkdirAll).
+  { name: "copy-chmod-leaves-made-destination", files, dockerfile: `FROM BASE\nCOPY --chmod=0750 dir/ /x/\nCOPY --chmod=0700 a.txt b.txt /y/\nCOPY --chmod=0751 dir /z/deep/\n` },
   { name: "copy-hardlinks-within-one-source", layerEntries: true, files: { "dir/a": "same\n", "dir2/x": "x\n" }, hardlinks: { "dir/b": "dir/a", "dir2/c": "dir/a" }, dockerfile: `FROM BASE\nCOPY dir/ /d/\nCOPY dir/a dir/b /e/\nCOPY dir/* /w/\nCOPY dir dir2 /z/\n` },
 ];

@@ -3,23 +3,43 @@
 import { open } from "node:fs/promises";
 import { posix } from "node:path";
 import { KbError } from "../../errors.ts";
-import { decompressStream, detectCompression, readTar, type TarInput } from "../../layer/index.ts";
+import { decompressStream, detectCompression, isTarHeader, readTar, type TarInput } from "../../layer/index.ts";
 import { fileStream } from "../../store/index.ts";
 import type { EntryOptions } from "./copy-entries.ts";
 
-/** True when the file starts like a compressed stream or holds a tar header (ustar magic at 257). */
+/**
+ * True when the file is a tar archive, plain or compressed (gzip, bzip2, xz, zstd): its first 512 bytes, once
+ * decompressed, are a valid tar header. As BuildKit's isArchivePath (decompress, then archive/tar's first Next):
+ * a compressed file that is not a tar (`ADD notes.gz /`), or one that fails to decompress, is copied as it is.
+ */
 export async function isLocalArchive(path: string): Promise<boolean> {
   const fh = await open(path, "r");
+  let head: Uint8Array;
   try {
-    const head = new Uint8Array(512);
-    const { bytesRead } = await fh.read(head, 0, 512, 0);
-    const h = head.subarray(0, bytesRead);
-    const c = detectCompression(h);
-    if (c !== "none") return true;
-    return bytesRead >= 262 && new TextDecoder().decode(h.subarray(257, 262)) === "ustar";
+    const buf = new Uint8Array(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    head = buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
+  if (detectCompression(head) === "none") return isTarHeader(head);
+  const reader = decompressStream(await fileStream(path)).getReader();
+  const got = new Uint8Array(512);
+  let n = 0;
+  try {
+    while (n < 512) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.length, 512 - n);
+      got.set(value.subarray(0, take), n);
+      n += take;
+    }
+  } catch {
+    return false; // not a stream of that kind after all: Docker copies it as a file
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return isTarHeader(got.subarray(0, n));
 }
 
 /**

@@ -27,6 +27,8 @@ export interface Placed {
    * only within one source: BuildKit copies each source, and each wildcard match, with a copier of its own.
    */
   source?: number;
+  /** The destination directory made for the copy: --chmod leaves its 0755 alone, as BuildKit's MkdirAll does. */
+  madeForCopy?: boolean;
 }
 
 const SMALL_FILE = 256 * 1024;
@@ -42,11 +44,11 @@ const TYPE: Record<string, TarEntry["type"] | undefined> = { file: "file", dir: 
 /** Converts placed entries into tar inputs, streaming file bodies; files seen twice by inode (in one source) become hardlinks. */
 export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOptions): AsyncGenerator<TarInput> {
   const seenInodes = new Map<string, string>();
-  for await (const { entry: e, dest, source } of placed) {
+  for await (const { entry: e, dest, source, madeForCopy } of placed) {
     const type = TYPE[e.type];
     if (!type || !dest) continue;
     let mode = e.mode & 0o7777;
-    if (o.chmod) mode = o.chmod(mode, type === "dir") & 0o7777;
+    if (o.chmod && !madeForCopy) mode = o.chmod(mode, type === "dir") & 0o7777;
     let mtime = Math.floor(e.mtimeMs / 1000);
     if (o.mtimeClamp !== undefined && mtime > o.mtimeClamp) mtime = o.mtimeClamp;
     const base: TarEntry = { path: dest, type, mode, uid: o.keepOwners ? e.uid : o.uid, gid: o.keepOwners ? e.gid : o.gid, size: 0, mtime };

@@ -194,11 +194,14 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
+    // ADD unpacks the local sources that are tar archives (plain or compressed); each is looked at once.
+    const archives = new Set<ResolvedSource>();
+    if (extract) for (const r of resolved) if (r.entry.type !== "dir" && (await isLocalArchive(r.entry.absPath))) archives.add(r);
     let destDirPlaced = destKind === "dir";
     async function* placed(): AsyncGenerator<Placed> {
       for (const [n, r] of resolved.entries()) {
         const isDir = r.entry.type === "dir";
-        if (extract && !isDir && (await isLocalArchive(r.entry.absPath))) continue;
+        if (archives.has(r)) continue;
         for await (const e of walkSource(r)) {
           const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
           // The destination directory itself keeps its mode and owner when the stage has it (BuildKit's copier
@@ -207,7 +210,8 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
           if (target === destRel && e.type === "dir") {
             if (destDirPlaced) continue;
             destDirPlaced = true;
-            yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid }, dest: target };
+            // Made before the copy (BuildKit's MkdirAll): --chmod does not apply to it, and its time is now.
+            yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid, mtimeMs: Date.now() }, dest: target, madeForCopy: true };
             continue;
           }
           // A directory over a symlink or file of the image would hide what the link leads to (BuildKit's copier:
@@ -228,7 +232,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
       yield* parents;
       yield* dirEntry;
       yield* toTarInputs(placed(), opts);
-      if (extract) for (const r of resolved) if (r.entry.type !== "dir" && (await isLocalArchive(r.entry.absPath))) yield* unpackArchiveEntries(r.entry.absPath, destRel, opts);
+      for (const r of archives) yield* unpackArchiveEntries(r.entry.absPath, destRel, opts);
       yield* heredocSources(inst.sourceContents, destRel, destIsDir, opts);
       if (remotePrep) yield* remotePrep.entries(destRel, destIsDir, opts);
     }
