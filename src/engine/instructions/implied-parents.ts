@@ -30,8 +30,10 @@ export async function* withImpliedParents(entries: AsyncIterable<TarInput>, exis
 /**
  * Passes a RUN's snapshot through, then adds the mount points of its --mount targets (and their missing parents)
  * that neither the snapshot nor the stage has: BuildKit's RUN leaves each target directory in the layer (0755, root).
+ * A file bind's target (in `fileTargets`) was an empty file stub, which BuildKit's MountStubsCleaner removes: only
+ * its missing parents stay.
  */
-export async function* withMountPoints(entries: AsyncIterable<TarInput>, targets: string[], exists: (path: string) => Promise<boolean>, mtime: number): AsyncGenerator<TarInput> {
+export async function* withMountPoints(entries: AsyncIterable<TarInput>, targets: string[], exists: (path: string) => Promise<boolean>, mtime: number, fileTargets: ReadonlySet<string> = new Set()): AsyncGenerator<TarInput> {
   const seen = new Set<string>([""]);
   for await (const e of entries) {
     seen.add(posix.normalize(e.entry.path).replace(/^\/+|\/+$/g, ""));
@@ -39,7 +41,8 @@ export async function* withMountPoints(entries: AsyncIterable<TarInput>, targets
   }
   for (const t of targets) {
     const parts = posix.normalize(t).replace(/^\/+|\/+$/g, "").split("/");
-    for (let i = 1; i <= parts.length; i++) {
+    const last = fileTargets.has(t) ? parts.length - 1 : parts.length;
+    for (let i = 1; i <= last; i++) {
       const dir = parts.slice(0, i).join("/");
       if (seen.has(dir)) continue;
       seen.add(dir);

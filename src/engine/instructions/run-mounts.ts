@@ -16,6 +16,8 @@ export interface PreparedMounts {
   env: string[];
   /** Container paths to leave out of the snapshot. */
   exclude: string[];
+  /** Targets of binds whose source is a file: their mount point is a file stub, which the layer does not keep. */
+  fileTargets: string[];
   /** What of the mounts goes into the cache key (never secret contents). */
   key: string;
   cleanup(): Promise<void>;
@@ -53,6 +55,7 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
   const keyParts: string[] = [];
   const temps: string[] = [];
   const releases: (() => void)[] = [];
+  const fileTargets: string[] = [];
   const workdir = st.config.config?.WorkingDir || "/";
   const targetOf = (m: Mount, dflt?: string) => {
     const t = m.target ?? dflt;
@@ -113,6 +116,7 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
         }
         out.push({ type: "bind", source, target, readonly: m.readOnly });
         exclude.push(target);
+        if (!found.st.isDirectory()) fileTargets.push(target);
         keyParts.push(`bind:${m.from ?? "context"}:${m.source ?? "/"}:${target}`);
         break;
       }
@@ -158,6 +162,7 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
     mounts: out,
     env: extraEnv,
     exclude,
+    fileTargets,
     key: keyParts.join("\0"),
     cleanup: async () => {
       for (const r of releases) r();

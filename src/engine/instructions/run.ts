@@ -147,7 +147,8 @@ async function execute(
     const s0 = performance.now();
     // Rootless: what the RUN made private is read inside its user namespace, then made private again.
     const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude.map(at) });
-    const withTargets = withMountPoints(entries, targets.map(at), async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000));
+    const fileTargets = new Set(prepared.fileTargets.map(at));
+    const withTargets = withMountPoints(entries, targets.map(at), async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000), fileTargets);
     const layer = await commitLayer(env.store, withTargets, env.layer, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);
