@@ -4,6 +4,7 @@ import { lstat, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import { fileBody, joinRel, markerEntry, snapshotReadError, statToEntry } from "./_entry.ts";
 import type { DiffEntry, IdMapper } from "./types.ts";
+import { sameAsLower } from "./same-as-lower.ts";
 import { readXattrs, type XattrMap } from "./xattrs.ts";
 
 /** Options of {@link diffUpperDir}. */
@@ -18,6 +19,13 @@ export interface UpperDiffOptions {
   helperPath?: string;
   /** Relative path → the true mode of an entry whose mode was opened up to read it (unlockTree). @default none */
   modeOverrides?: Map<string, number>;
+  /**
+   * The host path of what the lower layers show at a relative path, or undefined where they show nothing. With
+   * it, an entry that is only an unchanged copy-up (a no-op `chmod -R`, a lock file opened for writing) is left
+   * out, as BuildKit's differ does (sameAsLower); a directory left out comes back as the parent of a change.
+   * @default none: every upperdir entry is part of the layer
+   */
+  lower?: (relPath: string) => Promise<string | undefined>;
 }
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
@@ -54,7 +62,7 @@ export async function* diffUpperDir(upperDir: string, opts: UpperDiffOptions = {
   const links = new Map<string, string>();
   const rootX = xattrs.get(".");
   if (isOpaque(rootX)) yield { entry: markerEntry(".wh..wh..opq", 0) };
-  yield* walk(upperDir, "", { idMap: opts.idMap, xattrs, skip: exclude, links, modes: opts.modeOverrides });
+  yield* walk(upperDir, "", { idMap: opts.idMap, xattrs, skip: exclude, links, modes: opts.modeOverrides, lower: opts.lower, pending: [] });
 }
 
 interface WalkState {
@@ -63,6 +71,23 @@ interface WalkState {
   skip: Set<string>;
   links: Map<string, string>;
   modes?: Map<string, number>;
+  lower?: (relPath: string) => Promise<string | undefined>;
+  /** Unchanged directories on the current path, written only if something below them is (as their parents). */
+  pending: DiffEntry[];
+}
+
+/** Whether the lower layers show the same thing at `r` (only with a `lower` resolver). */
+async function unchanged(s: WalkState, r: string, abs: string, mode: number, x: Record<string, string> | undefined): Promise<boolean> {
+  if (!s.lower) return false;
+  const lo = await s.lower(r);
+  return lo !== undefined && (await sameAsLower(abs, lo, mode, x?.["security.capability"] !== undefined));
+}
+
+/** `out` preceded by the pending parent directories it needs, which are then written. */
+function* withParents(s: WalkState, out: DiffEntry): Generator<DiffEntry> {
+  yield* s.pending;
+  s.pending.length = 0;
+  yield out;
 }
 
 async function* walk(root: string, rel: string, s: WalkState): AsyncGenerator<DiffEntry> {
@@ -76,7 +101,7 @@ async function* walk(root: string, rel: string, s: WalkState): AsyncGenerator<Di
     const x = s.xattrs.get(r);
     const mtime = Math.floor(st.mtimeMs / 1000);
     if ((st.isCharacterDevice() && st.rdev === 0) || (st.isFile() && isXattrWhiteout(x))) {
-      yield { entry: markerEntry(joinRel(rel, `.wh.${name}`), mtime) };
+      yield* withParents(s, { entry: markerEntry(joinRel(rel, `.wh.${name}`), mtime) });
       continue;
     }
     const entry = statToEntry(r, st, st.isSymbolicLink() ? await readlink(abs) : undefined, s.idMap);
@@ -85,23 +110,26 @@ async function* walk(root: string, rel: string, s: WalkState): AsyncGenerator<Di
     if (trueMode !== undefined) entry.mode = trueMode & 0o7777;
     const kept = strip(x);
     if (kept) entry.xattrs = kept;
-    if (!st.isDirectory() && st.nlink > 1) {
+    const opaque = entry.type === "dir" && isOpaque(x);
+    const same = !opaque && (await unchanged(s, r, abs, trueMode ?? st.mode, x));
+    if (entry.type === "dir") {
+      if (same) s.pending.push({ entry });
+      else yield* withParents(s, { entry });
+      if (opaque) yield { entry: markerEntry(joinRel(r, ".wh..wh..opq"), mtime) };
+      yield* walk(root, r, s);
+      if (s.pending.at(-1)?.entry === entry) s.pending.pop();
+      continue;
+    }
+    if (same) continue;
+    if (st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = s.links.get(key);
       if (first !== undefined) {
-        yield { entry: { ...entry, type: "hardlink", size: 0, linkname: first } };
+        yield* withParents(s, { entry: { ...entry, type: "hardlink", size: 0, linkname: first } });
         continue;
       }
       s.links.set(key, r);
     }
-    if (entry.type === "file") {
-      yield { entry, body: fileBody(abs, entry.size) };
-      continue;
-    }
-    yield { entry };
-    if (entry.type === "dir") {
-      if (isOpaque(x)) yield { entry: markerEntry(joinRel(r, ".wh..wh..opq"), mtime) };
-      yield* walk(root, r, s);
-    }
+    yield* withParents(s, entry.type === "file" ? { entry, body: fileBody(abs, entry.size) } : { entry });
   }
 }

@@ -16,6 +16,8 @@ export interface UpperSnapshotOptions {
   exclude?: string[];
   /** @default resolveHelperPath() */
   helperPath?: string;
+  /** What the lower layers show at a path (see UpperDiffOptions.lower): unchanged copy-ups are left out. */
+  lower?: (relPath: string) => Promise<string | undefined>;
 }
 
 /** An opened snapshot: iterate `entries` once; the upperdir is as the RUN left it when that ends. */
@@ -36,7 +38,7 @@ export interface UpperSnapshot {
 export async function openUpperSnapshot(upperDir: string, opts: UpperSnapshotOptions = {}): Promise<UpperSnapshot> {
   const scan = await scanXattrs(upperDir, opts.helperPath);
   const idMap = opts.idMapping ? hostToContainer(opts.idMapping) : undefined;
-  const base = { idMap, exclude: opts.exclude, helperPath: opts.helperPath };
+  const base = { idMap, exclude: opts.exclude, helperPath: opts.helperPath, lower: opts.lower };
   if (scan.unreadable.length === 0) return { entries: diffUpperDir(upperDir, { ...base, xattrs: scan.xattrs }), unlocked: 0 };
   if (!opts.idMapping) {
     throw new KbError("SNAPSHOT", `Cannot read "${scan.unreadable[0]}" in "${upperDir}" to snapshot the RUN: permission denied`, {

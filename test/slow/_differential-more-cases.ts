@@ -54,6 +54,9 @@ export const MORE_CASES: DiffCase[] = [
   // A bind of a file mounts over an empty file stub, which BuildKit removes after the RUN (its missing parents stay,
   // as a directory target does); kb left a 0755 directory in the file's place.
   { name: "run-mount-bind-a-file", matrix: true, layerEntries: true, files: { "a.txt": "a\n", "dir/b": "b\n" }, dockerfile: `FROM BASE\nWORKDIR /w\nRUN --mount=type=bind,source=a.txt,target=a.txt cat a.txt > /seen\nRUN --mount=type=bind,source=a.txt,target=/new/dir/f --mount=type=bind,source=dir,target=/new/d2 cat /new/dir/f /new/d2/b > /seen2\n` },
+  // A RUN that changes nothing it touches (no-op chmod -R / chown -R: copy-ups) leaves those files out of its layer, as
+  // BuildKit's differ does; the one real change and its parent directory are kept.
+  { name: "run-noop-chmod-chown-left-out", layerEntries: true, dockerfile: `FROM BASE\nRUN chmod -R a+rX /bin /home && chown -R 0:0 /home /usr && chmod 600 /etc/group\n` },
   // ADD unpacks a local file only when it is a tar once decompressed (BuildKit's isArchivePath): bzip2, xz and a
   // tar without an extension are unpacked; a gzipped text file is copied as it is.
   { name: "add-archive-kinds", layerEntries: true, gzipFiles: { "notes.txt.gz": "only gzip, no tar\n", "fake.tar.gz": "not a tar either\n" }, tars: { "t.tar.bz2": { files: { "d/f": "bz\n" }, flags: ["-j"] }, "t.tar.xz": { files: { "d/f": "xz\n" }, flags: ["-J"] }, "t.noext": { files: { "d/f": "plain\n" } } }, dockerfile: `FROM BASE\nADD t.tar.bz2 /bz/\nADD t.tar.xz /xz/\nADD t.noext /noext/\nADD notes.txt.gz fake.tar.gz /gz/\n` },

@@ -91,6 +91,17 @@ RUN suid-id > /tmp/ids && grep '^NoNewPrivs' /proc/self/status >> /tmp/ids
 `,
   },
   {
+    // A `chmod -R`/`chown -R` that changes nothing copies every file up into the RUN's upperdir; BuildKit's differ
+    // leaves such copy-ups out (7 MB and 1,862 entries in kb's layer before, 1.2 KB and 13 in BuildKit's), and a
+    // lock file useradd only opened (/etc/.pwd.lock) with them.
+    name: "debian-noop-chmod-chown",
+    matrix: true,
+    layerEntries: true,
+    dockerfile: `FROM BASE
+RUN chmod -R a+rX /usr/share/doc && chown -R root:root /usr/share/zoneinfo && useradd kbx && chmod 644 /etc/debian_version
+`,
+  },
+  {
     name: "debian-everyday-build",
     files,
     tars: { "site.tar": { files: { "index.html": "<h1>kb</h1>\n", "css/site.css": "h1{}\n" } } },
@@ -128,7 +139,8 @@ afterAll(async () => {
 }, 120_000);
 
 describe.skipIf(!!skip)("BuildKit differential on Debian bookworm", () => {
-  for (const c of CASES) {
+  const only = process.env.KB_DIFF_ONLY?.split(",");
+  for (const c of CASES.filter((x) => !only || only.includes(x.name))) {
     test(`kb and BuildKit build the same image: ${c.name}`, async () => {
       const bkRef = `${reg.host}/buildkit/${c.name}:1`;
       await buildkitBuild(dockerd, caseContext(c, c.dockerfile, base), { tag: bkRef });

@@ -146,7 +146,12 @@ async function execute(
     checkExit(res, tail);
     const s0 = performance.now();
     // Rootless: what the RUN made private is read inside its user namespace, then made private again.
-    const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude.map(at) });
+    // What the lower layers show at a path: the tree of the layer whose entry is seen there (lowers are top first).
+    const lower = async (rel: string) => {
+      const v = await fs.visible(rel);
+      return v && v.layer >= 0 ? join(lowers[lowers.length - 1 - v.layer]!, rel) : undefined;
+    };
+    const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude.map(at), lower });
     const fileTargets = new Set(prepared.fileTargets.map(at));
     const withTargets = withMountPoints(entries, targets.map(at), async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000), fileTargets);
     const layer = await commitLayer(env.store, withTargets, env.layer, env.signal);
