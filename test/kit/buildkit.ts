@@ -123,7 +123,7 @@ export function snapshot(ref: string, withLayerEntries = false): Snapshot {
 }
 
 /** Config fields compared (Docker's names); Env is compared as a set. */
-export const COMPARED = ["Env", "User", "WorkingDir", "Entrypoint", "Cmd", "Labels", "ExposedPorts", "Volumes", "Healthcheck", "Shell", "OnBuild", "StopSignal"] as const;
+export const COMPARED = ["Env", "User", "WorkingDir", "Entrypoint", "Cmd", "ArgsEscaped", "Labels", "ExposedPorts", "Volumes", "Healthcheck", "Shell", "OnBuild", "StopSignal"] as const;
 
 const stable = (v: unknown): string =>
   v === undefined ? "(unset)" : JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));

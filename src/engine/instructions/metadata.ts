@@ -69,6 +69,8 @@ export function applyMetadata(st: StageState, inst: MetadataInstruction): string
       return `VOLUME ${goList(inst.volumes)}`;
     case "CMD":
       c.Cmd = commandOf(inst, c);
+      // BuildKit's dispatchCmd sets the (deprecated, Windows-only) flag on every CMD, for Docker's image spec.
+      c.ArgsEscaped = true;
       st.cmdSet = true;
       return `CMD ${goQuotedList(c.Cmd)}`;
     case "ENTRYPOINT":
