@@ -57,6 +57,8 @@ export const MORE_CASES: DiffCase[] = [
   // A RUN that changes nothing it touches (no-op chmod -R / chown -R: copy-ups) leaves those files out of its layer, as
   // BuildKit's differ does; the one real change and its parent directory are kept.
   { name: "run-noop-chmod-chown-left-out", layerEntries: true, dockerfile: `FROM BASE\nRUN chmod -R a+rX /bin /home && chown -R 0:0 /home /usr && chmod 600 /etc/group\n` },
+  // A wildcard that matches nothing is no error and makes no destination directory (AllowEmptyWildcard).
+  { name: "copy-wildcard-matching-nothing", files, dockerfile: `FROM BASE\nCOPY *.nomatch /x/\nCOPY --chown=1:1 *.nomatch /p/q/\nCOPY *.nomatch a.txt /y/\n` },
   // ADD unpacks a local file only when it is a tar once decompressed (BuildKit's isArchivePath): bzip2, xz and a
   // tar without an extension are unpacked; a gzipped text file is copied as it is.
   { name: "add-archive-kinds", layerEntries: true, gzipFiles: { "notes.txt.gz": "only gzip, no tar\n", "fake.tar.gz": "not a tar either\n" }, tars: { "t.tar.bz2": { files: { "d/f": "bz\n" }, flags: ["-j"] }, "t.tar.xz": { files: { "d/f": "xz\n" }, flags: ["-J"] }, "t.noext": { files: { "d/f": "plain\n" } } }, dockerfile: `FROM BASE\nADD t.tar.bz2 /bz/\nADD t.tar.xz /xz/\nADD t.noext /noext/\nADD notes.txt.gz fake.tar.gz /gz/\n` },

@@ -187,10 +187,12 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
         hint: "copy to a path below a directory, or name the file itself as the destination (without a trailing /)",
       });
     }
-    const parents = inst.chown ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
+    // A wildcard that matched nothing copies nothing and makes no directory (BuildKit's AllowEmptyWildcard).
+    const copiesSomething = resolved.length > 0 || remotePrep !== undefined || inst.sourceContents.length > 0;
+    const parents = inst.chown && copiesSomething ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
     const destExists = destKind !== undefined;
     // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
-    const dirEntry = destIsDir && !destExists && !resolved.some((r) => r.entry.type === "dir")
+    const dirEntry = destIsDir && !destExists && copiesSomething && !resolved.some((r) => r.entry.type === "dir")
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
