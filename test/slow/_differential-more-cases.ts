@@ -56,7 +56,7 @@ export const MORE_CASES: DiffCase[] = [
   { name: "run-mount-bind-a-file", matrix: true, layerEntries: true, files: { "a.txt": "a\n", "dir/b": "b\n" }, dockerfile: `FROM BASE\nWORKDIR /w\nRUN --mount=type=bind,source=a.txt,target=a.txt cat a.txt > /seen\nRUN --mount=type=bind,source=a.txt,target=/new/dir/f --mount=type=bind,source=dir,target=/new/d2 cat /new/dir/f /new/d2/b > /seen2\n` },
   // A RUN that changes nothing it touches (no-op chmod -R / chown -R: copy-ups) leaves those files out of its layer, as
   // BuildKit's differ does; the one real change and its parent directory are kept.
-  { name: "run-noop-chmod-chown-left-out", layerEntries: true, dockerfile: `FROM BASE\nRUN chmod -R a+rX /bin /home && chown -R 0:0 /home /usr && chmod 600 /etc/group\n` },
+  { name: "run-noop-chmod-chown-left-out", matrix: true, layerEntries: true, dockerfile: `FROM BASE\nRUN chmod -R a+rX /bin /home && chown -R 0:0 /home /usr && chmod 600 /etc/group\n` },
   // A wildcard that matches nothing is no error and makes no destination directory (AllowEmptyWildcard).
   { name: "copy-wildcard-matching-nothing", files, dockerfile: `FROM BASE\nCOPY *.nomatch /x/\nCOPY --chown=1:1 *.nomatch /p/q/\nCOPY *.nomatch a.txt /y/\n` },
   // ADD unpacks a local file only when it is a tar once decompressed (BuildKit's isArchivePath): bzip2, xz and a
