@@ -57,6 +57,9 @@ export const MORE_CASES: DiffCase[] = [
   // A RUN that changes nothing it touches (no-op chmod -R / chown -R: copy-ups) leaves those files out of its layer, as
   // BuildKit's differ does; the one real change and its parent directory are kept.
   { name: "run-noop-chmod-chown-left-out", matrix: true, layerEntries: true, dockerfile: `FROM BASE\nRUN chmod -R a+rX /bin /home && chown -R 0:0 /home /usr && chmod 600 /etc/group\n` },
+  // A cache mount with from= starts as a copy of that stage's source (BuildKit: "a base of the cache mount"); kb
+  // mounted an empty cache before.
+  { name: "run-mount-cache-from-stage", matrix: true, dockerfile: `FROM BASE AS seed\nRUN mkdir -p /seed/sub && echo seeded > /seed/sub/s\nFROM BASE\nRUN --mount=type=cache,target=/c,from=seed,source=/seed cat /c/sub/s > /got && ls /c > /listing\n` },
   // A wildcard that matches nothing is no error and makes no destination directory (AllowEmptyWildcard).
   { name: "copy-wildcard-matching-nothing", files, dockerfile: `FROM BASE\nCOPY *.nomatch /x/\nCOPY --chown=1:1 *.nomatch /p/q/\nCOPY *.nomatch a.txt /y/\n` },
   // ADD unpacks a local file only when it is a tar once decompressed (BuildKit's isArchivePath): bzip2, xz and a

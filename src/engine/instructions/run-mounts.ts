@@ -1,7 +1,7 @@
 // RUN --mount: cache, bind, tmpfs, secret and ssh mounts turned into sandbox mounts (never into the layer).
 
 import { createHash } from "node:crypto";
-import { chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chown, cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { resolveScoped } from "../../context/index.ts";
 import { KbError } from "../../errors.ts";
@@ -47,6 +47,28 @@ export async function readSecret(env: EngineEnv, id: string, required: boolean):
   return value;
 }
 
+/**
+ * The host path of a mount's `source` in the stage named by `from`, or in the build context without `from`. Its
+ * symlinks are resolved here, inside the stage (as BuildKit does) or the context, never on the host (`ln -s /etc
+ * /leak` bound /etc of the host): the helper mounts the path with the host's view of the file system.
+ */
+async function mountSource(env: EngineEnv, m: Mount, what: string) {
+  let root = env.context.root;
+  if (m.from) {
+    const idx = env.plan.stages.find((s) => s.stage.name === m.from!.toLowerCase() || String(s.stage.index) === m.from)?.stage.index;
+    if (idx === undefined) throw new KbError("BUILD", `Cannot ${what} from "${m.from}": no stage has that name`);
+    root = await mergedTree(env, (await env.stageResult(idx)).layers);
+  }
+  const rel = posix.normalize(`/${m.source ?? "/"}`).slice(1) || ".";
+  const found = await resolveScoped(root, rel, true, m.source ?? "/", m.from !== undefined);
+  if (!found) {
+    throw new KbError("BUILD", `Cannot ${what} "${m.source ?? "/"}" from ${m.from ? `stage "${m.from}"` : "the build context"}: it does not exist there`, {
+      hint: "check the source path; it is relative to the root of the stage or context",
+    });
+  }
+  return found;
+}
+
 /** Prepares every --mount of a RUN. Secrets are written to a private temp dir, bound read-only, removed after. */
 export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Mount[]): Promise<PreparedMounts> {
   const out: SandboxMount[] = [];
@@ -72,8 +94,21 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
         const name = createHash("sha256").update(`${id}\0${m.from ?? ""}`).digest("hex").slice(0, 32);
         let dir = join(env.store.dirs.root, "cache-mounts", name);
         if (!(await stat(dir).then(() => true, () => false))) {
-          await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
-          if (process.getuid?.() === 0) await chown(dir, m.uid ?? 0, m.gid ?? 0);
+          if (m.from) {
+            // A new cache starts as a copy of `source` in the stage named by `from` (BuildKit: "a base of the cache
+            // mount"); without `from` it starts empty, with the given mode and owner.
+            const seed = await mountSource(env, m, "cache-mount");
+            const tmp = `${dir}.seed-${process.pid}`;
+            await mkdir(join(dir, ".."), { recursive: true });
+            await cp(seed.abs, tmp, { recursive: true, verbatimSymlinks: true });
+            await rename(tmp, dir).catch(async (e) => {
+              await rm(tmp, { recursive: true, force: true });
+              if (!(await stat(dir).then(() => true, () => false))) throw e; // else another build seeded it first
+            });
+          } else {
+            await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+            if (process.getuid?.() === 0) await chown(dir, m.uid ?? 0, m.gid ?? 0);
+          }
         }
         // sharing=locked: one RUN at a time (across kb processes); private: a fresh dir when it is in use.
         if (m.sharing === "locked" || m.sharing === "private") {
@@ -91,21 +126,7 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
       }
       case "bind": {
         const target = targetOf(m);
-        let root = env.context.root;
-        if (m.from) {
-          const idx = env.plan.stages.find((s) => s.stage.name === m.from!.toLowerCase() || String(s.stage.index) === m.from)?.stage.index;
-          if (idx === undefined) throw new KbError("BUILD", `Cannot bind-mount from "${m.from}": no stage has that name`);
-          root = await mergedTree(env, (await env.stageResult(idx)).layers);
-        }
-        // The helper mounts `source` with the host's view of the file system: its symlinks are resolved here, inside
-        // the stage (as BuildKit does) or the context, never on the host (`ln -s /etc /leak` bound /etc of the host).
-        const rel = posix.normalize(`/${m.source ?? "/"}`).slice(1) || ".";
-        const found = await resolveScoped(root, rel, true, m.source ?? "/", m.from !== undefined);
-        if (!found) {
-          throw new KbError("BUILD", `Cannot bind-mount "${m.source ?? "/"}" from ${m.from ? `stage "${m.from}"` : "the build context"}: it does not exist there`, {
-            hint: "check the source path; it is relative to the root of the stage or context",
-          });
-        }
+        const found = await mountSource(env, m, "bind-mount");
         let source = found.abs;
         if (!m.readOnly) {
           // A writable bind gets a private copy: writes are thrown away, the context is never touched.
