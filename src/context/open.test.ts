@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { isKbError } from "../errors.ts";
 import { makeTree } from "../../test/kit/file-tree.ts";
@@ -76,4 +76,20 @@ test("`openContext()` refuses a Dockerfile or .dockerignore that links outside t
   } finally {
     outside.done();
   }
+});
+
+test("`openContext(\"-\")` takes a Dockerfile on standard input as the whole build, with an empty context", async () => {
+  const text = "FROM scratch\nLABEL from=stdin\n";
+  const stdin = () => new Blob([text]).stream();
+  const ctx = await openContext("-", { stdin: stdin() });
+  try {
+    expect(readFileSync(ctx.dockerfilePath, "utf8")).toBe(text);
+    expect(readdirSync(ctx.root)).toEqual([]);
+  } finally {
+    await ctx.cleanup();
+  }
+  expect(existsSync(ctx.root)).toBe(false);
+  const e = await openContext("-", { stdin: stdin(), dockerfile: "Dockerfile" }).then(() => null, (x: unknown) => x);
+  expect(isKbError(e, "CONTEXT")).toBe(true);
+  expect(String((e as Error).message)).toContain("--file");
 });

@@ -1,11 +1,12 @@
-// Opening a build context: a directory (or dir://), a tar or tar.gz file (or tar://), a tar on stdin ("-"), or a remote one.
+// Opening a build context: a directory (or dir://), a tar or tar.gz file (or tar://), a tar on stdin ("-") or a
+// Dockerfile alone on stdin (no context), or a remote one.
 
 import { createReadStream, existsSync, promises as fsp } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
-import { decompressStream, extractTar, removeOwnTree } from "../layer/index.ts";
+import { decompressStream, detectCompression, extractTar, isTarHeader, removeOwnTree } from "../layer/index.ts";
 import { type IgnoreMatcher, compileIgnore, findDockerignore, parseDockerignore } from "./dockerignore.ts";
 import { fetchRemoteContext, parseRemoteContext, resolveInside } from "./remote.ts";
 
@@ -78,6 +79,32 @@ async function mustStayInside(root: string, p: string, what: string): Promise<vo
 /** Most a Dockerfile on standard input may hold (it is read whole). */
 const STDIN_DOCKERFILE_LIMIT = 16 << 20;
 
+/** At least `n` bytes from the start of `stream` (fewer at its end), and a stream of all of it from the start. */
+async function peekStream(stream: ReadableStream<Uint8Array>, n: number): Promise<{ first: Uint8Array; rest: ReadableStream<Uint8Array> }> {
+  const reader = stream.getReader();
+  const head: Uint8Array[] = [];
+  let got = 0;
+  while (got < n) {
+    const r = await reader.read();
+    if (r.done) break;
+    head.push(r.value);
+    got += r.value.length;
+  }
+  const first = new Uint8Array(got);
+  head.reduce((o, h) => (first.set(h, o), o + h.length), 0);
+  const rest = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const next = head.shift();
+      if (next) return c.enqueue(next);
+      const r = await reader.read();
+      if (r.done) c.close();
+      else c.enqueue(r.value);
+    },
+    cancel: (why) => reader.cancel(why),
+  }, { highWaterMark: 0 });
+  return { first, rest };
+}
+
 /** `--file -`: the Dockerfile on standard input, written to a private temp dir (as `docker build -f -`). */
 async function dockerfileFromStdin(stdin: ReadableStream<Uint8Array> | undefined): Promise<{ dir: string; file: string }> {
   if (!stdin) throw contextError('"--file -" needs the Dockerfile on standard input', "Pipe the Dockerfile into kb, e.g. kb build -f - . < Dockerfile");
@@ -111,7 +138,8 @@ async function locateDockerfile(root: string, given: string | undefined, cwd: st
 
 /**
  * Opens `spec` as a build context: a directory path or `dir://path`; a tar/tar.gz file or `tar://path`,
- * or "-" for a tar on `opts.stdin` (both extracted safely into a private temp dir); a git URL
+ * or "-" for a tar on `opts.stdin` (both extracted safely into a private temp dir; a Dockerfile there instead of an
+ * archive is built with an empty context, as `docker build - < Dockerfile`); a git URL
  * (`https://h/r.git#ref:subdir`, `git@h:r.git`, `git://`) or an http(s) tarball URL (see remote.ts). Finds the Dockerfile
  * and the .dockerignore (`<Dockerfile>.dockerignore` wins over `<context>/.dockerignore`).
  * @example const ctx = await openContext(".", { dockerfile: "build/Dockerfile" }); try { ... } finally { await ctx.cleanup() }
@@ -126,8 +154,21 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
   }
   let stdinDockerfile: { dir: string; file: string } | undefined;
   if (spec === "-") {
-    if (!opts.stdin) throw contextError('"-" needs a tar archive on standard input', "Pipe a tar into kb, e.g. tar -c . | kb build -");
-    temp = root = await extractInto(opts.stdin, "standard input");
+    if (!opts.stdin) throw contextError('"-" needs a tar archive or a Dockerfile on standard input', "Pipe a tar into kb (tar -c . | kb build -) or a Dockerfile (kb build - < Dockerfile)");
+    const { first, rest } = await peekStream(opts.stdin, 512);
+    if (detectCompression(first) !== "none" || isTarHeader(first)) temp = root = await extractInto(rest, "standard input");
+    else {
+      // Not an archive: a Dockerfile with no context, as `docker build - < Dockerfile` reads it.
+      if (opts.dockerfile !== undefined) {
+        await rest.cancel();
+        throw contextError("standard input holds a Dockerfile and --file names another one", "Drop --file, or pipe a tar of the context instead (Docker: \"ambiguous Dockerfile source\")");
+      }
+      temp = root = await fsp.mkdtemp(path.join(tmpdir(), "kb-context-"));
+      stdinDockerfile = await dockerfileFromStdin(rest).catch(async (e) => {
+        await fsp.rm(root, { recursive: true, force: true });
+        throw e;
+      });
+    }
   } else if (remote) {
     const fetched = await fetchRemoteContext(remote, { env: opts.env, keepGitDir: opts.keepGitDir, signal: opts.signal });
     [temp, root] = [fetched.dir, fetched.root];
@@ -152,7 +193,7 @@ export async function openContext(spec: string, opts: OpenContextOptions = {}): 
   };
   try {
     root = await resolveInside(root, opts.subPath, "the context sub-path");
-    if (opts.dockerfile === "-") stdinDockerfile = await dockerfileFromStdin(opts.stdin);
+    if (opts.dockerfile === "-" && !stdinDockerfile) stdinDockerfile = await dockerfileFromStdin(opts.stdin);
     const dockerfilePath = stdinDockerfile?.file ?? (await locateDockerfile(root, opts.dockerfile, cwd));
     if (!stdinDockerfile) await mustStayInside(root, dockerfilePath, "the Dockerfile");
     await mustBeFile(dockerfilePath);

@@ -14,7 +14,7 @@ export function buildHelp(): string {
     "Usage: kb build [flags] [CONTEXT]",
     "",
     "Build an image from a Dockerfile, without a daemon and without root.",
-    "CONTEXT is a directory (default .), a tar or tar.gz file, or - for a tar on stdin.",
+    "CONTEXT is a directory (default .), a tar or tar.gz file, or - for a tar (or a lone Dockerfile, no context) on stdin.",
     "",
     "Examples:",
     "  kb build -t registry.example/app:1 .",
