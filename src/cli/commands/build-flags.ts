@@ -17,6 +17,8 @@ export const buildFlags: FlagSpec[] = [
   { name: "platform", aliases: ["custom-platform", "customPlatform"], type: "string", valueHint: "os/arch[/variant]", description: "Target platform (default: this machine's)" },
   { name: "label", type: "string", repeatable: true, valueHint: "K=V", description: "Add a label to the image config" },
   { name: "secret", type: "string", repeatable: true, valueHint: "id=ID,src=PATH|env=VAR", description: "Secret for RUN --mount=type=secret" },
+  { name: "ssh", type: "string", repeatable: true, valueHint: "default|ID[=SOCKET]", description: "Forward an ssh-agent socket to RUN --mount=type=ssh (default: $SSH_AUTH_SOCK); without it no RUN reaches an agent" },
+  { name: "add-host", type: "string", repeatable: true, valueHint: "HOST:IP", description: "Add a line to /etc/hosts in every RUN (Docker's --add-host)" },
   { name: "output", aliases: ["o"], type: "string", repeatable: true, valueHint: "type=registry|oci,dest=DIR|docker,dest=FILE", description: "Where the image goes (several allowed)" },
   { name: "no-push", type: "boolean", description: "Build, but push to no registry" },
   { name: "digest-file", type: "string", valueHint: "PATH", description: "Write the image digest to PATH" },

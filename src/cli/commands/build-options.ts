@@ -2,7 +2,9 @@
 
 import { KbError } from "../../errors.ts";
 import { COMPRESSION_ALGORITHMS, LEVEL_RANGE, type CompressionAlgorithm } from "../../layer/index.ts";
-import type { BuildOptions, OutputSpec, SecretSpec } from "../../engine/core/options.ts";
+import { statSync } from "node:fs";
+import { isIP } from "node:net";
+import type { BuildOptions, ExtraHost, OutputSpec, SecretSpec, SshSpec } from "../../engine/core/options.ts";
 import type { Platform } from "../../image/types.ts";
 import { parsePlatform } from "../../image/platform.ts";
 import { fileFormatOf, fileFormats, type FileFormatName } from "../../output/index.ts";
@@ -52,6 +54,34 @@ function parseSecret(s: string): SecretSpec {
   if (!id) throw new KbError("USAGE", `Cannot use --secret "${s.replace(/=.*/, "=…")}": it has no id`, { hint: "--secret id=NAME,src=PATH or id=NAME,env=VAR" });
   if (f.src === undefined && f.source === undefined && f.env === undefined) return { id, env: id };
   return { id, src: f.src ?? f.source, env: f.env };
+}
+
+/** `--ssh default`, `--ssh ID`, `--ssh ID=SOCKET`: agent sockets only (Docker also loads key files into an agent of its own). */
+function parseSsh(s: string, env: Record<string, string | undefined>): SshSpec {
+  const [id, paths] = parseKv(s, "--ssh");
+  const socket = (paths ?? env.SSH_AUTH_SOCK ?? "").split(",")[0]!;
+  if (!socket) throw new KbError("USAGE", `Cannot use --ssh "${s}": SSH_AUTH_SOCK is not set`, { hint: "start ssh-agent and ssh-add a key, or give the socket: --ssh default=/path/to/agent.sock" });
+  let isSocket = false;
+  try {
+    isSocket = statSync(socket).isSocket();
+  } catch { /* reported below */ }
+  if (!isSocket) {
+    throw new KbError("USAGE", `Cannot use --ssh "${id}": "${socket}" is not an ssh-agent socket`, {
+      hint: "kb forwards agent sockets, not key files: run ssh-agent, ssh-add the key, and pass --ssh default (or ID=$SSH_AUTH_SOCK)",
+    });
+  }
+  return { id, socket };
+}
+
+/** `--add-host HOST:IP` (or HOST=IP): the IP may be IPv6, so the split is at the first separator. */
+function parseAddHost(s: string): ExtraHost {
+  const at = s.search(/[:=]/);
+  const host = at > 0 ? s.slice(0, at) : "";
+  const ip = at > 0 ? s.slice(at + 1).replace(/^\[|\]$/g, "") : "";
+  if (!host || /\s/.test(host) || isIP(ip) === 0) {
+    throw new KbError("USAGE", `Cannot use --add-host "${s}": expected HOST:IP with a literal IPv4 or IPv6 address`, { hint: "e.g. --add-host registry.local:10.0.0.5 (host-gateway is not supported)" });
+  }
+  return { host, ip };
 }
 
 function parseOutput(s: string): OutputSpec {
@@ -165,6 +195,8 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     platforms: f.str("platform") ? parsePlatformFlag(f.str("platform")!) : [],
     labels,
     secrets: f.list("secret").map(parseSecret),
+    ssh: f.list("ssh").map((v) => parseSsh(v, env)),
+    extraHosts: f.list("add-host").map(parseAddHost),
     outputs,
     tags,
     pushByDigest: outputs.some((o) => o.type === "registry" && o.pushByDigest === true),

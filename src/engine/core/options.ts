@@ -10,6 +10,18 @@ export type OutputSpec =
   | { type: "registry"; ref: string; pushByDigest?: boolean }
   | { type: FileFormatName; dest: string; tag?: string };
 
+/** `--ssh ID=SOCKET`: an ssh-agent socket a RUN may mount with `--mount=type=ssh,id=ID` (id "default" when omitted). */
+export interface SshSpec {
+  id: string;
+  socket: string;
+}
+
+/** `--add-host HOST:IP`: one more /etc/hosts line in every RUN. */
+export interface ExtraHost {
+  host: string;
+  ip: string;
+}
+
 export interface SecretSpec {
   id: string;
   /** A file path, or the name of an environment variable. */
@@ -48,6 +60,9 @@ export interface BuildOptions {
   platforms: Platform[];
   labels: Record<string, string>;
   secrets: SecretSpec[];
+  /** Agent sockets RUN --mount=type=ssh may use; none unless given (an untrusted Dockerfile never reaches the caller's agent). */
+  ssh?: SshSpec[];
+  extraHosts?: ExtraHost[];
   outputs: OutputSpec[];
   /** Tags for registry outputs, also used to name images in tar/oci outputs. */
   tags: string[];

@@ -165,10 +165,13 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
         break;
       }
       case "ssh": {
-        const sock = process.env.SSH_AUTH_SOCK;
+        // Only an agent the caller forwarded with --ssh (as Docker's --ssh): kb's own SSH_AUTH_SOCK never reaches a
+        // RUN by itself, or any Dockerfile could sign with the caller's keys. Not required and not given: no mount.
+        const id = m.id ?? "default";
+        const sock = env.opts.ssh?.find((s) => s.id === id)?.socket;
         const target = targetOf(m, "/run/buildkit/ssh_agent.0");
         if (!sock) {
-          if (m.required) throw new KbError("BUILD", "Cannot mount ssh: SSH_AUTH_SOCK is not set", { hint: "start ssh-agent and ssh-add a key" });
+          if (m.required) throw new KbError("BUILD", `Cannot mount ssh "${id}": no agent was forwarded for it`, { hint: `pass --ssh ${id === "default" ? "default" : `${id}=SOCKET`} (kb build --ssh default uses $SSH_AUTH_SOCK)` });
           break;
         }
         out.push({ type: "bind", source: sock, target, readonly: false });

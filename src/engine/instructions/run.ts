@@ -65,7 +65,9 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
   try {
     // ARG values and proxy args are part of the key (not persisted); secrets never are.
     const argsForKey = envForKey([...st.args, ...[...vars].filter(([k]) => PROXY_ARGS.includes(k))]);
-    st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "");
+    // --add-host is part of the step, as in BuildKit's ExecOp meta: what a RUN resolves may change its output.
+    const hostsKey = (env.opts.extraHosts ?? []).map((h) => `${h.host}=${h.ip}`).join(",");
+    st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "", ...(hostsKey ? [hostsKey] : []));
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
     if (!layer) layer = await execute(env, st, inst, step, argv, vars, prepared, script.inPlaceArgv);
@@ -136,7 +138,7 @@ async function execute(
       network: net.network,
       pastaPath: net.pastaPath,
       mounts: prepared.mounts.map((m) => ({ ...m, target: at(m.target) })),
-      etc: { hosts: `127.0.0.1\tlocalhost ${RUN_HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n`, resolvConf: resolv },
+      etc: { hosts: runHosts(env.opts.extraHosts), resolvConf: resolv },
       stdout: onOut("stdout"),
       stderr: onOut("stderr"),
       stdin: "null",
@@ -163,6 +165,11 @@ async function execute(
   } finally {
     await removeWork(work, upperDir, idMap);
   }
+}
+
+/** The RUN's /etc/hosts: localhost and BuildKit's host name, then each --add-host (Docker's order). */
+export function runHosts(extra: { host: string; ip: string }[] = []): string {
+  return `127.0.0.1\tlocalhost ${RUN_HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra.map((h) => `${h.ip}\t${h.host}\n`).join("")}`;
 }
 
 /**
