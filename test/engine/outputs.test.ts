@@ -42,9 +42,9 @@ const mk = (architecture: string) =>
 describe("writeOutputs", () => {
   test("one image: the OCI layout, the docker archive, the registry and the digest file all hold the same digest", async () => {
     const img = randomImage({ seed: 71, layers: 2 });
-    const [oci, tar, digestFile] = [join(dir, "one-oci"), join(dir, "one.tar"), join(dir, "one.digest")];
+    const [oci, tar, digestFile, iidFile] = [join(dir, "one-oci"), join(dir, "one.tar"), join(dir, "one.digest"), join(dir, "one.iid")];
     const ref = `${reg.host}/outputs/one:v1`;
-    const opts = options("--destination", ref, "--oci-layout-path", oci, "--tar-path", tar, "--digest-file", digestFile);
+    const opts = options("--destination", ref, "--oci-layout-path", oci, "--tar-path", tar, "--digest-file", digestFile, "--iidfile", iidFile);
     const ev = events();
     const out = await writeOutputs(img, opts, clientFor(reg), ev.sink, new AbortController().signal);
     const digest = await img.digest();
@@ -54,6 +54,8 @@ describe("writeOutputs", () => {
     expect(await (await readDockerArchive(tar, { tag: ref })).digest()).toBe(digest);
     expect(await (await resolveImage(clientFor(reg), parseReference(ref))).digest()).toBe(digest);
     expect(readFileSync(digestFile, "utf8")).toBe(digest);
+    // --iidfile: Docker's image ID, the config digest (what `docker images --no-trunc` and skopeo's config name).
+    expect(readFileSync(iidFile, "utf8")).toBe(JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${ref}`])).config.digest);
     // Tools kb did not write read each output to the same digest; umoci unpacks the layout.
     const inspect = (loc: string) => JSON.parse(must("skopeo", ["inspect", "--tls-verify=false", loc])).Digest;
     expect([inspect(`oci:${oci}:v1`), inspect(`docker://${ref}`)]).toEqual([digest, digest]);
@@ -66,12 +68,14 @@ describe("writeOutputs", () => {
     const oci = join(dir, "multi-oci");
     const ref = `${reg.host}/outputs/multi:v2`;
     const ev = events();
-    const out = await writeIndexOutputs(images, options("--destination", ref, "--oci-layout-path", oci), clientFor(reg), ev.sink, new AbortController().signal);
+    const iidFile = join(dir, "multi.iid");
+    const out = await writeIndexOutputs(images, options("--destination", ref, "--oci-layout-path", oci, "--iidfile", iidFile), clientFor(reg), ev.sink, new AbortController().signal);
     const expected = await assembleIndex(images.map((image) => ({ image }))).rawManifest();
     const pushed = await fetchManifest(clientFor(reg), parseReference(ref));
     expect(pushed.bytes).toEqual(expected);
     expect(pushed.mediaType).toBe(MediaType.OciIndex);
     expect(out.digest).toBe(pushed.digest);
+    expect(readFileSync(iidFile, "utf8")).toBe(pushed.digest); // several platforms: the index's digest, as buildx
     const index = JSON.parse(readFileSync(join(oci, "index.json"), "utf8"));
     expect(index.manifests[0].digest).toBe(pushed.digest);
     expect(readFileSync(join(oci, "blobs/sha256", pushed.digest.slice(7)), "utf8")).toBe(new TextDecoder().decode(expected));

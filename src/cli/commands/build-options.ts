@@ -202,6 +202,7 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     pushByDigest: outputs.some((o) => o.type === "registry" && o.pushByDigest === true),
     noPush: f.bool("no-push"),
     digestFile: f.str("digest-file"),
+    iidFile: f.str("iidfile"),
     imageNameWithDigestFile: f.str("image-name-with-digest-file"),
     imageNameTagWithDigestFile: f.str("image-name-tag-with-digest-file"),
     cacheDir: f.str("cache-dir") ?? env.KB_CACHE_DIR,

@@ -70,6 +70,8 @@ export interface BuildOptions {
   pushByDigest?: boolean;
   noPush: boolean;
   digestFile?: string;
+  /** `--iidfile`: the image ID (config digest; an index's digest for several platforms), as docker build writes it. */
+  iidFile?: string;
   imageNameWithDigestFile?: string;
   /** Kaniko's --image-name-tag-with-digest-file: `NAME:TAG@DIGEST` lines. */
   imageNameTagWithDigestFile?: string;
