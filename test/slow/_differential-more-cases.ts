@@ -60,6 +60,8 @@ export const MORE_CASES: DiffCase[] = [
   // A cache mount with from= starts as a copy of that stage's source (BuildKit: "a base of the cache mount"); kb
   // mounted an empty cache before.
   { name: "run-mount-cache-from-stage", matrix: true, dockerfile: `FROM BASE AS seed\nRUN mkdir -p /seed/sub && echo seeded > /seed/sub/s\nFROM BASE\nRUN --mount=type=cache,target=/c,from=seed,source=/seed cat /c/sub/s > /got && ls /c > /listing\n` },
+  // The directories --chown makes on the way, the destination included, are each listed once in the layer.
+  { name: "copy-chown-into-new-nested-dir", layerEntries: true, files, dockerfile: `FROM BASE\nCOPY --chown=3:4 a.txt /new/deep/\nCOPY --chown=5:6 a.txt b.txt /two/levels/\n` },
   // A wildcard that matches nothing is no error and makes no destination directory (AllowEmptyWildcard).
   { name: "copy-wildcard-matching-nothing", files, dockerfile: `FROM BASE\nCOPY *.nomatch /x/\nCOPY --chown=1:1 *.nomatch /p/q/\nCOPY *.nomatch a.txt /y/\n` },
   // ADD unpacks a local file only when it is a tar once decompressed (BuildKit's isArchivePath): bzip2, xz and a

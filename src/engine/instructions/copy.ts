@@ -192,7 +192,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const parents = inst.chown && copiesSomething ? await createdParents(env, st, destIsDir ? dest : posix.dirname(dest), owner) : [];
     const destExists = destKind !== undefined;
     // A directory the stage has (a WORKDIR made it, owned by USER) keeps its owner and mode.
-    const dirEntry = destIsDir && !destExists && copiesSomething && !resolved.some((r) => r.entry.type === "dir")
+    const dirEntry = destIsDir && !destExists && copiesSomething && !resolved.some((r) => r.entry.type === "dir") && !parents.some((p) => p.entry.path === destRel)
       ? [{ entry: { path: destRel, type: "dir" as const, mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: env.mtimeClamp ?? Math.floor(Date.now() / 1000) } }]
       : [];
     const extract = inst.kind === "ADD";
