@@ -62,6 +62,9 @@ export const MORE_CASES: DiffCase[] = [
   { name: "run-mount-cache-from-stage", matrix: true, dockerfile: `FROM BASE AS seed\nRUN mkdir -p /seed/sub && echo seeded > /seed/sub/s\nFROM BASE\nRUN --mount=type=cache,target=/c,from=seed,source=/seed cat /c/sub/s > /got && ls /c > /listing\n` },
   // The directories --chown makes on the way, the destination included, are each listed once in the layer.
   { name: "copy-chown-into-new-nested-dir", layerEntries: true, files, dockerfile: `FROM BASE\nCOPY --chown=3:4 a.txt /new/deep/\nCOPY --chown=5:6 a.txt b.txt /two/levels/\n` },
+  // Cache mounts of one target with and without uid/gid/mode are two caches (BuildKit keys a cache by id and the base
+  // it starts from); kb shared one, so the second RUN saw the first's 0750 1000:1001 directory and its files.
+  { name: "run-mount-cache-options-are-part-of-its-identity", dockerfile: `FROM BASE\nRUN --mount=type=cache,target=/c,uid=1000,gid=1001,mode=0750 stat -c '%a %u %g' /c > /c1 && touch /c/marker\nRUN --mount=type=cache,target=/c stat -c '%a %u %g' /c > /c2 && ls -A /c > /c2-list\nRUN --mount=type=cache,target=/c,uid=1000,gid=1001,mode=0750 ls -A /c > /c3-list\n` },
   // A wildcard that matches nothing is no error and makes no destination directory (AllowEmptyWildcard).
   { name: "copy-wildcard-matching-nothing", files, dockerfile: `FROM BASE\nCOPY *.nomatch /x/\nCOPY --chown=1:1 *.nomatch /p/q/\nCOPY *.nomatch a.txt /y/\n` },
   // ADD unpacks a local file only when it is a tar once decompressed (BuildKit's isArchivePath): bzip2, xz and a

@@ -91,7 +91,11 @@ export async function prepareMounts(env: EngineEnv, st: StageState, mounts: Moun
       case "cache": {
         const target = targetOf(m);
         const id = m.id ?? target;
-        const name = createHash("sha256").update(`${id}\0${m.from ?? ""}`).digest("hex").slice(0, 32);
+        // A cache is shared by the RUNs that mount the same id with the same base: BuildKit keys a cache that starts
+        // from something (from=/source=, or the directory uid/gid/mode make) by id and that base, so `target=/c` with
+        // mode=0750 and a plain `target=/c` are two caches there, and here.
+        const base = [m.from ?? "", m.source ?? "", m.uid ?? "", m.gid ?? "", m.mode ?? ""].join("\0");
+        const name = createHash("sha256").update(`${id}\0${base}`).digest("hex").slice(0, 32);
         let dir = join(env.store.dirs.root, "cache-mounts", name);
         if (!(await stat(dir).then(() => true, () => false))) {
           if (m.from) {
