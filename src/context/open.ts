@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { KbError } from "../errors.ts";
-import { decompressStream, detectCompression, extractTar, isTarHeader, removeOwnTree } from "../layer/index.ts";
+import { decompressStream, detectCompression, extractTar, isTarHeader, peekStream, removeOwnTree } from "../layer/index.ts";
 import { type IgnoreMatcher, compileIgnore, findDockerignore, parseDockerignore } from "./dockerignore.ts";
 import { fetchRemoteContext, parseRemoteContext, resolveInside } from "./remote.ts";
 
@@ -78,32 +78,6 @@ async function mustStayInside(root: string, p: string, what: string): Promise<vo
 
 /** Most a Dockerfile on standard input may hold (it is read whole). */
 const STDIN_DOCKERFILE_LIMIT = 16 << 20;
-
-/** At least `n` bytes from the start of `stream` (fewer at its end), and a stream of all of it from the start. */
-async function peekStream(stream: ReadableStream<Uint8Array>, n: number): Promise<{ first: Uint8Array; rest: ReadableStream<Uint8Array> }> {
-  const reader = stream.getReader();
-  const head: Uint8Array[] = [];
-  let got = 0;
-  while (got < n) {
-    const r = await reader.read();
-    if (r.done) break;
-    head.push(r.value);
-    got += r.value.length;
-  }
-  const first = new Uint8Array(got);
-  head.reduce((o, h) => (first.set(h, o), o + h.length), 0);
-  const rest = new ReadableStream<Uint8Array>({
-    async pull(c) {
-      const next = head.shift();
-      if (next) return c.enqueue(next);
-      const r = await reader.read();
-      if (r.done) c.close();
-      else c.enqueue(r.value);
-    },
-    cancel: (why) => reader.cancel(why),
-  }, { highWaterMark: 0 });
-  return { first, rest };
-}
 
 /** `--file -`: the Dockerfile on standard input, written to a private temp dir (as `docker build -f -`). */
 async function dockerfileFromStdin(stdin: ReadableStream<Uint8Array> | undefined): Promise<{ dir: string; file: string }> {

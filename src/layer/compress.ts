@@ -175,6 +175,10 @@ function mapStreamError(stream: ReadableStream<Uint8Array>, map: (e: unknown) =>
 }
 
 /** Reads at least `n` bytes (fewer at end of stream) and returns them plus a stream of everything. */
+export function peekStream(stream: ReadableStream<Uint8Array>, n: number): Promise<{ first: Uint8Array; rest: ReadableStream<Uint8Array> }> {
+  return peek(stream.getReader(), n);
+}
+
 async function peek(reader: ReadableStreamDefaultReader<Uint8Array>, n: number): Promise<{ first: Uint8Array; rest: ReadableStream<Uint8Array> }> {
   const head: Uint8Array[] = [];
   let got = 0;

@@ -4,7 +4,7 @@ export type { TarEntry, TarEntryType } from "./tar-entry.ts";
 export { createTarStream, encodeTarHeader, type TarInput } from "./tar.ts";
 export { isTarHeader, readTar, type ReadTarOptions, type TarMember } from "./untar.ts";
 export {
-  COMPRESSION_ALGORITHMS, compressStream, decompressStream, detectCompression, DEFAULT_LEVEL, LAYER_MEDIA_TYPE, LEVEL_RANGE,
+  COMPRESSION_ALGORITHMS, compressStream, decompressStream, detectCompression, DEFAULT_LEVEL, peekStream, LAYER_MEDIA_TYPE, LEVEL_RANGE,
   type Compression, type CompressionAlgorithm, type CompressOptions, type DetectedCompression,
 } from "./compress.ts";
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from "./write-layer.ts";

@@ -1,9 +1,8 @@
 // ADD of a local archive (tar, gzip, bzip2, xz, zstd): its entries are unpacked under the destination.
 
-import { open } from "node:fs/promises";
 import { posix } from "node:path";
 import { KbError } from "../../errors.ts";
-import { decompressStream, detectCompression, isTarHeader, readTar, type TarInput } from "../../layer/index.ts";
+import { decompressStream, detectCompression, isTarHeader, peekStream, readTar, type TarInput } from "../../layer/index.ts";
 import { fileStream } from "../../store/index.ts";
 import type { EntryOptions } from "./copy-entries.ts";
 
@@ -13,33 +12,15 @@ import type { EntryOptions } from "./copy-entries.ts";
  * a compressed file that is not a tar (`ADD notes.gz /`), or one that fails to decompress, is copied as it is.
  */
 export async function isLocalArchive(path: string): Promise<boolean> {
-  const fh = await open(path, "r");
-  let head: Uint8Array;
-  try {
-    const buf = new Uint8Array(512);
-    const { bytesRead } = await fh.read(buf, 0, 512, 0);
-    head = buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
+  const { first, rest } = await peekStream(await fileStream(path), 512);
+  if (detectCompression(first) === "none") {
+    await rest.cancel();
+    return isTarHeader(first);
   }
-  if (detectCompression(head) === "none") return isTarHeader(head);
-  const reader = decompressStream(await fileStream(path)).getReader();
-  const got = new Uint8Array(512);
-  let n = 0;
-  try {
-    while (n < 512) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const take = Math.min(value.length, 512 - n);
-      got.set(value.subarray(0, take), n);
-      n += take;
-    }
-  } catch {
-    return false; // not a stream of that kind after all: Docker copies it as a file
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return isTarHeader(got.subarray(0, n));
+  // Not a stream of that kind after all: Docker copies it as a file.
+  const { first: head, rest: more } = await peekStream(decompressStream(rest), 512).catch(() => ({ first: new Uint8Array(0), rest: undefined }));
+  await more?.cancel().catch(() => {});
+  return isTarHeader(head);
 }
 
 /**
