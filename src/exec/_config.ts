@@ -38,6 +38,8 @@ export function encodeHelperConfig(spec: RunSpec, layout: HelperLayout, idMap: I
     if (m.type === "bind") rec("bind", m.source, m.target, m.readonly ? "ro" : "rw");
     else rec("tmpfs", m.target, [`mode=${(m.mode ?? 0o1777).toString(8)}`, m.size ? `size=${m.size}` : ""].filter(Boolean).join(","));
   }
+  if (spec.shmSize) rec("shm", spec.shmSize);
+  for (const u of spec.ulimits ?? []) rec("rlimit", u.name, u.soft, u.hard);
   rec("cwd", spec.cwd);
   rec("uid", spec.user.uid);
   rec("gid", spec.user.gid);

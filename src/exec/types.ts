@@ -29,6 +29,10 @@ export interface RunSpec {
   /** Join this (already configured) network namespace instead of making one: the root-mode sandbox sets it. */
   netnsPath?: string;
   mounts: SandboxMount[];
+  /** Bytes of /dev/shm (--shm-size). @default 64 MiB, as Docker's */
+  shmSize?: number;
+  /** Resource limits set right before the command starts (--ulimit; -1 = unlimited). */
+  ulimits?: { name: string; soft: number; hard: number }[];
   /**
    * Contents of the generated /etc files, bound read-only and never part of the diff. /etc/hostname is not one:
    * as under Docker's builder the RUN sees (and may write) the image's own file; `hostname` sets the name.

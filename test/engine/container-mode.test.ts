@@ -59,6 +59,18 @@ describe.skipIf(!!skip)("kb build --isolation container", () => {
     expect(existsSync(join(root, "made.txt"))).toBe(true);
   }, 120_000);
 
+  test("--ulimit and --shm-size are refused in container mode (the RUN runs in kb's own container), before / is touched", async () => {
+    root ||= makeThrowawayRoot(binary, { "/workspace/Dockerfile": { text: DOCKERFILE(reg.base) }, "/workspace/data.txt": { text: "data\n" } });
+    execFileSync("sh", ["-c", `echo keep > ${root}/keep.txt`]);
+    for (const flag of [["--ulimit", "nofile=100"], ["--shm-size", "128m"]]) {
+      const r = await runInRoot(root, ["/kb", "build", "--isolation", "container", "--force", "--no-cache", "--cache-dir", "/kb-cache", "--no-push", ...flag, "--context", "dir:///workspace"], { HOME: "/root" });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`Cannot apply ${flag[0]} in container mode`);
+      expect(r.stderr).toContain("Dockerfile:2");
+    }
+    expect(existsSync(join(root, "keep.txt"))).toBe(true);
+  }, 120_000);
+
   test("outside a container, container mode is refused unless forced", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${reg.base}\nRUN true\n` });
     const r = await kb(["build", "--isolation", "container", "--no-push", "--cache-dir", tempDir("kb-cache-"), ctx]);

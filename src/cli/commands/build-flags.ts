@@ -19,6 +19,8 @@ export const buildFlags: FlagSpec[] = [
   { name: "secret", type: "string", repeatable: true, valueHint: "id=ID,src=PATH|env=VAR", description: "Secret for RUN --mount=type=secret" },
   { name: "ssh", type: "string", repeatable: true, valueHint: "default|ID[=SOCKET]", description: "Forward an ssh-agent socket to RUN --mount=type=ssh (default: $SSH_AUTH_SOCK); without it no RUN reaches an agent" },
   { name: "add-host", type: "string", repeatable: true, valueHint: "HOST:IP", description: "Add a line to /etc/hosts in every RUN (Docker's --add-host)" },
+  { name: "ulimit", type: "string", repeatable: true, valueHint: "NAME=SOFT[:HARD]", description: "Resource limit of every RUN, e.g. nofile=1024:4096 (Docker's --ulimit; -1 = unlimited)" },
+  { name: "shm-size", type: "string", valueHint: "SIZE", description: "Size of /dev/shm in every RUN, e.g. 256m (default 64m, as Docker's)" },
   { name: "output", aliases: ["o"], type: "string", repeatable: true, valueHint: "type=registry|oci,dest=DIR|docker,dest=FILE", description: "Where the image goes (several allowed)" },
   { name: "no-push", type: "boolean", description: "Build, but push to no registry" },
   { name: "digest-file", type: "string", valueHint: "PATH", description: "Write the image digest to PATH" },

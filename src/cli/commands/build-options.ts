@@ -10,6 +10,7 @@ import { parsePlatform } from "../../image/platform.ts";
 import { fileFormatOf, fileFormats, type FileFormatName } from "../../output/index.ts";
 import { flagReader, type ParsedFlags } from "../flags.ts";
 import { parseSize } from "./cache.ts";
+import { parseShmSize, parseUlimits } from "./run-limits.ts";
 import { toAttestOptions } from "./attest-flags.ts";
 
 /** Parses a Go-style duration ("10m", "1h30m", "250ms", "336h") into milliseconds. */
@@ -197,6 +198,8 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     secrets: f.list("secret").map(parseSecret),
     ssh: f.list("ssh").map((v) => parseSsh(v, env)),
     extraHosts: f.list("add-host").map(parseAddHost),
+    ulimits: parseUlimits(f.list("ulimit")),
+    shmSize: f.str("shm-size") === undefined ? undefined : parseShmSize(f.str("shm-size")!),
     outputs,
     tags,
     pushByDigest: outputs.some((o) => o.type === "registry" && o.pushByDigest === true),

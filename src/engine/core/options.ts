@@ -16,6 +16,17 @@ export interface SshSpec {
   socket: string;
 }
 
+/** The resource limits `--ulimit` may set (docker's names, go-units ulimitNameMapping; "as" is left out there too). */
+export const ULIMIT_NAMES = ["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"] as const;
+export type UlimitName = (typeof ULIMIT_NAMES)[number];
+
+/** `--ulimit NAME=SOFT[:HARD]`: a resource limit of every RUN (-1 = unlimited). */
+export interface Ulimit {
+  name: UlimitName;
+  soft: number;
+  hard: number;
+}
+
 /** `--add-host HOST:IP`: one more /etc/hosts line in every RUN. */
 export interface ExtraHost {
   host: string;
@@ -63,6 +74,10 @@ export interface BuildOptions {
   /** Agent sockets RUN --mount=type=ssh may use; none unless given (an untrusted Dockerfile never reaches the caller's agent). */
   ssh?: SshSpec[];
   extraHosts?: ExtraHost[];
+  /** `--ulimit`: limits set in every RUN (BuildKit's ExecOp ulimits; part of each RUN's cache key). */
+  ulimits?: Ulimit[];
+  /** `--shm-size`: bytes of every RUN's /dev/shm (default 64 MiB, as Docker's). */
+  shmSize?: number;
   outputs: OutputSpec[];
   /** Tags for registry outputs, also used to name images in tar/oci outputs. */
   tags: string[];

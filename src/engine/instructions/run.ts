@@ -67,7 +67,9 @@ export async function runRun(env: EngineEnv, st: StageState, inst: Run, step: nu
     const argsForKey = envForKey([...st.args, ...[...vars].filter(([k]) => PROXY_ARGS.includes(k))]);
     // --add-host is part of the step, as in BuildKit's ExecOp meta: what a RUN resolves may change its output.
     const hostsKey = (env.opts.extraHosts ?? []).map((h) => `${h.host}=${h.ip}`).join(",");
-    st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "", ...(hostsKey ? [hostsKey] : []));
+    // So are --ulimit and --shm-size (BuildKit: ExecOp meta ulimits and a /dev/shm tmpfs mount of that size).
+    const limitsKey = [...(env.opts.ulimits ?? []).map((u) => `${u.name}=${u.soft}:${u.hard}`), ...(env.opts.shmSize ? [`shm=${env.opts.shmSize}`] : [])].join(",");
+    st.key = cacheKey(st.key, text, argsForKey, network, prepared.key, inst.security ?? "", ...(hostsKey ? [hostsKey] : []), ...(limitsKey ? ["limits", limitsKey] : []));
     let layer = await recall(env, st, st.key);
     const cached = !!layer;
     if (!layer) layer = await execute(env, st, inst, step, argv, vars, prepared, script.inPlaceArgv);
@@ -103,6 +105,11 @@ async function execute(
   // Container mode runs in this filesystem: a script file is used where it is, not through a bind.
   if (choice.mode === "container" && inPlaceArgv) argv = inPlaceArgv;
   if (choice.mode === "container") {
+    if (env.opts.ulimits?.length || env.opts.shmSize) {
+      throw new KbError("SANDBOX", `Cannot apply ${env.opts.ulimits?.length ? "--ulimit" : "--shm-size"} in container mode: RUN runs in this container, with its limits and its /dev/shm`, {
+        hint: "set them on the container kb runs in (the pod's or runner's settings), or use --isolation root or rootless",
+      });
+    }
     const u = await resolveStageUser(env, st, userSpec, "USER");
     return executeInPlace(env, st, inst, argv, envFor(u.home), u, tail, onOut);
   }
@@ -138,6 +145,8 @@ async function execute(
       network: net.network,
       pastaPath: net.pastaPath,
       mounts: prepared.mounts.map((m) => ({ ...m, target: at(m.target) })),
+      shmSize: env.opts.shmSize,
+      ulimits: env.opts.ulimits,
       etc: { hosts: runHosts(env.opts.extraHosts), resolvConf: resolv },
       stdout: onOut("stdout"),
       stderr: onOut("stderr"),

@@ -22,6 +22,7 @@
  *   upper 1   work 1   hostname 1   etc 2 (host file, container path: bound read-only)
  *   bind 3 (source, container path, "ro" | "rw")   tmpfs 2 (container path, mount options)
  *   cwd 1   uid 1   gid 1   group 1 (repeatable)   arg 1 (repeatable)   env 1 (repeatable)
+ *   shm 1 (bytes of /dev/shm; default 64 MiB)   rlimit 3 (docker's name, soft, hard; -1 = unlimited; repeatable)
  *   probe 1 ("1" = set everything up, then exit 0 without running anything)
  *
  * Status (fd 4, when open): one line, "exit N", "signal N" or "error <step>: <reason>".
@@ -49,6 +50,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -63,8 +65,8 @@
 #define MAXV 4096
 typedef struct { char *v[MAXV]; int n; } list_t;
 
-static list_t lowers, args, envs, groups, uidmaps, gidmaps, etcs, binds, tmpfss;
-static char *rootfs, *upper, *work, *hostname, *cwd = "/", *newuidmap, *newgidmap, *pasta, *pasta_pidfile, *dns_forward, *netns_path;
+static list_t lowers, args, envs, groups, uidmaps, gidmaps, etcs, binds, tmpfss, rlimits;
+static char *shm_size, *rootfs, *upper, *work, *hostname, *cwd = "/", *newuidmap, *newgidmap, *pasta, *pasta_pidfile, *dns_forward, *netns_path;
 static int userns, net_none, net_sandbox, probe, uid, gid, statusfd = -1;
 static pid_t child = -1;
 
@@ -108,7 +110,7 @@ static void read_config(int fd, int for_run) {
     int want = -1, k = 0;
     char *key = buf + i;
     i += strlen(key) + 1;
-    if (!strcmp(key, "uidmap") || !strcmp(key, "gidmap") || !strcmp(key, "bind")) want = 3;
+    if (!strcmp(key, "uidmap") || !strcmp(key, "gidmap") || !strcmp(key, "bind") || !strcmp(key, "rlimit")) want = 3;
     else if (!strcmp(key, "etc") || !strcmp(key, "tmpfs") || !strcmp(key, "mode")) want = 2;
     else want = 1;
     for (; k < want; k++) {
@@ -133,6 +135,11 @@ static void read_config(int fd, int for_run) {
     else if (!strcmp(key, "etc")) { push(&etcs, f[0]); push(&etcs, f[1]); }
     else if (!strcmp(key, "bind")) { push(&binds, f[0]); push(&binds, f[1]); push(&binds, f[2]); }
     else if (!strcmp(key, "tmpfs")) { push(&tmpfss, f[0]); push(&tmpfss, f[1]); }
+    else if (!strcmp(key, "rlimit")) { push(&rlimits, f[0]); push(&rlimits, f[1]); push(&rlimits, f[2]); }
+    else if (!strcmp(key, "shm")) {
+      if (strspn(f[0], "0123456789") != strlen(f[0]) || !*f[0]) { errno = EINVAL; die("read config: bad shm size", f[0]); }
+      shm_size = f[0];
+    }
     else if (!strcmp(key, "cwd")) cwd = f[0];
     else if (!strcmp(key, "uid")) uid = atoi(f[0]);
     else if (!strcmp(key, "gid")) gid = atoi(f[0]);
@@ -256,7 +263,10 @@ static void mount_dev(void) {
   mkdir(in_root("/dev/shm"), 01777);
   if (mount("devpts", in_root("/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") == 0)
     if (symlink("pts/ptmx", in_root("/dev/ptmx")) < 0) die("symlink", "/dev/ptmx");
-  if (mount("shm", in_root("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) die("mount tmpfs on", "/dev/shm");
+  /* Docker's default /dev/shm; with --shm-size, BuildKit's tmpfs mount of that size (nosuid, nodev: no noexec). */
+  char shm_opts[64];
+  snprintf(shm_opts, sizeof shm_opts, "mode=1777,size=%s", shm_size ? shm_size : "65536k");
+  if (mount("shm", in_root("/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | (shm_size ? 0 : MS_NOEXEC), shm_opts) < 0) die("mount tmpfs on", "/dev/shm");
   /* The RUN's own IPC namespace's POSIX message queues, as runc mounts them; where the kernel refuses, none. */
   mkdir(in_root("/dev/mqueue"), 01777);
   if (mount("mqueue", in_root("/dev/mqueue"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) rmdir(in_root("/dev/mqueue"));
@@ -327,6 +337,30 @@ static void loopback_up(void) {
   close(s);
 }
 
+/* --ulimit: docker's names (go-units) to resources. A hard limit above the helper's is raised first (raise_only, in
+ * cmd_run before any namespace: only there does root hold CAP_SYS_RESOURCE over the initial user namespace); pid 1
+ * sets the values right before the command starts, where lowering needs no capability. */
+static void set_rlimits(int raise_only) {
+  static const struct { const char *name; int res; } names[] = {
+    {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA}, {"fsize", RLIMIT_FSIZE}, {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE}, {"nofile", RLIMIT_NOFILE},
+    {"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS}, {"rtprio", RLIMIT_RTPRIO}, {"rttime", RLIMIT_RTTIME},
+    {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+  };
+  for (int i = 0; i + 2 < rlimits.n; i += 3) {
+    int res = -1;
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) if (!strcmp(names[k].name, rlimits.v[i])) res = names[k].res;
+    if (res < 0) { errno = EINVAL; die("set --ulimit: unknown limit", rlimits.v[i]); }
+    long long soft = atoll(rlimits.v[i + 1]), hard = atoll(rlimits.v[i + 2]);
+    struct rlimit want = { soft < 0 ? RLIM_INFINITY : (rlim_t)soft, hard < 0 ? RLIM_INFINITY : (rlim_t)hard }, now;
+    if (raise_only) {
+      if (getrlimit(res, &now) < 0 || now.rlim_max == RLIM_INFINITY || (want.rlim_max != RLIM_INFINITY && want.rlim_max <= now.rlim_max)) continue;
+      now.rlim_max = want.rlim_max;
+      if (setrlimit(res, &now) < 0) die("raise the hard limit of --ulimit", rlimits.v[i]);
+    } else if (setrlimit(res, &want) < 0) die("set --ulimit", rlimits.v[i]);
+  }
+}
+
 /* Capabilities Docker grants a RUN by default; everything else leaves the bounding set. */
 static void drop_caps(void) {
   static const int keep[] = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31};
@@ -372,6 +406,7 @@ static void run_pid1(void) {
   if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root", rootfs);
   if (umount2(".", MNT_DETACH) < 0) die("detach old root", NULL);
   if (chdir("/") < 0 || chdir(cwd) < 0) die("chdir to the working directory", cwd);
+  set_rlimits(0);
   drop_caps();
   confine_process();
   gid_t gl[MAXV];
@@ -403,6 +438,7 @@ static int cmd_run(void) {
     if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) die("join the network namespace", netns_path);
     close(fd);
   }
+  set_rlimits(1);
   if (userns) setup_userns();
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | (net_none || own_pasta ? CLONE_NEWNET : 0);
   if (unshare(flags) < 0) die("unshare", "CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUTS|CLONE_NEWIPC");
