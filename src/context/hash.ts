@@ -8,7 +8,7 @@ import { open } from "node:fs/promises";
 import { KbError } from "../errors.ts";
 import type { Digest } from "../image/types.ts";
 import type { ResolvedSource } from "./sources.ts";
-import { walkSource } from "./walk-source.ts";
+import { type SourceEntry, walkSource } from "./walk-source.ts";
 import type { ContextEntry } from "./walk.ts";
 
 /** A memo of file content hashes keyed by (path, size, mtime, inode, ctime); the store may back it later. */
@@ -86,10 +86,34 @@ function hashSmall(absPath: string): string {
 }
 
 /** A context file kb may not read (EACCES, EPERM) gets the same clear error as an unreadable directory. */
-function unreadable(rel: string, err: unknown): unknown {
+export function unreadable(rel: string, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   if (code !== "EACCES" && code !== "EPERM") return err;
   return new KbError("CONTEXT", `Cannot read "${rel}" in the build context: ${code}`, { hint: `Make "${rel}" readable, or exclude it in .dockerignore`, cause: err });
+}
+
+/**
+ * The digest of hashSources, fed source by source and entry by entry in walkSource's order: by hashSources, or by a
+ * COPY that hashes each file while it tars it (one read instead of two, copy.ts). File hashes go to the memo.
+ */
+export class SourcesDigest {
+  #h = createHash("sha256").update("kb-context-hash-v1\n");
+  constructor(private readonly memo?: HashMemo) {}
+
+  /** Starts the i-th resolved source. */
+  source(i: number): void {
+    this.#h.update(`${JSON.stringify(["source", i])}\n`);
+  }
+
+  /** One entry; `content` is a file's sha256 hex ("" for anything else). */
+  entry(e: SourceEntry, content = ""): void {
+    if (e.type === "file") this.memo?.set(memoKey(e), content);
+    this.#h.update(`${JSON.stringify([e.type, e.destRel, e.mode & 0o7777, e.linkTarget ?? "", content])}\n`);
+  }
+
+  digest(): Digest {
+    return `sha256:${this.#h.digest("hex")}`;
+  }
 }
 
 /**
@@ -98,21 +122,18 @@ function unreadable(rel: string, err: unknown): unknown {
  * @example const key = await hashSources(await resolveSources(ctx, ["src"]), { memo })
  */
 export async function hashSources(resolved: ResolvedSource[], opts: HashOptions = {}): Promise<Digest> {
-  const h = createHash("sha256");
-  h.update("kb-context-hash-v1\n");
+  const d = new SourcesDigest(opts.memo);
   for (const [i, src] of resolved.entries()) {
-    h.update(`${JSON.stringify(["source", i])}\n`);
+    d.source(i);
     for await (const e of walkSource(src)) {
       opts.signal?.throwIfAborted();
       let content = "";
       if (e.type === "file") {
-        const key = memoKey(e);
-        content = opts.memo?.get(key) ?? (await hashFile(e.absPath, opts.signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err))));
+        content = opts.memo?.get(memoKey(e)) ?? (await hashFile(e.absPath, opts.signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err))));
         memoryCheckpoint(); // each file read leaves a dead buffer
-        opts.memo?.set(key, content);
       }
-      h.update(`${JSON.stringify([e.type, e.destRel, e.mode & 0o7777, e.linkTarget ?? "", content])}\n`);
+      d.entry(e, content);
     }
   }
-  return `sha256:${h.digest("hex")}` as Digest;
+  return d.digest();
 }

@@ -1,9 +1,11 @@
 // Turning copy sources into layer entries: destination paths, owners, modes, mtimes, hardlinks.
 
 import { memoryCheckpoint } from "../../runtime.ts";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
-import type { ContextEntry } from "../../context/walk.ts";
+import { unreadable, type ContextEntry } from "../../context/index.ts";
+import { hashingTransform } from "../../image/digest.ts";
 import type { TarEntry, TarInput } from "../../layer/index.ts";
 import { fileStream } from "../../store/index.ts";
 import type { ModeFn } from "./chmod.ts";
@@ -16,6 +18,8 @@ export interface EntryOptions {
   mtimeClamp?: number;
   /** Keep each source entry's uid/gid (COPY --from without --chown) instead of uid/gid above. */
   keepOwners?: boolean;
+  /** Hash each file's bytes as they are read, into Placed.contentSha (the COPY's cache key from the same read). */
+  hashContent?: boolean;
 }
 
 /** A source file system entry and where it goes in the image (relative path, no leading "/"). */
@@ -29,22 +33,48 @@ export interface Placed {
   source?: number;
   /** The destination directory made for the copy: --chmod leaves its 0755 alone, as BuildKit's MkdirAll does. */
   madeForCopy?: boolean;
+  /**
+   * With EntryOptions.hashContent, set by toTarInputs on a file it wrote (or linked): its bytes' sha256 hex, final
+   * once the tar has consumed the body (when the next entry is asked for).
+   */
+  contentSha?: () => string;
 }
 
 const SMALL_FILE = 256 * 1024;
 
 /** A small file's bytes; exactly `size` of them (a file that changed since the walk fails the tar's size check). */
-function readSmall(path: string, size: number): Uint8Array {
-  const b = readFileSync(path);
-  return b.length === size ? b : b.subarray(0, Math.min(b.length, size));
+function readSmall(e: ContextEntry): Uint8Array {
+  let b: Uint8Array;
+  try {
+    b = readFileSync(e.absPath);
+  } catch (err) {
+    throw unreadable(e.path, err);
+  }
+  return b.length === e.size ? b : b.subarray(0, Math.min(b.length, e.size));
+}
+
+/** A file's body for the tar, and (when asked) a way to its sha256 hex once the tar has read it. */
+async function fileBody(e: ContextEntry, hash: boolean): Promise<{ body: TarInput["body"]; sha?: () => string }> {
+  // Small files in one read (fewer awaits per file); bigger ones streamed. Either way one file at a time.
+  if (e.size <= SMALL_FILE) {
+    const b = readSmall(e);
+    if (!hash) return { body: b };
+    const hex = createHash("sha256").update(b).digest("hex");
+    return { body: b, sha: () => hex };
+  }
+  const stream = await fileStream(e.absPath, { length: e.size }).catch((err) => Promise.reject(unreadable(e.path, err)));
+  if (!hash) return { body: stream };
+  const h = hashingTransform();
+  return { body: stream.pipeThrough(h.stream), sha: () => h.digest().slice("sha256:".length) };
 }
 
 const TYPE: Record<string, TarEntry["type"] | undefined> = { file: "file", dir: "dir", symlink: "symlink" };
 
 /** Converts placed entries into tar inputs, streaming file bodies; files seen twice by inode (in one source) become hardlinks. */
 export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOptions): AsyncGenerator<TarInput> {
-  const seenInodes = new Map<string, string>();
-  for await (const { entry: e, dest, source, madeForCopy } of placed) {
+  const seenInodes = new Map<string, { dest: string; sha?: () => string }>();
+  for await (const p of placed) {
+    const { entry: e, dest, source, madeForCopy } = p;
     const type = TYPE[e.type];
     if (!type || !dest) continue;
     let mode = e.mode & 0o7777;
@@ -60,12 +90,13 @@ export async function* toTarInputs(placed: AsyncIterable<Placed>, o: EntryOption
       const inoKey = `${source ?? 0}:${e.ino}`;
       const first = e.ino > 0 ? seenInodes.get(inoKey) : undefined;
       if (first) {
-        yield { entry: { ...base, type: "hardlink", linkname: first } };
+        p.contentSha = first.sha;
+        yield { entry: { ...base, type: "hardlink", linkname: first.dest } };
         continue;
       }
-      if (e.ino > 0) seenInodes.set(inoKey, dest);
-      // Small files in one read (fewer awaits per file); bigger ones streamed. Either way one file at a time.
-      const body = e.size <= SMALL_FILE ? readSmall(e.absPath, e.size) : await fileStream(e.absPath, { length: e.size });
+      const { body, sha } = await fileBody(e, o.hashContent === true);
+      p.contentSha = sha;
+      if (e.ino > 0) seenInodes.set(inoKey, { dest, sha });
       memoryCheckpoint();
       yield { entry: { ...base, size: e.size }, body };
     }

@@ -3,7 +3,7 @@
 import { posix } from "node:path";
 import { KbError } from "../../errors.ts";
 import type { Instruction } from "../../dockerfile/index.ts";
-import { resolveSources, walkSource, hashSources, type ResolvedSource } from "../../context/index.ts";
+import { resolveSources, walkSource, hashFile, hashSources, SourcesDigest, unreadable, type ResolvedSource, type SourceEntry } from "../../context/index.ts";
 import { parseChmod, type ModeFn } from "./chmod.ts";
 import { cacheKey } from "../core/cache-key.ts";
 import { toTarInputs, destPath, type Placed } from "./copy-entries.ts";
@@ -102,11 +102,6 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
     const fs = stageFsOf(env.store, st, env.signal);
     destIsDir = known || (await fs.kind(await resolveInStage(fs, dest))) === "dir";
   }
-  // A COPY --from root is a view or merged tree in the store: its path names fixed content and its files are
-  // never rewritten, so the memo (path, size, mtime, inode, ctime) is as safe there as for the context.
-  const h1 = performance.now();
-  const contentHash = await hashSources(resolved, { memo: env.hashMemo, signal: env.signal });
-  hashMs += performance.now() - h1;
   const remotePrep = remote.length ? await addRemoteSources(env, inst as Extract<CopyLike, { kind: "ADD" }>, remote) : undefined;
   const sourcesText = [...inst.sources, ...inst.sourceContents.map((s) => `<<${s.path}`)].join(" ");
   const text = `${inst.kind} ${flagsText(inst)} ${sourcesText} ${dest}`.replace(/\s+/g, " ");
@@ -116,14 +111,38 @@ async function copyFrom(env: EngineEnv, st: StageState, inst: CopyLike, root: Co
   const step = [text, owner.uid, owner.gid, destIsDir ? "dir" : "file"] as const;
   // The same COPY over the same parent, whatever its sources hold: a rebuild reuses the unchanged members.
   const slot = cacheKey(st.key, "layer-slot", ...step);
-  st.key = cacheKey(st.key, ...step, contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
+  const parentKey = st.key;
+  const keyOf = (contentHash: string) => cacheKey(parentKey, ...step, contentHash, remotePrep?.key, heredocKey, from ? root.key : undefined);
+  // A COPY --from root is a view or merged tree in the store: its path names fixed content and its files are
+  // never rewritten, so the memo (path, size, mtime, inode, ctime) is as safe there as for the context.
+  let key: string | undefined;
+  if (!(await readsOnce(env, inst, slot))) {
+    const h1 = performance.now();
+    key = keyOf(await hashSources(resolved, { memo: env.hashMemo, signal: env.signal }));
+    hashMs += performance.now() - h1;
+    st.key = key;
+  }
   addTiming(env, "hash sources", hashMs);
 
   try {
-    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText, root, slot });
+    return await commitCopy(env, st, inst, { resolved, destIsDir, dest, owner, chmod, remotePrep, historyText, root, slot, key, keyOf });
   } finally {
     await remotePrep?.cleanup();
   }
+}
+
+/** The record that says a COPY slot (the instruction over its parent) was built in this store before. */
+const builtKey = (slot: string) => cacheKey(slot, "copy-slot-built-v1");
+
+/**
+ * Whether this COPY can only miss the cache, so its sources are hashed while they are tarred (one read of each file,
+ * not a hashing pass and then the tar's): no --cache-repo to hit in, and no build of this slot in the store (or
+ * --no-cache). A record lost to GC only costs the work: the key is still looked up once the layer is made.
+ */
+async function readsOnce(env: EngineEnv, inst: CopyLike, slot: string): Promise<boolean> {
+  if (inst.kind !== "COPY" || env.opts.cacheRepo) return false;
+  if (env.opts.noCache) return true;
+  return (await env.store.cache.get(builtKey(slot)).catch(() => undefined)) === undefined;
 }
 
 /**
@@ -161,19 +180,23 @@ interface CopyPlan {
   historyText: string;
   root: CopyRoot;
   slot: string;
+  /** The step's cache key, or undefined when the sources are hashed while the layer is made (readsOnce). */
+  key?: string;
+  keyOf(contentHash: string): string;
 }
 
 async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: CopyPlan): Promise<boolean> {
   const { resolved, destIsDir, owner, chmod, remotePrep, historyText } = p;
-  let layer = await recall(env, st, st.key);
+  let layer = p.key ? await recall(env, st, p.key) : undefined;
   const cached = !!layer;
+  const digest = p.key ? undefined : new SourcesDigest(env.hashMemo);
   if (!layer) {
     // COPY --from keeps the source's owners unless --chown (Docker, moby#38599); the context's become 0:0.
     // A rootless tree holds the caller's ids, not the image's, so only root can keep them.
     // Rootless, the extracted tree holds the caller's ids: the owners come from the source layers' tars instead.
     const keepOwners = inst.kind === "COPY" && !!inst.from && !inst.chown;
     const ownerOf = keepOwners && !isRoot() && p.root.layers ? await mergedOwners(env, p.root.layers, p.root.dir) : undefined;
-    const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners };
+    const opts = { uid: owner.uid, gid: owner.gid, chmod, mtimeClamp: env.mtimeClamp, keepOwners, hashContent: digest !== undefined };
     // The layer index is needed below: in a stage that RUNs, make the trees now, which index the layers in the
     // same pass (as copyFrom does), instead of reading a large base once here and again for the RUN's trees.
     if (p.dest !== "/" && (await stageRunsOnTrees(env, st))) await prepareLayerTrees(env, st.layers);
@@ -200,33 +223,40 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const archives = new Set<ResolvedSource>();
     if (extract) for (const r of resolved) if (r.entry.type !== "dir" && (await isLocalArchive(r.entry.absPath))) archives.add(r);
     let destDirPlaced = destKind === "dir";
+    /** Where one walked entry goes, or undefined for the destination directory when it is already placed. */
+    async function place(e: SourceEntry, n: number, isDir: boolean): Promise<Placed | undefined> {
+      const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
+      // The destination directory itself keeps its mode and owner when the stage has it (BuildKit's copier
+      // leaves an existing target directory's metadata alone: `COPY . .` into a user's WORKDIR keeps it the
+      // user's), and is created 0755 (not with the source directory's mode) otherwise, as Docker does.
+      if (target === destRel && e.type === "dir") {
+        if (destDirPlaced) return undefined;
+        destDirPlaced = true;
+        // Made before the copy (BuildKit's MkdirAll): --chmod does not apply to it, and its time is now.
+        return { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid, mtimeMs: Date.now() }, dest: target, madeForCopy: true };
+      }
+      // A directory over a symlink or file of the image would hide what the link leads to (BuildKit's copier:
+      // "cannot copy to non-directory"); a file over one replaces it, as there.
+      if (e.type === "dir" && (await fs.kind(target)) === "other") {
+        throw new KbError("BUILD", `Cannot copy the directory "${e.destRel}" to "/${target}": that is a symlink or file in the image, not a directory`, {
+          hint: "Docker refuses it too (\"cannot copy to non-directory\"); copy below the link's target instead (on a merged-/usr image: /usr/bin for /bin, /usr/lib for /lib)",
+        });
+      }
+      if (!ownerOf) return { entry: e, dest: target, source: n };
+      const [uid, gid] = ownerOf(e.absPath);
+      return { entry: { ...e, uid, gid }, dest: target, source: n };
+    }
     async function* placed(): AsyncGenerator<Placed> {
       for (const [n, r] of resolved.entries()) {
-        const isDir = r.entry.type === "dir";
         if (archives.has(r)) continue;
+        digest?.source(n);
         for await (const e of walkSource(r)) {
-          const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
-          // The destination directory itself keeps its mode and owner when the stage has it (BuildKit's copier
-          // leaves an existing target directory's metadata alone: `COPY . .` into a user's WORKDIR keeps it the
-          // user's), and is created 0755 (not with the source directory's mode) otherwise, as Docker does.
-          if (target === destRel && e.type === "dir") {
-            if (destDirPlaced) continue;
-            destDirPlaced = true;
-            // Made before the copy (BuildKit's MkdirAll): --chmod does not apply to it, and its time is now.
-            yield { entry: { ...e, mode: (e.mode & ~0o7777) | 0o755, uid: owner.uid, gid: owner.gid, mtimeMs: Date.now() }, dest: target, madeForCopy: true };
-            continue;
-          }
-          // A directory over a symlink or file of the image would hide what the link leads to (BuildKit's copier:
-          // "cannot copy to non-directory"); a file over one replaces it, as there.
-          if (e.type === "dir" && (await fs.kind(target)) === "other") {
-            throw new KbError("BUILD", `Cannot copy the directory "${e.destRel}" to "/${target}": that is a symlink or file in the image, not a directory`, {
-              hint: "Docker refuses it too (\"cannot copy to non-directory\"); copy below the link's target instead (on a merged-/usr image: /usr/bin for /bin, /usr/lib for /lib)",
-            });
-          }
-          if (ownerOf) {
-            const [uid, gid] = ownerOf(e.absPath);
-            yield { entry: { ...e, uid, gid }, dest: target, source: n };
-          } else yield { entry: e, dest: target, source: n };
+          const p = await place(e, n, r.entry.type === "dir");
+          if (p) yield p;
+          // The tar has read the file by now (it asks for the next entry only after a body's last byte); a file it
+          // did not read is hashed here, so the digest is hashSources' in every case.
+          if (e.type === "file") digest?.entry(e, p?.contentSha?.() ?? (await hashFile(e.absPath, env.signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err)))));
+          else digest?.entry(e);
         }
       }
     }
@@ -243,7 +273,13 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const entries = withImpliedParents(all(), async (d) => st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined, mtime);
     layer = await commitLayer(env.store, entries, { ...env.layer, reuseSlot: p.slot }, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
+    if (digest) {
+      st.key = p.keyOf(digest.digest());
+      // A build this store had but whose slot record is gone: its layer stays the step's (the same image as then).
+      layer = (await recall(env, st, st.key)) ?? layer;
+    }
     await remember(env, st, st.key, layer);
+    await env.store.cache.put(builtKey(p.slot), { kind: "copy-slot-built", data: {}, refs: [] }).catch(() => undefined);
   }
   st.layers.push(layer);
   st.history.push({ created: env.created, created_by: `${historyText} # buildkit`, comment: "buildkit.dockerfile.v0" });
