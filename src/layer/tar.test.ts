@@ -63,6 +63,24 @@ describe("createTarStream()", () => {
     for (const c of cases) expect(isKbError(await tarOf([c]).catch((x) => x), "LAYER_INVALID")).toBe(true);
   });
 
+  test("copies a borrowed body before it asks for the next entry, which reuses the buffer", async () => {
+    const shared = new Uint8Array(200_000);
+    const sizes = [10, 100_000, 70_000, 5]; // around the writer's 64 KiB gathering limit
+    async function* lent(): AsyncGenerator<TarInput> {
+      for (const [i, size] of sizes.entries()) {
+        shared.fill(65 + i, 0, size); // the producer overwrites what it lent the previous entry
+        yield { ...file(`f${i}`, ""), entry: { ...file(`f${i}`, "").entry, size }, body: shared.subarray(0, size), borrowed: true };
+      }
+    }
+    // Chunks kept by reference until the end, as a queue downstream may keep them.
+    const chunks: Uint8Array[] = [];
+    for await (const c of createTarStream(lent())) chunks.push(c);
+    const back = await readAll(streamOf(...chunks));
+    expect(back.map((b) => [b.entry.path, b.data.length, b.data.every((x) => x === 65 + Number(b.entry.path.slice(1)))])).toEqual(
+      sizes.map((size, i) => [`f${i}`, size, true]),
+    );
+  });
+
   test("writes a stream body of 0 bytes and many chunks", async () => {
     const chunks = Array.from({ length: 100 }, (_, i) => new Uint8Array(1000).fill(i));
     const tar = await tarOf([{ entry: { ...file("big", "").entry, size: 100_000 }, body: streamOf(...chunks) }]);

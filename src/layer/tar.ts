@@ -10,6 +10,11 @@ import {
 export interface TarInput {
   entry: TarEntry;
   body?: ReadableStream<Uint8Array> | Uint8Array;
+  /**
+   * The body's bytes are lent: valid only until the writer asks for the next entry (a producer reads every small
+   * file into one buffer). The writer copies them into its own chunk before that.
+   */
+  borrowed?: boolean;
 }
 
 const TYPEFLAG: Record<TarEntry["type"], string> = {
@@ -148,7 +153,7 @@ async function* generate(entries: AsyncIterable<TarInput>): AsyncGenerator<Uint8
     used = 0;
     return out;
   };
-  for await (const { entry, body } of entries) {
+  for await (const { entry, body, borrowed } of entries) {
     const header = encodeTarHeader(entry);
     const size = entry.type === "file" ? entry.size : 0;
     const small = body === undefined ? size === 0 : body instanceof Uint8Array && body.length === size && size <= SMALL_BODY;
@@ -168,7 +173,7 @@ async function* generate(entries: AsyncIterable<TarInput>): AsyncGenerator<Uint8
     }
     if (body instanceof Uint8Array) {
       if (body.length !== size) throw invalid(entry, `the body has ${body.length} bytes but size is "${size}"`);
-      if (size > 0) yield body;
+      if (size > 0) yield borrowed ? body.slice() : body;
     } else {
       const reader = body.getReader();
       let n = 0;
