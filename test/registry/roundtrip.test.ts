@@ -79,7 +79,7 @@ describe("pushImage() and resolveImage() on a real registry", () => {
       const ref = parseReference(`${reg.host}/fromfile/blob:1`);
       const blob = { digest, size: bytes.length, open: () => Promise.reject(new Error("the stream was opened")), file: async () => file };
       expect(await uploadBlob(client, ref, blob)).toBe("uploaded");
-      const back = await client.request({ registry: ref.registry, repository: ref.repository, method: "GET", path: `/v2/${ref.repository}/blobs/${digest}`, action: "get blob" });
+      const back = await client.request({ registry: ref.registry, repository: ref.repository, method: "GET", path: `/v2/${ref.repository}/blobs/${digest}`, subject: digest, action: "get blob" });
       expect(new Uint8Array(await back.res.arrayBuffer())).toEqual(bytes);
       expect(await uploadBlob(client, ref, blob)).toBe("exists");
     } finally {

@@ -33,6 +33,8 @@ export const buildFlags: FlagSpec[] = [
   { name: "no-cache", type: "boolean", description: "Do not reuse cached steps" },
   { name: "pull", type: "boolean", description: "Look up base image tags in the registry (docker build's flag; kb always does, it keeps no local images)" },
   { name: "cache", type: "boolean", description: "Use the build cache (Kaniko name; on by default in kb)" },
+  { name: "cache-from", type: "string", repeatable: true, hidden: true, description: "" },
+  { name: "cache-to", type: "string", repeatable: true, hidden: true, description: "" },
   { name: "cache-repo", type: "string", valueHint: "REF", description: "Registry repository that holds shared cache layers" },
   { name: "cache-ttl", type: "string", valueHint: "DURATION", description: "Ignore cache entries older than this (e.g. 336h)" },
   { name: "cache-copy-layers", type: "boolean", hidden: true, notice: ignored("COPY layers are always cached"), description: "" },

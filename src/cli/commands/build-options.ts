@@ -184,6 +184,15 @@ export function toBuildOptions(p: ParsedFlags, env: Record<string, string | unde
     if (!mirror) throw new KbError("USAGE", `Cannot use --registry-map "${m}": expected REGISTRY=MIRROR`, { hint: "e.g. --registry-map index.docker.io=mirror.example:5000" });
     (registryMap[reg] ??= []).push(mirror);
   }
+  // buildx's cache exporters write BuildKit cache manifests; kb neither reads nor writes those, and silently
+  // building without the cache the script asked for would be worse than saying so.
+  for (const name of ["cache-from", "cache-to"]) {
+    if (f.has(name)) {
+      throw new KbError("USAGE", `Cannot use --${name} "${f.list(name)[0]}": kb does not read or write BuildKit cache manifests`, {
+        hint: "share kb's step cache through a registry repository with --cache-repo REGISTRY/REPO (one image per step, as Kaniko), or keep --cache-dir on a volume that outlives the job",
+      });
+    }
+  }
   const sde = env.SOURCE_DATE_EPOCH;
   const reproducible = f.bool("reproducible");
   const skipList = f.list("skip-tls-verify-registry");

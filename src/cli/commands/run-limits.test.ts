@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { parseFlags } from "../flags.ts";
+import { buildFlags } from "./build-flags.ts";
+import { toBuildOptions } from "./build-options.ts";
 import { canRaiseHardLimits, ownHardLimits, parseShmSize, parseUlimit, parseUlimits } from "./run-limits.ts";
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
@@ -54,5 +57,23 @@ describe("--shm-size", () => {
     expect(parseShmSize("0")).toBeUndefined();
     expect(() => parseShmSize("12x")).toThrow("not a size");
     expect(() => parseShmSize("100")).toThrow("below one page");
+  });
+});
+
+describe("docker build flags through toBuildOptions", () => {
+  const opts = (argv: string[]) => toBuildOptions(parseFlags([...argv, "."], buildFlags), {});
+
+  test("--ulimit and --shm-size reach the build options; the last --ulimit of a name wins", () => {
+    const o = opts(["--ulimit", "nofile=10:20", "--ulimit", "core=0", "--ulimit", "nofile=5", "--shm-size", "1g"]);
+    expect(o.ulimits).toEqual([{ name: "nofile", soft: 5, hard: 5 }, { name: "core", soft: 0, hard: 0 }]);
+    expect(o.shmSize).toBe(2 ** 30);
+    expect(opts([]).shmSize).toBeUndefined();
+  });
+
+  test("--cache-from and --cache-to are refused with the kb way to share a cache, not ignored", () => {
+    for (const flag of ["--cache-from", "--cache-to"]) {
+      expect(() => opts([flag, "type=registry,ref=reg.example/app:cache"])).toThrow("kb does not read or write BuildKit cache manifests");
+      expect(() => opts([flag, "type=gha"])).toThrow(flag);
+    }
   });
 });
