@@ -61,14 +61,6 @@ export function nativeGunzip(): TransformStream<Uint8Array, Uint8Array> | undefi
   return new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>;
 }
 
-/**
- * A file as a fetch body that the runtime sends without passing its bytes through JS: Bun's `Bun.file` (its HTTP
- * client reads the file natively). Undefined elsewhere: callers stream the file instead.
- */
-export function fileBody(path: string): Blob | undefined {
-  return runtimeName === "bun" ? (g.Bun.file(path) as Blob) : undefined;
-}
-
 /** Which deflate library gzipMember uses (part of a layer cache key: it decides the compressed bytes). */
 export const gzipLibrary: string = runtimeName === "bun" ? "libdeflate" : "zlib";
 

@@ -20,11 +20,6 @@ export interface Layer {
   compressed(signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /** The tar stream, decompressed. */
   uncompressed(signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
-  /**
-   * A local file holding exactly the compressed blob (a store blob), for a reader that can hand a file on without
-   * reading it (a push sends it from the file). Absent when the blob only streams.
-   */
-  localBlob?(signal?: AbortSignal): Promise<string>;
   /** Descriptor for the manifest. */
   descriptor(): Promise<Descriptor>;
   /**

@@ -56,7 +56,7 @@ export interface RegistryRequest {
   url?: string;
   headers?: Record<string, string>;
   /** A ReadableStream body is sent once (never retried here; callers restart the upload). */
-  body?: Uint8Array | string | ReadableStream<Uint8Array> | Blob | null;
+  body?: Uint8Array | string | ReadableStream<Uint8Array> | null;
   /** Ask for push rights (scope `pull,push`). */
   push?: boolean;
   /** More token scopes, e.g. `repository:other/repo:pull` for a cross-repo mount. */
@@ -224,10 +224,10 @@ async function fetchFollowing(
   for (let hop = 0; hop < 10; hop++) {
     const h = { ...headers };
     if (authorization && new URL(url).origin === origin) h.Authorization = authorization;
-    // A registry that never answers must not hang kb: without a streamed or file body (whose upload may take long),
+    // A registry that never answers must not hang kb: without a streamed body (whose upload may take long),
     // the response headers must come within HEADER_TIMEOUT_MS; the retry loop then tries again.
     const streamed = req.body instanceof ReadableStream;
-    const deadline = streamed || req.body instanceof Blob ? undefined : answerDeadline(new URL(url).host, req.signal);
+    const deadline = streamed ? undefined : answerDeadline(new URL(url).host, req.signal);
     const signal = deadline?.signal ?? req.signal;
     const init: RequestInit & { duplex?: string } = { method: req.method, headers: h, redirect: "manual", signal };
     if (req.body != null && hop === 0) init.body = req.body as BodyInit;

@@ -91,7 +91,6 @@ async function pushBlobs(client: RegistryClient, repo: Reference, image: Image, 
       digest,
       size: await layer.size(),
       open: (signal) => layer.compressed(signal),
-      ...(layer.localBlob ? { file: (signal?: AbortSignal) => layer.localBlob!(signal) } : {}),
       mountFrom: opts.mountFrom?.(digest) ?? sourceRepositoryOf(layer),
     });
   }

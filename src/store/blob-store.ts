@@ -43,8 +43,6 @@ export interface BlobStore {
   open(d: Digest, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /** Path of the blob file (whether it exists or not). */
   path(d: Digest): string;
-  /** Path of a stored blob, pinned for this build as `open` pins it; rejects with KbError("STORE") if absent. */
-  pathOf(d: Digest, signal?: AbortSignal): Promise<string>;
   /** Streams into tmp/ while hashing, fsyncs, verifies `expected`/`size`, renames into place. */
   put(stream: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<{ digest: Digest; size: number }>;
   putBytes(bytes: Uint8Array, expected?: Digest): Promise<{ digest: Digest; size: number }>;
@@ -147,15 +145,6 @@ class BlobDir implements BlobStore {
 
   async has(d: Digest): Promise<boolean> {
     return (await this.stat(d)) !== undefined;
-  }
-
-  async pathOf(d: Digest, signal?: AbortSignal): Promise<string> {
-    signal?.throwIfAborted();
-    await this.pinBlob?.(d);
-    if (!(await this.has(d))) {
-      throw new KbError("STORE", `Cannot open blob "${d}": not in "${this.blobsDir}"`, { hint: "the cache was pruned meanwhile; run the command again" });
-    }
-    return this.path(d);
   }
 
   async open(d: Digest, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {

@@ -14,8 +14,6 @@ import { readAllBytes } from "./file-stream.ts";
  */
 export interface BlobSource {
   open(d: Digest, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
-  /** The file that holds the blob, when the source keeps blobs in files (the store). */
-  pathOf?(d: Digest, signal?: AbortSignal): Promise<string>;
 }
 
 /**
@@ -31,7 +29,6 @@ export function blobLayer(source: BlobSource, descriptor: Descriptor, diffId: Di
     mediaType: desc.mediaType,
     compressed: (signal) => source.open(desc.digest, signal),
     uncompressed: async (signal) => decompressStream(await source.open(desc.digest, signal)), // by magic bytes, as ggcr
-    ...(source.pathOf ? { localBlob: (signal?: AbortSignal) => source.pathOf!(desc.digest, signal) } : {}),
     descriptor: async () => ({ ...desc }),
   };
 }

@@ -136,7 +136,7 @@ export async function recallLayer(store: Store, key: string, maxAgeMs?: number):
 }
 
 /** A Layer that answers as `layer` does, except for what `over` replaces. */
-function layerWith(layer: Layer, over: Partial<Pick<Layer, "compressed" | "uncompressed" | "localBlob" | "sourceRepository">>): Layer {
+function layerWith(layer: Layer, over: Partial<Pick<Layer, "compressed" | "uncompressed" | "sourceRepository">>): Layer {
   const sourceRepository = over.sourceRepository ?? layer.sourceRepository;
   return {
     digest: () => layer.digest(),
@@ -146,7 +146,6 @@ function layerWith(layer: Layer, over: Partial<Pick<Layer, "compressed" | "uncom
     descriptor: () => layer.descriptor(),
     compressed: over.compressed ?? ((s) => layer.compressed(s)),
     uncompressed: over.uncompressed ?? ((s) => layer.uncompressed(s)),
-    ...(over.localBlob ? { localBlob: over.localBlob } : layer.localBlob ? { localBlob: (s?: AbortSignal) => layer.localBlob!(s) } : {}),
     ...(sourceRepository ? { sourceRepository } : {}),
   };
 }
@@ -190,7 +189,6 @@ export function storeThrough(store: Store, layer: Layer): Layer {
   };
   return layerWith(layer, {
     compressed: async (signal) => store.open(await local(signal), signal),
-    localBlob: async (signal) => store.pathOf(await local(signal), signal),
     uncompressed: async (signal) => {
       await local(signal);
       return blobLayer(store, await layer.descriptor(), await layer.diffId()).uncompressed(signal);
