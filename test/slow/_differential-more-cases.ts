@@ -73,4 +73,11 @@ export const MORE_CASES: DiffCase[] = [
   // --chmod sets what is copied, not the destination directory made for it (0755, BuildKit's MkdirAll).
   { name: "copy-chmod-leaves-made-destination", files, dockerfile: `FROM BASE\nCOPY --chmod=0750 dir/ /x/\nCOPY --chmod=0700 a.txt b.txt /y/\nCOPY --chmod=0751 dir /z/deep/\n` },
   { name: "copy-hardlinks-within-one-source", layerEntries: true, files: { "dir/a": "same\n", "dir2/x": "x\n" }, hardlinks: { "dir/b": "dir/a", "dir2/c": "dir/a" }, dockerfile: `FROM BASE\nCOPY dir/ /d/\nCOPY dir/a dir/b /e/\nCOPY dir/* /w/\nCOPY dir dir2 /z/\n` },
+  // --chown and WORKDIR under USER own as BuildKit's WithUser + readUser: an empty part is 0, a numeric user is uid:uid
+  // (not its passwd gid), an unknown user is 0:0 and an unknown group keeps the gid. kb failed on the unknown names
+  // and on "1234:" / ":55", and gave WORKDIR under a numeric USER the passwd gid.
+  { name: "chown-and-workdir-owners-as-buildkit", layerEntries: true, files, dockerfile: `FROM BASE\nRUN echo 'u:x:1500:1600::/:/bin/sh' >> /etc/passwd\nCOPY --chown=1234: a.txt /y/\nCOPY --chown=:55 a.txt /z/\nCOPY --chown=nosuch a.txt /a/\nCOPY --chown=nosuch:nosuch a.txt /b/\nCOPY --chown=1234:nosuch a.txt /c/\nUSER 1500\nWORKDIR /w1\nUSER u\nWORKDIR /w2\nUSER 1500:nosuch\nWORKDIR /w3\nUSER nosuch\nWORKDIR /w4\nUSER root\n` },
+  // A RUN on a stage without /dev, /proc, /sys or /etc (FROM scratch) leaves those mount points in its layer, 0755
+  // root, as runc makes them (moby/buildkit#3455, #6686); the /etc/hosts and /etc/resolv.conf stubs are removed.
+  { name: "run-on-scratch-leaves-mount-points", layerEntries: true, dockerfile: `FROM BASE AS b\nFROM scratch\nCOPY --from=b /bin/busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir /made"]\n` },
 ];

@@ -83,3 +83,35 @@ export function resolveUser(spec: string, db: UserDb, what: string): { uid: numb
   // Supplementary groups are the /etc/group memberships only (runc: `id` as a user without any shows no groups=).
   return { uid, gid: gid ?? 0, groups: [...new Set(groups)], home };
 }
+
+/**
+ * The owner that COPY/ADD --chown and WORKDIR give, by BuildKit's rules (client/llb WithUser, then the file op's
+ * readUser): "USER[:GROUP]" split at the first colon. For the user part:
+ * - empty: id 0;
+ * - a number: that uid, and the same gid;
+ * - a name: the first passwd entry with that name gives the uid and its gid; a name the stage does not have gives
+ *   0:0. Docker does not fail there, so kb warns through `warn` instead.
+ * For the group part, if there is one:
+ * - empty: gid 0;
+ * - a number: that gid;
+ * - a name: the first group entry's gid; an unknown name leaves the gid as it was, and kb warns.
+ */
+export function resolveOwner(spec: string, db: UserDb, warn: (msg: string) => void): { uid: number; gid: number } {
+  const colon = spec.indexOf(":");
+  const u = colon < 0 ? spec : spec.slice(0, colon);
+  const g = colon < 0 ? undefined : spec.slice(colon + 1);
+  let uid = 0;
+  let gid = 0;
+  if (isNum(u)) uid = gid = Number(u);
+  else if (u !== "") {
+    const e = db.passwd?.find((p) => p.name === u);
+    if (e) ({ uid, gid } = e);
+    else warn(`no user "${u}" in the stage's /etc/passwd: uid 0 and gid 0, as Docker does`);
+  }
+  if (g === undefined) return { uid, gid };
+  if (g === "" || isNum(g)) return { uid, gid: g === "" ? 0 : Number(g) };
+  const e = db.group?.find((x) => x.name === g);
+  if (e) return { uid, gid: e.gid };
+  warn(`no group "${g}" in the stage's /etc/group: gid ${gid}, as Docker does`);
+  return { uid, gid };
+}

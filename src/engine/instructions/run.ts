@@ -30,6 +30,15 @@ import { resolveStageUser, resolveUserFromTrees } from "./user-db.ts";
 
 type Run = Extract<Instruction, { kind: "RUN" }>;
 
+/**
+ * Where the runtime mounts into every RUN. runc creates these mount points in the rootfs when the image lacks them
+ * (FROM scratch, distroless), so BuildKit's RUN layer holds /dev, /proc, /sys and /etc (0755 root); the file stubs
+ * of /etc/hosts and /etc/resolv.conf are removed by its MountStubsCleaner. moby/buildkit#3455 and #6686 show the
+ * /proc and /sys stubs in current BuildKit's layers.
+ */
+const RUNTIME_DIR_MOUNTS = ["/dev", "/proc", "/sys"];
+const RUNTIME_FILE_MOUNTS = ["/etc/hosts", "/etc/resolv.conf"];
+
 /** A RUN's host name, and its line in /etc/hosts: BuildKit's (Docker's builder), which scripts may print or match. */
 const RUN_HOSTNAME = "buildkitsandbox";
 
@@ -163,8 +172,9 @@ async function execute(
       return v && v.layer >= 0 ? join(lowers[lowers.length - 1 - v.layer]!, rel) : undefined;
     };
     const { entries } = await openUpperSnapshot(upperDir, { idMapping: idMap, exclude: prepared.exclude.map(at), lower });
-    const fileTargets = new Set(prepared.fileTargets.map(at));
-    const withTargets = withMountPoints(entries, targets.map(at), async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000), fileTargets);
+    const fileTargets = new Set([...prepared.fileTargets.map(at), ...RUNTIME_FILE_MOUNTS]);
+    const points = [...RUNTIME_DIR_MOUNTS, ...RUNTIME_FILE_MOUNTS, ...targets.map(at)];
+    const withTargets = withMountPoints(entries, points, async (d) => (await fs.kind(d)) !== undefined, env.mtimeClamp ?? Math.floor(Date.now() / 1000), fileTargets);
     const layer = await commitLayer(env.store, withTargets, env.layer, env.signal);
     addTiming(env, "snapshot+compress", performance.now() - s0);
     await remember(env, st, st.key, layer);

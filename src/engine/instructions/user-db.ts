@@ -3,20 +3,26 @@
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stageFsOf } from "../trees/layer-index.ts";
-import { parseGroup, parsePasswd, resolveUser, type UserDb } from "./passwd.ts";
+import { parseGroup, parsePasswd, resolveOwner, resolveUser, type UserDb } from "./passwd.ts";
 import type { EngineEnv } from "../core/engine-types.ts";
 import type { StageState } from "../core/stage-state.ts";
 
-/** Resolves "user[:group]" for a stage; numeric specs never read the filesystem. */
+/** Resolves USER "user[:group]" for a stage (ids, groups, home), as runc does: an unknown name is an error. */
 export async function resolveStageUser(env: EngineEnv, st: StageState, spec: string, what: string): Promise<{ uid: number; gid: number; groups: number[]; home: string }> {
-  const [u, g] = spec.split(":", 2);
-  const numeric = /^\d+$/.test(u!) && (g === undefined || /^\d+$/.test(g));
-  if (numeric && what === "--chown") {
-    const uid = Number(u);
-    return { uid, gid: g === undefined ? uid : Number(g), groups: [], home: "/" };
-  }
   const db = await stageUserDb(env, st);
   return resolveUser(spec, db, what);
+}
+
+/**
+ * The owner that `--chown` or WORKDIR under USER gives (passwd.ts resolveOwner: BuildKit's rules, where an unknown
+ * name is root with a warning, not an error). Numeric ids read no database.
+ */
+export async function resolveStageOwner(env: EngineEnv, st: StageState, spec: string, what: string): Promise<{ uid: number; gid: number }> {
+  const idOrEmpty = (s: string | undefined) => s === undefined || s === "" || /^\d+$/.test(s);
+  const colon = spec.indexOf(":");
+  const needsDb = !idOrEmpty(colon < 0 ? spec : spec.slice(0, colon)) || !idOrEmpty(colon < 0 ? undefined : spec.slice(colon + 1));
+  const db = needsDb ? await stageUserDb(env, st) : {};
+  return resolveOwner(spec, db, (msg) => env.sink.emit({ type: "warning", message: `${what} "${spec}": ${msg}` }));
 }
 
 /** Reads passwd and group of the stage (from the topmost layer that has them). */

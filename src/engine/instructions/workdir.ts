@@ -8,7 +8,7 @@ import type { EngineEnv } from "../core/engine-types.ts";
 import { commitLayer } from "../trees/layers.ts";
 import { recall, remember } from "../core/step-cache.ts";
 import type { StageState } from "../core/stage-state.ts";
-import { resolveStageUser } from "./user-db.ts";
+import { resolveStageOwner } from "./user-db.ts";
 import { stageFsOf } from "../trees/layer-index.ts";
 import { resolveInStage } from "../trees/resolve-in-stage.ts";
 import type { TarEntry } from "../../layer/index.ts";
@@ -41,7 +41,8 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     st.history.push({ created: env.created, created_by: text, comment: "buildkit.dockerfile.v0", empty_layer: true });
     return false;
   }
-  const user = c.User ? await resolveStageUser(env, st, c.User, "USER") : { uid: 0, gid: 0 };
+  // Owned as BuildKit's mkdir WithUser(USER) owns it: a numeric USER is uid:uid, an unknown name root (resolveOwner).
+  const user = c.User ? await resolveStageOwner(env, st, c.User, "WORKDIR under USER") : { uid: 0, gid: 0 };
   st.key = cacheKey(st.key, text, user.uid, user.gid);
   let layer = await recall(env, st, st.key);
   const cached = !!layer;
