@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { gunzipSync, gzipSync, zstdDecompressSync } from "node:zlib";
+import { sha256Digest } from "../image/digest.ts";
 import { gzipMember } from "../runtime.ts";
 import { MAX_MEMBER, MIN_MEMBER, memberEnd, memberLevel, parallelCompress, type MemberEntry } from "./parallel-compress.ts";
 
@@ -96,11 +97,19 @@ describe("parallelCompress()", () => {
     const mid = 6 << 20;
     const changed = new Uint8Array(Buffer.concat([d.subarray(0, mid), new Uint8Array(512).fill(1), d.subarray(mid)]));
     let misses = 0;
+    let recorded: MemberEntry[] = [];
     const reused = await collect(parallelCompress(source(changed), "gzip", 2, 1, {
-      find: (sha) => known.get(sha) ?? void misses++,
-      done: () => {},
+      find: (sha) => {
+        const bytes = known.get(sha);
+        if (!bytes) return void misses++;
+        return { bytes, csha: sha256Digest(bytes) };
+      },
+      done: (all) => void (recorded = all),
     }));
     expect(misses).toBe(1);
+    // Every member's recorded digest is its compressed bytes' (taken ones carry the digest they were checked with).
+    let at = 0;
+    for (const m of recorded) (expect(m.csha === "" || m.csha === sha256Digest(reused.subarray(at, at + m.length))).toBe(true), (at += m.length));
     expect(Buffer.from(reused).equals(Buffer.from(await collect(parallelCompress(source(changed), "gzip", 2, 0))))).toBe(true);
   });
 

@@ -120,7 +120,8 @@ export interface MemberEntry { sha: string; size: number; length: number; csha: 
  * stream, in order, when it ends.
  */
 export interface MemberReuse {
-  find(sha: string, size: number): Uint8Array | undefined;
+  /** The compressed bytes and their digest (checked against them when read back), or undefined. */
+  find(sha: string, size: number): { bytes: Uint8Array; csha: string } | undefined;
   done(members: MemberEntry[]): void;
 }
 
@@ -202,12 +203,15 @@ export function parallelCompress(stream: ReadableStream<Uint8Array>, algorithm: 
       // Looked up at once (a read of the last blob), while view still holds this member's bytes.
       const entry: MemberEntry = { sha: sha256Digest(view), size: cut, length: 0, csha: "" };
       members.push(entry);
+      // A member taken from the last blob was hashed when it was read back: its digest is not computed again.
       const found = reuse.find(entry.sha, entry.size);
-      out = (found ? Promise.resolve(found) : compress(view, only, gzipLevel)).then((b) => {
-        entry.length = b.length;
-        entry.csha = sha256Digest(b);
-        return b;
-      });
+      out = found
+        ? Promise.resolve(((entry.length = found.bytes.length), (entry.csha = found.csha), found.bytes))
+        : compress(view, only, gzipLevel).then((b) => {
+          entry.length = b.length;
+          entry.csha = sha256Digest(b);
+          return b;
+        });
     }
     inFlight.push(out);
     buf.copyWithin(0, cut, len);

@@ -75,7 +75,7 @@ export async function openMemberReuse(store: Store, key: string): Promise<{ reus
       if (!m || !last) return undefined;
       const bytes = readRange(store, last.blob, m.offset, m.length);
       if (!bytes || sha256Digest(bytes) !== m.csha) return undefined;
-      return bytes;
+      return { bytes, csha: m.csha };
     },
     done: (all) => void (members = all),
   };
