@@ -1,6 +1,7 @@
 // sameAsLower: whether an upperdir entry is only a copy-up of what the lower layers already show (a `chmod -R`,
 // `chown -R` or lock-file open that changed nothing), so the layer can leave it out as BuildKit's differ does.
 
+import { Buffer } from "node:buffer";
 import { lstat, open, readlink } from "node:fs/promises";
 
 const CHUNK = 256 * 1024;
@@ -19,7 +20,7 @@ async function sameContent(a: string, b: string, size: number): Promise<boolean>
       const want = Math.min(ba.length, size - pos);
       const [ra, rb] = await Promise.all([fa.read(ba, 0, want, pos), fb.read(bb, 0, want, pos)]);
       if (ra.bytesRead !== want || rb.bytesRead !== want) return false;
-      for (let i = 0; i < want; i++) if (ba[i] !== bb[i]) return false;
+      if (Buffer.compare(ba.subarray(0, want), bb.subarray(0, want)) !== 0) return false; // memcmp, not a JS loop
       pos += want;
     }
     return true;
