@@ -80,4 +80,8 @@ export const MORE_CASES: DiffCase[] = [
   // A RUN on a stage without /dev, /proc, /sys or /etc (FROM scratch) leaves those mount points in its layer, 0755
   // root, as runc makes them (moby/buildkit#3455, #6686); the /etc/hosts and /etc/resolv.conf stubs are removed.
   { name: "run-on-scratch-leaves-mount-points", layerEntries: true, dockerfile: `FROM BASE AS b\nFROM scratch\nCOPY --from=b /bin/busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir /made"]\n` },
+  // A COPY or WORKDIR layer lists the directories the stage has above what it adds, with their mode and owner
+  // (BuildKit's differ lists every parent of a change): `COPY a.txt /etc/` is etc/ and etc/a.txt, /tmp keeps 1777.
+  // kb listed only what it made.
+  { name: "copy-and-workdir-list-existing-parents", layerEntries: true, files, dockerfile: `FROM BASE\nRUN mkdir -p /srv/app && chown 7:8 /srv/app && chmod 750 /srv/app\nCOPY a.txt /etc/\nCOPY a.txt /usr/local/bin/x\nCOPY dir /tmp/d\nCOPY a.txt /etc/group\nWORKDIR /srv/app/sub/deeper\nWORKDIR /srv/app\nCOPY --chown=3:4 dir ./copied/\n` },
 ];

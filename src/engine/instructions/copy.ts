@@ -21,7 +21,7 @@ import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
 import type { StageState } from "../core/stage-state.ts";
 import { resolveStageOwner } from "./user-db.ts";
 import { isStandardDir } from "./workdir.ts";
-import { withImpliedParents } from "./implied-parents.ts";
+import { withImpliedParents, type StageDir } from "./implied-parents.ts";
 import { mergedOwners } from "./rootless-owners.ts";
 import { isRoot } from "../trees/trees.ts";
 import type { TarInput } from "../../layer/index.ts";
@@ -222,7 +222,8 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     // ADD unpacks the local sources that are tar archives (plain or compressed); each is looked at once.
     const archives = new Set<ResolvedSource>();
     if (extract) for (const r of resolved) if (r.entry.type !== "dir" && (await isLocalArchive(r.entry.absPath))) archives.add(r);
-    let destDirPlaced = destKind === "dir";
+    // The destination is placed once: by the stage, by the --chown parents made for it, or by the copy.
+    let destDirPlaced = destKind === "dir" || parents.some((p) => p.entry.path === destRel);
     /** Where one walked entry goes, or undefined for the destination directory when it is already placed. */
     async function place(e: SourceEntry, n: number, isDir: boolean): Promise<Placed | undefined> {
       const target = isDir || destIsDir ? destPath(destRel, e.destRel) : destRel;
@@ -270,7 +271,10 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     }
     const c0 = performance.now();
     const mtime = env.mtimeClamp ?? Math.floor(Date.now() / 1000);
-    const entries = withImpliedParents(all(), async (d) => st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined, mtime);
+    // COPY --link is a layer of its own (BuildKit: merged over the stage), so it lists no directory of the stage.
+    const stageDir = async (d: string): Promise<StageDir> =>
+      (await fs.dirMeta(d)) ?? (st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined ? "unknown" : "missing");
+    const entries = withImpliedParents(all(), stageDir, mtime, !inst.link);
     layer = await commitLayer(env.store, entries, { ...env.layer, reuseSlot: p.slot }, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
     if (digest) {

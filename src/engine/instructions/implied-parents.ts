@@ -6,11 +6,18 @@
 import { posix } from "node:path";
 import type { TarInput } from "../../layer/index.ts";
 
+/** What the stage has at a directory path: nothing, a directory with known metadata, or one without (the root, a parent a layer only implies). */
+export type StageDir = "missing" | "unknown" | { mode: number; uid: number; gid: number; mtime: number };
+
 /**
- * Passes `entries` through, adding before each entry the missing parent directories (0755, 0:0, `mtime`) that
- * neither an earlier entry nor the stage (`exists`) has.
+ * Passes `entries` through, adding before each entry the directories above it that no earlier entry listed:
+ * - a missing one is made (0755, 0:0, `mtime`);
+ * - with `existing`, one the stage has is listed with its mode, owner and mtime, as BuildKit's differ lists every
+ *   parent of a change (`COPY a /etc/` is `etc/` and `etc/a`). The entry's own parent gets `mtime`: adding to it
+ *   changed it.
+ * A directory whose metadata is not known is left out.
  */
-export async function* withImpliedParents(entries: AsyncIterable<TarInput>, exists: (path: string) => Promise<boolean>, mtime: number): AsyncGenerator<TarInput> {
+export async function* withImpliedParents(entries: AsyncIterable<TarInput>, stageDir: (path: string) => Promise<StageDir>, mtime: number, existing = true): AsyncGenerator<TarInput> {
   const known = new Set<string>([""]);
   for await (const e of entries) {
     const path = posix.normalize(e.entry.path).replace(/^\/+|\/+$/g, "");
@@ -19,8 +26,9 @@ export async function* withImpliedParents(entries: AsyncIterable<TarInput>, exis
       const dir = parts.slice(0, i).join("/");
       if (known.has(dir)) continue;
       known.add(dir);
-      if (await exists(dir)) continue;
-      yield { entry: { path: dir, type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime } };
+      const s = await stageDir(dir);
+      if (s === "missing") yield { entry: { path: dir, type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0, mtime } };
+      else if (s !== "unknown" && existing) yield { entry: { path: dir, type: "dir", mode: s.mode, uid: s.uid, gid: s.gid, size: 0, mtime: i === parts.length - 1 ? mtime : s.mtime } };
     }
     if (e.entry.type === "dir") known.add(path);
     yield e;

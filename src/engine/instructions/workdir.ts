@@ -53,15 +53,23 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     const fs = stageFsOf(env.store, st, env.signal);
     placed = await resolveInStage(fs, dir);
     const mtime = env.mtimeClamp ?? Math.floor(Date.parse(env.created) / 1000);
-    // Every directory WORKDIR creates belongs to USER (BuildKit: mkdir -p with the user's ids); directories the
-    // stage already has keep their mode and owner, so they are left out of the layer.
+    // Every directory WORKDIR creates belongs to USER (BuildKit: mkdir -p with the user's ids). Directories the
+    // stage already has keep their mode and owner; when something is created below them they are listed with those,
+    // as BuildKit's differ lists every parent of a change (the one that gains an entry with this build's time).
     const parts = placed.slice(1).split("/");
     const own: { entry: TarEntry }[] = [];
+    const above: { entry: TarEntry }[] = [];
     for (let i = 0; i < parts.length; i++) {
       const path = parts.slice(0, i + 1).join("/");
-      if (st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) continue;
+      if (st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) {
+        const m = own.length === 0 ? await fs.dirMeta(path) : undefined;
+        if (m) above.push({ entry: { path, type: "dir", mode: m.mode, uid: m.uid, gid: m.gid, size: 0, mtime: m.mtime } });
+        continue;
+      }
+      if (own.length === 0 && above.length && above.at(-1)!.entry.path === parts.slice(0, i).join("/")) above.at(-1)!.entry.mtime = mtime;
       own.push({ entry: { path, type: "dir", mode: 0o755, uid: user.uid, gid: user.gid, size: 0, mtime } });
     }
+    if (own.length) own.unshift(...above);
     layer = await commitLayer(env.store, (async function* () { yield* own; })(), env.layer, env.signal);
     await remember(env, st, st.key, layer);
   }

@@ -17,7 +17,15 @@ export interface LayerIndex {
   files: Record<string, string>;
   /** Symlinks and their targets, to place COPY, WORKDIR and mount paths through them as Docker does. */
   links: Record<string, string>;
+  /**
+   * Each listed directory's permission bits, uid, gid and mtime (the tar header's): a COPY or WORKDIR layer lists
+   * the existing directories above what it adds, with these, as BuildKit's differ does.
+   */
+  dirMeta?: Record<string, DirMeta>;
 }
+
+/** [mode & 0o7777, uid, gid, mtime in seconds] of a directory entry. */
+export type DirMeta = [number, number, number, number];
 
 const WANTED = new Set(["etc/passwd", "etc/group"]);
 const MAX_WANTED = 1 << 20;
@@ -28,11 +36,11 @@ function clean(p: string): string {
 
 /** Builds a layer's index from its entries in archive order (the bodies of etc/passwd and etc/group aside). */
 export class IndexBuilder {
-  readonly idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {}, links: {} };
+  readonly idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {}, links: {}, dirMeta: {} };
   #implied = new Set<string>();
 
   /** Records one entry; returns its cleaned path when its body is one the index keeps (etc/passwd, etc/group). */
-  add(entry: { path: string; type: string; size: number; linkname?: string }): string | undefined {
+  add(entry: { path: string; type: string; size: number; linkname?: string; mode?: number; uid?: number; gid?: number; mtime?: number }): string | undefined {
     const { idx } = this;
     const p = clean(entry.path);
     // Parents an entry implies exist after extraction even when the tar does not list them.
@@ -41,7 +49,10 @@ export class IndexBuilder {
     const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
     if (base === OPAQUE_WHITEOUT) idx.opaques.push(dir);
     else if (base.startsWith(WHITEOUT_PREFIX)) idx.whiteouts.push(dir ? `${dir}/${base.slice(WHITEOUT_PREFIX.length)}` : base.slice(WHITEOUT_PREFIX.length));
-    else if (entry.type === "dir") idx.dirs.push(p);
+    else if (entry.type === "dir") {
+      idx.dirs.push(p);
+      if (entry.mode !== undefined && entry.uid !== undefined && entry.gid !== undefined && entry.mtime !== undefined) idx.dirMeta![p] = [entry.mode & 0o7777, entry.uid, entry.gid, Math.floor(entry.mtime)];
+    }
     else {
       idx.others.push(p);
       if (entry.type === "symlink") idx.links[p] = entry.linkname ?? "";
@@ -67,8 +78,8 @@ export async function indexLayer(stream: ReadableStream<Uint8Array>): Promise<La
   return b.finish();
 }
 
-// v3: with symlink targets (links).
-const indexKey = (diffId: string) => cacheKey("", "layer-index-v3", diffId);
+// v3: with symlink targets (links); v4: with directory metadata (dirMeta).
+const indexKey = (diffId: string) => cacheKey("", "layer-index-v4", diffId);
 
 /** Stores an index made elsewhere (while extracting the layer's tree), unless one is there. */
 export async function rememberIndex(store: Store, diffId: string, idx: LayerIndex): Promise<void> {
@@ -88,9 +99,9 @@ export async function layerIndex(store: Store, l: StageLayer, signal?: AbortSign
 }
 
 /** A read-only view of a stage's filesystem built from layer indexes (top layer wins). */
-interface IndexSets { dirs: Set<string>; others: Set<string>; whiteouts: Set<string>; opaques: string[]; files: Record<string, string>; links: Record<string, string> }
+interface IndexSets { dirs: Set<string>; others: Set<string>; whiteouts: Set<string>; opaques: string[]; files: Record<string, string>; links: Record<string, string>; dirMeta: Record<string, DirMeta> }
 
-const toSets = (l: LayerIndex): IndexSets => ({ dirs: new Set(l.dirs), others: new Set(l.others), whiteouts: new Set(l.whiteouts), opaques: l.opaques, files: l.files, links: l.links ?? {} });
+const toSets = (l: LayerIndex): IndexSets => ({ dirs: new Set(l.dirs), others: new Set(l.others), whiteouts: new Set(l.whiteouts), opaques: l.opaques, files: l.files, links: l.links ?? {}, dirMeta: l.dirMeta ?? {} });
 
 export class StageFs {
   #indexes: Promise<IndexSets[]> | undefined;
@@ -126,6 +137,20 @@ export class StageFs {
       for (let a = p.lastIndexOf("/"); a > 0; a = p.lastIndexOf("/", a - 1)) if (l.whiteouts.has(p.slice(0, a)) || l.others.has(p.slice(0, a))) return undefined;
     }
     return undefined;
+  }
+
+  /**
+   * A directory's mode bits, owner and mtime as the layer that shows it lists them; undefined when the path is no
+   * directory of a layer, or its layer only implies it (a parent no tar header describes).
+   */
+  async dirMeta(path: string): Promise<{ mode: number; uid: number; gid: number; mtime: number } | undefined> {
+    const v = await this.visible(path);
+    if (v?.kind !== "dir" || v.layer < 0) return undefined;
+    const meta = (await this.#all())[v.layer]!.dirMeta;
+    const p = clean(path);
+    if (!Object.hasOwn(meta, p)) return undefined;
+    const [mode, uid, gid, mtime] = meta[p]!;
+    return { mode, uid, gid, mtime };
   }
 
   /** A small file's text (etc/passwd, etc/group), from the topmost layer that has or deletes it. */
