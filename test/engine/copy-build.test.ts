@@ -229,7 +229,7 @@ describe("kb build bad input", () => {
     const ref = `${reg.host}/chown/unknown:1`;
     const r = await build(ctx, "-t", ref);
     expect(r.code).toBe(0);
-    expect(r.err).toContain('no user "nosuchuser" in the stage\'s /etc/passwd: uid 0 and gid 0');
+    expect(r.err).toContain('Dockerfile:2: --chown "nosuchuser": no user "nosuchuser" in the stage\'s /etc/passwd: uid 0 and gid 0');
     expect(layerOwners(ref)["a"]).toEqual({ uid: 0, gid: 0 });
   });
   test("a syntax error names the line; unknown flags are usage errors", async () => {

@@ -48,7 +48,7 @@ export async function runCopy(env: EngineEnv, st: StageState, inst: CopyLike, _s
   const destRaw = inst.dest;
   const dest = posix.resolve(workdir, destRaw || ".");
   const destIsDirSyntax = destRaw.endsWith("/") || destRaw === "." || destRaw === "" || destRaw.endsWith("/.");
-  const owner = inst.chown ? await resolveStageOwner(env, st, inst.chown, "--chown") : { uid: 0, gid: 0 };
+  const owner = inst.chown ? await resolveStageOwner(env, st, inst.chown, "--chown", inst.location.startLine) : { uid: 0, gid: 0 };
   const chmod = inst.chmod ? parseChmod(inst.chmod) : undefined;
   const remote = inst.sources.filter((s) => isUrlSource(s) || isGitSource(s));
   const local = inst.sources.filter((s) => !isUrlSource(s) && !isGitSource(s));

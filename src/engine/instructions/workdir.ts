@@ -42,7 +42,7 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     return false;
   }
   // Owned as BuildKit's mkdir WithUser(USER) owns it: a numeric USER is uid:uid, an unknown name root (resolveOwner).
-  const user = c.User ? await resolveStageOwner(env, st, c.User, "WORKDIR under USER") : { uid: 0, gid: 0 };
+  const user = c.User ? await resolveStageOwner(env, st, c.User, "WORKDIR under USER", inst.location.startLine) : { uid: 0, gid: 0 };
   st.key = cacheKey(st.key, text, user.uid, user.gid);
   let layer = await recall(env, st, st.key);
   const cached = !!layer;
