@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 
 /** Version of the key scheme: bump it when what goes into a key changes, so old entries stop matching. */
-const KEY_SCHEME = "kb-cache-v2"; // v2: WORKDIR owners, implied parent dirs, empty RUN layers (issue 14)
+const KEY_SCHEME = "kb-cache-v3"; // v2: WORKDIR owners, implied parent dirs, empty RUN layers (issue 14); v3: existing parents in COPY/ADD/WORKDIR layers, runtime mount points in RUN layers
 
 /**
  * Derives a child cache key. Parts are length-prefixed so that no two part lists collide.
