@@ -92,6 +92,11 @@ export function unreadable(rel: string, err: unknown): unknown {
   return new KbError("CONTEXT", `Cannot read "${rel}" in the build context: ${code}`, { hint: `Make "${rel}" readable, or exclude it in .dockerignore`, cause: err });
 }
 
+/** sha256 hex of a walked file, with the context's clear error when kb may not read it. */
+export function hashEntryFile(e: SourceEntry, signal?: AbortSignal): Promise<string> {
+  return hashFile(e.absPath, signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err)));
+}
+
 /**
  * The digest of hashSources, fed source by source and entry by entry in walkSource's order: by hashSources, or by a
  * COPY that hashes each file while it tars it (one read instead of two, copy.ts). File hashes go to the memo.
@@ -129,7 +134,7 @@ export async function hashSources(resolved: ResolvedSource[], opts: HashOptions 
       opts.signal?.throwIfAborted();
       let content = "";
       if (e.type === "file") {
-        content = opts.memo?.get(memoKey(e)) ?? (await hashFile(e.absPath, opts.signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err))));
+        content = opts.memo?.get(memoKey(e)) ?? (await hashEntryFile(e, opts.signal));
         memoryCheckpoint(); // each file read leaves a dead buffer
       }
       d.entry(e, content);

@@ -70,10 +70,13 @@ export function canRaiseHardLimits(status = readProc("/proc/self/status")): bool
  * CAP_SYS_RESOURCE over the host (not even a user namespace gives it), so without it a higher one is refused here,
  * with the limit kb has.
  */
-export function parseUlimits(values: string[], mayRaise = canRaiseHardLimits(), own = ownHardLimits()): Ulimit[] {
+export function parseUlimits(values: string[], mayRaise?: boolean, own?: Partial<Record<UlimitName, number>>): Ulimit[] {
   const byName = new Map<UlimitName, Ulimit>();
   for (const v of values) {
     const u = parseUlimit(v);
+    // /proc is read only when there is a limit to check (not on every build).
+    own ??= ownHardLimits();
+    mayRaise ??= canRaiseHardLimits();
     const have = own[u.name];
     if (!mayRaise && have !== undefined && have !== -1 && (u.hard === -1 || u.hard > have)) {
       throw new KbError("USAGE", `Cannot use --ulimit "${v}": the hard limit is above kb's own (${have}), and raising one needs root (CAP_SYS_RESOURCE), which kb does not have`, {

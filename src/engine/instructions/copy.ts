@@ -3,7 +3,7 @@
 import { posix } from "node:path";
 import { KbError } from "../../errors.ts";
 import type { Instruction } from "../../dockerfile/index.ts";
-import { resolveSources, walkSource, hashFile, hashSources, SourcesDigest, unreadable, type ResolvedSource, type SourceEntry } from "../../context/index.ts";
+import { resolveSources, walkSource, hashEntryFile, hashSources, SourcesDigest, type ResolvedSource, type SourceEntry } from "../../context/index.ts";
 import { parseChmod, type ModeFn } from "./chmod.ts";
 import { cacheKey } from "../core/cache-key.ts";
 import { toTarInputs, destPath, type Placed } from "./copy-entries.ts";
@@ -21,7 +21,7 @@ import { unpackArchiveEntries, isLocalArchive } from "./add-archive.ts";
 import type { StageState } from "../core/stage-state.ts";
 import { resolveStageOwner } from "./user-db.ts";
 import { isStandardDir } from "./workdir.ts";
-import { withImpliedParents, type StageDir } from "./implied-parents.ts";
+import { stageDirs, withImpliedParents } from "./implied-parents.ts";
 import { mergedOwners } from "./rootless-owners.ts";
 import { isRoot } from "../trees/trees.ts";
 import type { TarInput } from "../../layer/index.ts";
@@ -252,11 +252,11 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
         if (archives.has(r)) continue;
         digest?.source(n);
         for await (const e of walkSource(r)) {
-          const p = await place(e, n, r.entry.type === "dir");
-          if (p) yield p;
+          const out = await place(e, n, r.entry.type === "dir");
+          if (out) yield out;
           // The tar has read the file by now (it asks for the next entry only after a body's last byte); a file it
           // did not read is hashed here, so the digest is hashSources' in every case.
-          if (e.type === "file") digest?.entry(e, p?.contentSha?.() ?? (await hashFile(e.absPath, env.signal, e.size).catch((err) => Promise.reject(unreadable(e.path, err)))));
+          if (e.type === "file") digest?.entry(e, out?.contentSha?.() ?? (await hashEntryFile(e, env.signal)));
           else digest?.entry(e);
         }
       }
@@ -272,9 +272,7 @@ async function commitCopy(env: EngineEnv, st: StageState, inst: CopyLike, p: Cop
     const c0 = performance.now();
     const mtime = env.mtimeClamp ?? Math.floor(Date.now() / 1000);
     // COPY --link is a layer of its own (BuildKit: merged over the stage), so it lists no directory of the stage.
-    const stageDir = async (d: string): Promise<StageDir> =>
-      (await fs.dirMeta(d)) ?? (st.createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined ? "unknown" : "missing");
-    const entries = withImpliedParents(all(), stageDir, mtime, !inst.link);
+    const entries = withImpliedParents(all(), stageDirs(fs, st.createdDirs), mtime, !inst.link);
     layer = await commitLayer(env.store, entries, { ...env.layer, reuseSlot: p.slot }, env.signal);
     addTiming(env, "layer (tar+compress)", performance.now() - c0);
     if (digest) {

@@ -5,6 +5,15 @@
 
 import { posix } from "node:path";
 import type { TarInput } from "../../layer/index.ts";
+import type { StageFs } from "../trees/layer-index.ts";
+
+/**
+ * What a stage has at each directory path, for withImpliedParents: from its layer indexes, or `createdDirs` (the
+ * directories this build's WORKDIRs made in it).
+ */
+export function stageDirs(fs: StageFs, createdDirs: ReadonlySet<string>): (path: string) => Promise<StageDir> {
+  return async (d) => (await fs.dirMeta(d)) ?? (createdDirs.has(`/${d}`) || (await fs.kind(d)) !== undefined ? "unknown" : "missing");
+}
 
 /** What the stage has at a directory path: nothing, a directory with known metadata, or one without (the root, a parent a layer only implies). */
 export type StageDir = "missing" | "unknown" | { mode: number; uid: number; gid: number; mtime: number };

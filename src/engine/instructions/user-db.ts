@@ -18,10 +18,7 @@ export async function resolveStageUser(env: EngineEnv, st: StageState, spec: str
  * name is root with a warning, not an error). Numeric ids read no database.
  */
 export async function resolveStageOwner(env: EngineEnv, st: StageState, spec: string, what: string, line?: number): Promise<{ uid: number; gid: number }> {
-  const idOrEmpty = (s: string | undefined) => s === undefined || s === "" || /^\d+$/.test(s);
-  const colon = spec.indexOf(":");
-  const needsDb = !idOrEmpty(colon < 0 ? spec : spec.slice(0, colon)) || !idOrEmpty(colon < 0 ? undefined : spec.slice(colon + 1));
-  const db = needsDb ? await stageUserDb(env, st) : {};
+  const db = /[^\d:]/.test(spec) ? await stageUserDb(env, st) : {}; // only a name needs passwd or group
   return resolveOwner(spec, db, (msg) => env.sink.emit({ type: "warning", message: `${what} "${spec}": ${msg}`, line }));
 }
 

@@ -9,6 +9,7 @@ import { commitLayer } from "../trees/layers.ts";
 import { recall, remember } from "../core/step-cache.ts";
 import type { StageState } from "../core/stage-state.ts";
 import { resolveStageOwner } from "./user-db.ts";
+import { stageDirs, withImpliedParents } from "./implied-parents.ts";
 import { stageFsOf } from "../trees/layer-index.ts";
 import { resolveInStage } from "../trees/resolve-in-stage.ts";
 import type { TarEntry } from "../../layer/index.ts";
@@ -58,19 +59,13 @@ export async function runWorkdir(env: EngineEnv, st: StageState, inst: Extract<I
     // as BuildKit's differ lists every parent of a change (the one that gains an entry with this build's time).
     const parts = placed.slice(1).split("/");
     const own: { entry: TarEntry }[] = [];
-    const above: { entry: TarEntry }[] = [];
     for (let i = 0; i < parts.length; i++) {
       const path = parts.slice(0, i + 1).join("/");
-      if (st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) {
-        const m = own.length === 0 ? await fs.dirMeta(path) : undefined;
-        if (m) above.push({ entry: { path, type: "dir", mode: m.mode, uid: m.uid, gid: m.gid, size: 0, mtime: m.mtime } });
-        continue;
-      }
-      if (own.length === 0 && above.length && above.at(-1)!.entry.path === parts.slice(0, i).join("/")) above.at(-1)!.entry.mtime = mtime;
+      if (st.createdDirs.has(`/${path}`) || (await fs.kind(path)) !== undefined) continue;
       own.push({ entry: { path, type: "dir", mode: 0o755, uid: user.uid, gid: user.gid, size: 0, mtime } });
     }
-    if (own.length) own.unshift(...above);
-    layer = await commitLayer(env.store, (async function* () { yield* own; })(), env.layer, env.signal);
+    const entries = withImpliedParents((async function* () { yield* own; })(), stageDirs(fs, st.createdDirs), mtime);
+    layer = await commitLayer(env.store, entries, env.layer, env.signal);
     await remember(env, st, st.key, layer);
   }
   st.layers.push(layer);

@@ -3,7 +3,6 @@
 
 import { KbError } from "../../errors.ts";
 import { imageEntries, isImageIndex } from "../../image/assemble-index.ts";
-import { sha256Digest } from "../../image/digest.ts";
 import type { Image, ImageIndex, ImageSink } from "../../image/image.ts";
 import { parseReference, withDigest, type Reference } from "../../image/reference.ts";
 import type { Descriptor, Digest } from "../../image/types.ts";
@@ -106,6 +105,6 @@ export async function writeOutputs(x: Image | ImageIndex, opts: BuildOptions, cl
     if (result.digest !== digest) throw new KbError("INTERNAL", `Cannot trust the push: registry digest "${result.digest}" is not "${digest}"`);
     pushed.push(...pushRefs(opts, refs, digest).map((r) => r.toString()));
   }
-  await writeDigestFiles(opts, refs, digest, isImageIndex(x) ? digest : sha256Digest(await x.rawConfig()));
+  await writeDigestFiles(opts, refs, digest, isImageIndex(x) ? digest : (await x.manifest()).config.digest);
   return { digest, size, pushed };
 }
