@@ -36,7 +36,8 @@ function clean(p: string): string {
 
 /** Builds a layer's index from its entries in archive order (the bodies of etc/passwd and etc/group aside). */
 export class IndexBuilder {
-  readonly idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {}, links: {}, dirMeta: {} };
+  // Keyed by paths from the layer's tar: no prototype, so an entry named "__proto__" is a key like any other.
+  readonly idx: LayerIndex = { dirs: [], others: [], whiteouts: [], opaques: [], files: {}, links: Object.create(null), dirMeta: Object.create(null) };
   #implied = new Set<string>();
 
   /** Records one entry; returns its cleaned path when its body is one the index keeps (etc/passwd, etc/group). */
